@@ -1,0 +1,2 @@
+/* bird.c - placeholder until the BIRD client lands. */
+#include <config.h>

@@ -1,0 +1,118 @@
+/*
+ * main.c - anycast-agent's entry point: argv, then hand over to the
+ * library. Nothing a test needs lives here.
+ */
+#include <config.h>
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "conf.h"
+#include "log.h"
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"usage: anycast-agent [-dnv] [-f FILE] [--bird-socket PATH] [--control-socket PATH]\n"
+		"                     [--state-dir DIR] [--debug SUBSYS,...]\n"
+		"  -f, --config FILE       configuration file (default %s)\n"
+		"  -n, --check-config      check the configuration and exit\n"
+		"  -v, --verbose           with -n: print the effective configuration\n"
+		"  -d, --foreground        stay in the foreground, log to stderr\n"
+		"      --bird-socket PATH  BIRD control socket (overrides bird.socket)\n"
+		"      --control-socket P  agent control socket (overrides control.socket)\n"
+		"      --state-dir DIR     durable BIRD state directory (overrides bird.state_dir)\n"
+		"      --debug LIST        debug logging for main,conf,bird,check,engine,control or all\n"
+		"  -V, --version           print the version and exit\n",
+		AA_CONF_PATH);
+}
+
+int main(int argc, char **argv)
+{
+	enum { OPT_BIRD = 256, OPT_CTL, OPT_STATEDIR, OPT_DEBUG };
+	static const struct option longopts[] = {
+		{"config", required_argument, NULL, 'f'},
+		{"check-config", no_argument, NULL, 'n'},
+		{"verbose", no_argument, NULL, 'v'},
+		{"foreground", no_argument, NULL, 'd'},
+		{"bird-socket", required_argument, NULL, OPT_BIRD},
+		{"control-socket", required_argument, NULL, OPT_CTL},
+		{"state-dir", required_argument, NULL, OPT_STATEDIR},
+		{"debug", required_argument, NULL, OPT_DEBUG},
+		{"version", no_argument, NULL, 'V'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	const char *conf_path = AA_CONF_PATH;
+	struct conf_overrides ov = {0};
+	int check_only = 0, verbose = 0, foreground = 0, c;
+	struct agent_conf *conf;
+	char *errors = NULL;
+
+	while ((c = getopt_long(argc, argv, "f:nvdVh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'f':
+			conf_path = optarg;
+			break;
+		case 'n':
+			check_only = 1;
+			break;
+		case 'v':
+			verbose = 1;
+			break;
+		case 'd':
+			foreground = 1;
+			break;
+		case OPT_BIRD:
+			ov.bird_socket = optarg;
+			break;
+		case OPT_CTL:
+			ov.control_socket = optarg;
+			break;
+		case OPT_STATEDIR:
+			ov.state_dir = optarg;
+			break;
+		case OPT_DEBUG:
+			if (log_set_debug(optarg) < 0) {
+				fprintf(stderr, "anycast-agent: unknown debug subsystem in \"%s\"\n",
+					optarg);
+				return 1;
+			}
+			break;
+		case 'V':
+			printf("anycast-agent %s\n", PACKAGE_VERSION);
+			return 0;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 1;
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		return 1;
+	}
+	log_init("anycast-agent", 1);
+
+	conf = conf_load(conf_path, &ov, &errors);
+	if (conf == NULL) {
+		fputs(errors, stderr);
+		free(errors);
+		return 1;
+	}
+	if (check_only) {
+		if (verbose)
+			conf_print(stdout, conf);
+		printf("configuration OK\n");
+		conf_free(conf);
+		return 0;
+	}
+	(void)foreground;
+	fprintf(stderr, "anycast-agent: the daemon loop is not built yet; use -n\n");
+	conf_free(conf);
+	return 1;
+}

@@ -1,0 +1,81 @@
+/*
+ * check.h - the interface every check type implements (check_http.c,
+ * check_dns.c, check_tcp.c, check_exec.c), and check_run.c which drives
+ * one run of any type on the libuv loop and enforces its timeout.
+ *
+ * A check type only reports: one result code, a detail line and timings.
+ * It never retries, changes state or logs transitions (the engine does).
+ */
+#ifndef AA_CHECK_H
+#define AA_CHECK_H
+
+#include <uv.h>
+
+#include "conf.h"
+#include "result.h"
+
+#define CHECK_DETAIL_MAX 256
+
+struct check_report {
+	enum check_result_code code;
+	char detail[CHECK_DETAIL_MAX]; /* one line, printable */
+	double started;                /* mono_now() at start */
+	double duration;               /* seconds from start to result */
+	/* type-specific timings in seconds, < 0 when not applicable */
+	double t_connect, t_tls, t_first_byte;
+	int cert_days_left;            /* http over TLS; INT_MIN when unknown */
+};
+
+struct check_run;
+typedef void (*check_done_cb)(struct check_run *run, const struct check_report *rep, void *arg);
+
+/*
+ * One type's implementation. `start` begins one run and later calls
+ * check_run_finish() exactly once, unless `cancel` is called first; after
+ * `cancel` the type must not call check_run_finish() and must release
+ * everything the run holds (sockets, children are handed to the loop).
+ */
+struct check_ops {
+	const char *type;
+	int (*init)(struct check_run *run);   /* per-check setup; may be NULL */
+	int (*start)(struct check_run *run);  /* 0, or -1 with run->rep filled */
+	void (*cancel)(struct check_run *run);
+	void (*free)(struct check_run *run);  /* may be NULL */
+};
+
+/* Shared per-loop resources of the check types (curl multi, c-ares, ...). */
+struct check_env;
+
+struct check_run {
+	const struct check_ops *ops;
+	const struct check_conf *conf;
+	struct check_env *env;
+	uv_loop_t *loop;
+	void *priv;                   /* the type's own state */
+	struct check_report rep;      /* filled by the type, then delivered */
+	uv_timer_t timer;             /* the timeout guard */
+	check_done_cb done;
+	void *arg;
+	int running;
+	int closing;
+};
+
+struct check_env *check_env_new(uv_loop_t *loop);
+/* Close the env; runs must be freed first. */
+void check_env_free(struct check_env *env);
+
+struct check_run *check_run_new(struct check_env *env, const struct check_conf *conf,
+				check_done_cb done, void *arg);
+/* Start a run; returns -1 if one is already running (never two at once). */
+int check_run_start(struct check_run *run);
+void check_run_cancel(struct check_run *run);
+/* Cancels a running run and frees it once the loop has released its handles. */
+void check_run_free(struct check_run *run);
+
+/* For the types: deliver the result of the current run. */
+void check_run_finish(struct check_run *run, enum check_result_code code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+extern const struct check_ops check_http_ops, check_dns_ops, check_tcp_ops, check_exec_ops;
+
+#endif

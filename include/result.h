@@ -1,0 +1,51 @@
+/*
+ * result.h - what a check run can report, and the one string table that
+ * names each result (shared by the daemon, anycastctl and the tests).
+ *
+ * Every result has a class: PASS (the check passed), WARN (passed but the
+ * check is degraded), FAIL (counts towards fall).
+ */
+#ifndef AA_RESULT_H
+#define AA_RESULT_H
+
+enum result_class { RESULT_PASS, RESULT_WARN, RESULT_FAIL };
+
+/* X(code, name, class) */
+#define CHECK_RESULTS(X)                                                                           \
+	X(RES_OK, "OK", RESULT_PASS)                                                               \
+	X(RES_WARNING, "WARNING", RESULT_WARN)                                                     \
+	X(RES_CERT_EXPIRING, "CERT_EXPIRING", RESULT_WARN)                                         \
+	X(RES_TIMEOUT, "TIMEOUT", RESULT_FAIL)                                                     \
+	X(RES_CONNECT_REFUSED, "CONNECT_REFUSED", RESULT_FAIL)                                     \
+	X(RES_CONNECT_FAILED, "CONNECT_FAILED", RESULT_FAIL)                                       \
+	X(RES_TLS_ERROR, "TLS_ERROR", RESULT_FAIL)                                                 \
+	X(RES_CERT_INVALID, "CERT_INVALID", RESULT_FAIL)                                           \
+	X(RES_HTTP_ERROR, "HTTP_ERROR", RESULT_FAIL)                                               \
+	X(RES_HTTP_STATUS_MISMATCH, "HTTP_STATUS_MISMATCH", RESULT_FAIL)                           \
+	X(RES_HTTP_BODY_MISMATCH, "HTTP_BODY_MISMATCH", RESULT_FAIL)                               \
+	X(RES_DNS_RCODE, "DNS_RCODE", RESULT_FAIL)                                                 \
+	X(RES_DNS_NOT_AUTHORITATIVE, "DNS_NOT_AUTHORITATIVE", RESULT_FAIL)                         \
+	X(RES_DNS_ANSWER_MISMATCH, "DNS_ANSWER_MISMATCH", RESULT_FAIL)                             \
+	X(RES_DNS_QUESTION_MISMATCH, "DNS_QUESTION_MISMATCH", RESULT_FAIL)                         \
+	X(RES_DNS_MALFORMED, "DNS_MALFORMED", RESULT_FAIL)                                         \
+	X(RES_DNS_TRUNCATED, "DNS_TRUNCATED", RESULT_FAIL)                                         \
+	X(RES_DNS_SERIAL_LAG, "DNS_SERIAL_LAG", RESULT_FAIL)                                       \
+	X(RES_EXEC_CRITICAL, "EXEC_CRITICAL", RESULT_FAIL)                                         \
+	X(RES_EXEC_UNKNOWN, "EXEC_UNKNOWN", RESULT_FAIL)                                           \
+	X(RES_EXEC_SIGNALED, "EXEC_SIGNALED", RESULT_FAIL)                                         \
+	X(RES_EXEC_FAILED, "EXEC_FAILED", RESULT_FAIL)                                             \
+	X(RES_INTERNAL_ERROR, "INTERNAL_ERROR", RESULT_FAIL)
+
+enum check_result_code {
+#define X(code, name, cls) code,
+	CHECK_RESULTS(X)
+#undef X
+	RES__COUNT
+};
+
+const char *result_name(enum check_result_code code);
+enum result_class result_class(enum check_result_code code);
+/* Parse a result name; returns -1 if unknown. */
+int result_from_name(const char *name);
+
+#endif
