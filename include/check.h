@@ -41,10 +41,16 @@ struct check_ops {
 	int (*start)(struct check_run *run);  /* 0, or -1 with run->rep filled */
 	void (*cancel)(struct check_run *run);
 	void (*free)(struct check_run *run);  /* may be NULL */
+	void (*env_free)(struct check_env *env); /* releases the type's slot; may be NULL */
 };
 
-/* Shared per-loop resources of the check types (curl multi, c-ares, ...). */
-struct check_env;
+/* Shared per-loop resources of the check types. Each type creates its own
+ * slot lazily on first use and releases it in its env_free. */
+struct check_env {
+	uv_loop_t *loop;
+	void *http; /* check_http.c: the curl multi handle and its glue */
+	void *dns;  /* check_dns.c: c-ares channels */
+};
 
 struct check_run {
 	const struct check_ops *ops;
