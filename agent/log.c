@@ -17,8 +17,8 @@ static int log_stderr = 1;
 static unsigned debug_mask;
 
 static const char *const subsys_names[LOG_SUB_COUNT] = {
-	[LOG_SUB_MAIN] = "main",	 [LOG_SUB_CONF] = "conf",     [LOG_SUB_BIRD] = "bird",
-	[LOG_SUB_CHECK] = "check",	 [LOG_SUB_ENGINE] = "engine", [LOG_SUB_CONTROL] = "control",
+    [LOG_SUB_MAIN] = "main",   [LOG_SUB_CONF] = "conf",     [LOG_SUB_BIRD] = "bird",
+    [LOG_SUB_CHECK] = "check", [LOG_SUB_ENGINE] = "engine", [LOG_SUB_CONTROL] = "control",
 };
 
 void log_init(const char *progname, int to_stderr)
@@ -70,7 +70,7 @@ static void vlog(int prio, const char *prefix, const char *fmt, va_list ap, cons
 			*p = ' ';
 	if (log_stderr) {
 		fprintf(stderr, "%s: %s%s%s%s\n", log_prog, prefix, buf, suffix ? ": " : "",
-			suffix ? suffix : "");
+		        suffix ? suffix : "");
 		fflush(stderr);
 	} else {
 		syslog(prio, "%s%s%s%s", prefix, buf, suffix ? ": " : "", suffix ? suffix : "");

@@ -14,36 +14,38 @@
 
 static void usage(FILE *out)
 {
-	fprintf(out,
-		"usage: anycast-agent [-dnv] [-f FILE] [--bird-socket PATH] [--control-socket PATH]\n"
-		"                     [--state-dir DIR] [--debug SUBSYS,...]\n"
-		"  -f, --config FILE       configuration file (default %s)\n"
-		"  -n, --check-config      check the configuration and exit\n"
-		"  -v, --verbose           with -n: print the effective configuration\n"
-		"  -d, --foreground        stay in the foreground, log to stderr\n"
-		"      --bird-socket PATH  BIRD control socket (overrides bird.socket)\n"
-		"      --control-socket P  agent control socket (overrides control.socket)\n"
-		"      --state-dir DIR     durable BIRD state directory (overrides bird.state_dir)\n"
-		"      --debug LIST        debug logging for main,conf,bird,check,engine,control or all\n"
-		"  -V, --version           print the version and exit\n",
-		AA_CONF_PATH);
+	fprintf(
+	    out,
+	    "usage: anycast-agent [-dnv] [-f FILE] [--bird-socket PATH] [--control-socket PATH]\n"
+	    "                     [--state-dir DIR] [--debug SUBSYS,...]\n"
+	    "  -f, --config FILE       configuration file (default %s)\n"
+	    "  -n, --check-config      check the configuration and exit\n"
+	    "  -v, --verbose           with -n: print the effective configuration\n"
+	    "  -d, --foreground        stay in the foreground, log to stderr\n"
+	    "      --bird-socket PATH  BIRD control socket (overrides bird.socket)\n"
+	    "      --control-socket P  agent control socket (overrides control.socket)\n"
+	    "      --state-dir DIR     durable BIRD state directory (overrides bird.state_dir)\n"
+	    "      --debug LIST        debug logging for main,conf,bird,check,engine,control or "
+	    "all\n"
+	    "  -V, --version           print the version and exit\n",
+	    AA_CONF_PATH);
 }
 
 int main(int argc, char **argv)
 {
 	enum { OPT_BIRD = 256, OPT_CTL, OPT_STATEDIR, OPT_DEBUG };
 	static const struct option longopts[] = {
-		{"config", required_argument, NULL, 'f'},
-		{"check-config", no_argument, NULL, 'n'},
-		{"verbose", no_argument, NULL, 'v'},
-		{"foreground", no_argument, NULL, 'd'},
-		{"bird-socket", required_argument, NULL, OPT_BIRD},
-		{"control-socket", required_argument, NULL, OPT_CTL},
-		{"state-dir", required_argument, NULL, OPT_STATEDIR},
-		{"debug", required_argument, NULL, OPT_DEBUG},
-		{"version", no_argument, NULL, 'V'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	    {"config", required_argument, NULL, 'f'},
+	    {"check-config", no_argument, NULL, 'n'},
+	    {"verbose", no_argument, NULL, 'v'},
+	    {"foreground", no_argument, NULL, 'd'},
+	    {"bird-socket", required_argument, NULL, OPT_BIRD},
+	    {"control-socket", required_argument, NULL, OPT_CTL},
+	    {"state-dir", required_argument, NULL, OPT_STATEDIR},
+	    {"debug", required_argument, NULL, OPT_DEBUG},
+	    {"version", no_argument, NULL, 'V'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	const char *conf_path = AA_CONF_PATH;
 	struct conf_overrides ov = {0};
@@ -76,8 +78,9 @@ int main(int argc, char **argv)
 			break;
 		case OPT_DEBUG:
 			if (log_set_debug(optarg) < 0) {
-				fprintf(stderr, "anycast-agent: unknown debug subsystem in \"%s\"\n",
-					optarg);
+				fprintf(stderr,
+				        "anycast-agent: unknown debug subsystem in \"%s\"\n",
+				        optarg);
 				return 1;
 			}
 			break;

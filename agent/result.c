@@ -10,7 +10,7 @@ static const struct {
 	enum result_class cls;
 } results[RES__COUNT] = {
 #define X(code, name, cls) [code] = {name, cls},
-	CHECK_RESULTS(X)
+    CHECK_RESULTS(X)
 #undef X
 };
 

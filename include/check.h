@@ -23,7 +23,7 @@ struct check_report {
 	double duration;               /* seconds from start to result */
 	/* type-specific timings in seconds, < 0 when not applicable */
 	double t_connect, t_tls, t_first_byte;
-	int cert_days_left;            /* http over TLS; INT_MIN when unknown */
+	int cert_days_left; /* http over TLS; INT_MIN when unknown */
 };
 
 struct check_run;
@@ -37,10 +37,10 @@ typedef void (*check_done_cb)(struct check_run *run, const struct check_report *
  */
 struct check_ops {
 	const char *type;
-	int (*init)(struct check_run *run);   /* per-check setup; may be NULL */
-	int (*start)(struct check_run *run);  /* 0, or -1 with run->rep filled */
+	int (*init)(struct check_run *run);  /* per-check setup; may be NULL */
+	int (*start)(struct check_run *run); /* 0, or -1 with run->rep filled */
 	void (*cancel)(struct check_run *run);
-	void (*free)(struct check_run *run);  /* may be NULL */
+	void (*free)(struct check_run *run);     /* may be NULL */
 	void (*env_free)(struct check_env *env); /* releases the type's slot; may be NULL */
 };
 
@@ -57,9 +57,9 @@ struct check_run {
 	const struct check_conf *conf;
 	struct check_env *env;
 	uv_loop_t *loop;
-	void *priv;                   /* the type's own state */
-	struct check_report rep;      /* filled by the type, then delivered */
-	uv_timer_t timer;             /* the timeout guard */
+	void *priv;              /* the type's own state */
+	struct check_report rep; /* filled by the type, then delivered */
+	uv_timer_t timer;        /* the timeout guard */
 	check_done_cb done;
 	void *arg;
 	int running;
@@ -71,7 +71,7 @@ struct check_env *check_env_new(uv_loop_t *loop);
 void check_env_free(struct check_env *env);
 
 struct check_run *check_run_new(struct check_env *env, const struct check_conf *conf,
-				check_done_cb done, void *arg);
+                                check_done_cb done, void *arg);
 /* Start a run; returns -1 if one is already running (never two at once). */
 int check_run_start(struct check_run *run);
 void check_run_cancel(struct check_run *run);
@@ -80,7 +80,7 @@ void check_run_free(struct check_run *run);
 
 /* For the types: deliver the result of the current run. */
 void check_run_finish(struct check_run *run, enum check_result_code code, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 extern const struct check_ops check_http_ops, check_dns_ops, check_tcp_ops, check_exec_ops;
 

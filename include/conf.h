@@ -36,55 +36,55 @@ struct status_range {
 };
 
 struct http_conf {
-	char *url;                 /* http:// or https:// */
+	char *url; /* http:// or https:// */
 	bool has_connect_to;
 	struct conf_addr connect_to; /* address:port of the local instance */
 	bool has_source;
 	struct conf_addr source;
-	bool head;                 /* method HEAD instead of GET */
-	struct strlist headers;    /* "Name: value" */
+	bool head;              /* method HEAD instead of GET */
+	struct strlist headers; /* "Name: value" */
 	struct status_range *status;
 	size_t nstatus;
-	char *expect_body;         /* substring, or NULL */
-	char *expect_body_regex;   /* POSIX ERE, or NULL (exclusive with expect_body) */
-	size_t body_max;           /* bytes of body kept for matching */
+	char *expect_body;       /* substring, or NULL */
+	char *expect_body_regex; /* POSIX ERE, or NULL (exclusive with expect_body) */
+	size_t body_max;         /* bytes of body kept for matching */
 	bool tls_verify;
-	char *ca_file;             /* NULL: the system store */
-	int cert_warn_days;        /* 0: off */
+	char *ca_file;      /* NULL: the system store */
+	int cert_warn_days; /* 0: off */
 };
 
 struct dns_conf {
-	struct conf_addr server;   /* port defaults to 53 */
+	struct conf_addr server; /* port defaults to 53 */
 	enum dns_transport transport;
-	char *qname;               /* absolute, with the trailing dot */
-	int qtype;                 /* ns_t_* value */
+	char *qname; /* absolute, with the trailing dot */
+	int qtype;   /* ns_t_* value */
 	bool recursion_desired;
-	int expect_rcode;          /* ns_r_* value */
-	int expect_authoritative;  /* -1: don't care, 0/1 */
+	int expect_rcode;         /* ns_r_* value */
+	int expect_authoritative; /* -1: don't care, 0/1 */
 	struct strlist expect_answer;
 	bool has_soa_reference;
 	struct conf_addr soa_reference;
-	long max_serial_lag;       /* only with soa_reference */
+	long max_serial_lag; /* only with soa_reference */
 };
 
 struct tcp_conf {
-	struct conf_addr address;  /* port required */
+	struct conf_addr address; /* port required */
 	bool has_source;
 	struct conf_addr source;
 };
 
 struct exec_conf {
-	struct strlist argv;       /* argv[0] is an absolute path; no shell */
-	size_t output_max;         /* bytes of stdout kept */
+	struct strlist argv; /* argv[0] is an absolute path; no shell */
+	size_t output_max;   /* bytes of stdout kept */
 };
 
 struct check_conf {
 	char *name;
-	int line;                  /* where it was defined, for messages */
+	int line; /* where it was defined, for messages */
 	enum check_type type;
-	double interval;           /* seconds between runs while stable */
-	double fast_interval;      /* seconds between runs while changing state */
-	double timeout;            /* seconds; must be below interval */
+	double interval;      /* seconds between runs while stable */
+	double fast_interval; /* seconds between runs while changing state */
+	double timeout;       /* seconds; must be below interval */
 	unsigned rise, fall;
 	union {
 		struct http_conf http;
@@ -95,14 +95,14 @@ struct check_conf {
 };
 
 struct bird_socket_conf {
-	char *name;                /* "default" when given as bird.socket */
+	char *name; /* "default" when given as bird.socket */
 	char *path;
 };
 
 /* A BIRD protocol, written "[SOCKET:]NAME"; without SOCKET it is on the first socket. */
 struct proto_ref {
-	char *name;                /* a valid BIRD symbol */
-	size_t socket;             /* index into bird.sockets */
+	char *name;    /* a valid BIRD symbol */
+	size_t socket; /* index into bird.sockets */
 };
 
 struct proto_list {
@@ -116,10 +116,10 @@ struct announcement_conf {
 	struct proto_list protocols;
 	struct proto_list drain_protocols;
 	struct proto_list degraded_protocols;
-	struct strlist requires;   /* check names */
-	size_t *require_idx;       /* index of each into agent_conf.checks */
-	unsigned quorum;           /* checks that must be up; nrequires for "all", 1 for "any" */
-	struct strlist prefixes;   /* normalised CIDR */
+	struct strlist requires; /* check names */
+	size_t *require_idx;     /* index of each into agent_conf.checks */
+	unsigned quorum;         /* checks that must be up; nrequires for "all", 1 for "any" */
+	struct strlist prefixes; /* normalised CIDR */
 	double drain_time;
 	double hold_down;
 	/* RFC 2439 style flap damping of this announcement's withdraws */
@@ -130,20 +130,20 @@ struct announcement_conf {
 struct bird_conf {
 	struct bird_socket_conf *sockets;
 	size_t nsockets;
-	double timeout;            /* seconds per command */
+	double timeout; /* seconds per command */
 	double reconcile_interval;
-	char *state_dir;           /* durable decisions that bird.conf includes */
+	char *state_dir; /* durable decisions that bird.conf includes */
 };
 
 struct control_conf {
 	char *socket;
-	char *group;               /* NULL: the agent's own group */
-	char *admin_group;         /* NULL: root only */
+	char *group;       /* NULL: the agent's own group */
+	char *admin_group; /* NULL: root only */
 	unsigned mode;
 };
 
 struct agent_conf {
-	char *path;                /* the file it was loaded from */
+	char *path; /* the file it was loaded from */
 	struct bird_conf bird;
 	struct control_conf control;
 	char *state_file;

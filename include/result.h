@@ -40,7 +40,7 @@ enum check_result_code {
 #define X(code, name, cls) code,
 	CHECK_RESULTS(X)
 #undef X
-	RES__COUNT
+	    RES__COUNT
 };
 
 const char *result_name(enum check_result_code code);
