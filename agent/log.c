@@ -60,7 +60,8 @@ int log_debug_enabled(enum log_subsys sub)
 	return (debug_mask >> sub) & 1;
 }
 
-static void vlog(int prio, const char *prefix, const char *fmt, va_list ap, const char *suffix)
+__attribute__((format(printf, 3, 0))) static void
+vlog(int prio, const char *prefix, const char *fmt, va_list ap, const char *suffix)
 {
 	char buf[2048];
 	vsnprintf(buf, sizeof(buf), fmt, ap);

@@ -9,8 +9,33 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <uv.h>
+
+#include "agent.h"
 #include "conf.h"
 #include "log.h"
+#include "probe.h"
+
+static int run_daemon(struct agent_conf *conf, const char *conf_path,
+                      const struct conf_overrides *ov)
+{
+	uv_loop_t loop;
+	struct agent_opts opts = {.conf_path = conf_path, .overrides = *ov};
+	struct agent *a;
+	int rc;
+
+	uv_loop_init(&loop);
+	a = agent_new(&loop, conf, &opts);
+	rc = agent_start(a) < 0 ? 1 : 0;
+	if (rc != 0)
+		agent_stop(a);
+	uv_run(&loop, UV_RUN_DEFAULT);
+	agent_free(a);
+	uv_run(&loop, UV_RUN_DEFAULT); /* let the handles closed by agent_free go */
+	if (uv_loop_close(&loop) != 0)
+		log_warnx("event loop closed with handles still open");
+	return rc;
+}
 
 static void usage(FILE *out)
 {
@@ -21,7 +46,7 @@ static void usage(FILE *out)
 	    "  -f, --config FILE       configuration file (default %s)\n"
 	    "  -n, --check-config      check the configuration and exit\n"
 	    "  -v, --verbose           with -n: print the effective configuration\n"
-	    "  -d, --foreground        stay in the foreground, log to stderr\n"
+	    "  -d, --foreground        log to stderr instead of syslog (the agent never forks)\n"
 	    "      --bird-socket PATH  BIRD control socket (overrides bird.socket)\n"
 	    "      --control-socket P  agent control socket (overrides control.socket)\n"
 	    "      --state-dir DIR     durable BIRD state directory (overrides bird.state_dir)\n"
@@ -33,7 +58,7 @@ static void usage(FILE *out)
 
 int main(int argc, char **argv)
 {
-	enum { OPT_BIRD = 256, OPT_CTL, OPT_STATEDIR, OPT_DEBUG };
+	enum { OPT_BIRD = 256, OPT_CTL, OPT_STATEDIR, OPT_DEBUG, OPT_PROBE };
 	static const struct option longopts[] = {
 	    {"config", required_argument, NULL, 'f'},
 	    {"check-config", no_argument, NULL, 'n'},
@@ -49,7 +74,7 @@ int main(int argc, char **argv)
 	};
 	const char *conf_path = AA_CONF_PATH;
 	struct conf_overrides ov = {0};
-	int check_only = 0, verbose = 0, foreground = 0, c;
+	int check_only = 0, verbose = 0, foreground = 0, probe = 0, c;
 	struct agent_conf *conf;
 	char *errors = NULL;
 
@@ -76,6 +101,9 @@ int main(int argc, char **argv)
 		case OPT_STATEDIR:
 			ov.state_dir = optarg;
 			break;
+		case OPT_PROBE:
+			probe = 1;
+			break;
 		case OPT_DEBUG:
 			if (log_set_debug(optarg) < 0) {
 				fprintf(stderr,
@@ -95,11 +123,12 @@ int main(int argc, char **argv)
 			return 1;
 		}
 	}
-	if (optind != argc) {
+	if (optind != argc && !probe) {
 		usage(stderr);
 		return 1;
 	}
-	log_init("anycast-agent", 1);
+	/* the agent never forks: a supervisor (systemd) runs it; -d only picks stderr */
+	log_init("anycast-agent", foreground || check_only || probe);
 
 	conf = conf_load(conf_path, &ov, &errors);
 	if (conf == NULL) {
@@ -114,8 +143,10 @@ int main(int argc, char **argv)
 		conf_free(conf);
 		return 0;
 	}
-	(void)foreground;
-	fprintf(stderr, "anycast-agent: the daemon loop is not built yet; use -n\n");
-	conf_free(conf);
-	return 1;
+	if (probe) {
+		int rc = probe_run(conf, argv + optind, (size_t)(argc - optind), stdout);
+		conf_free(conf);
+		return rc;
+	}
+	return run_daemon(conf, conf_path, &ov);
 }
