@@ -601,9 +601,12 @@ static void timing_text(struct check_run *run, long status, char *buf, size_t le
 		off += snprintf(buf + off, len - off, ", first byte %.1f", r->t_first_byte * 1e3);
 	if (off < len && r->t_connect >= 0)
 		off += snprintf(buf + off, len - off, ")");
-	if (off < len && r->cert_days_left != INT_MIN)
+	if (off < len && r->cert_days_left != INT_MIN && r->cert_days_left >= 0)
 		snprintf(buf + off, len - off, ", certificate expires in %d days",
 		         r->cert_days_left);
+	else if (off < len && r->cert_days_left != INT_MIN)
+		snprintf(buf + off, len - off, ", certificate expired %d days ago",
+		         -r->cert_days_left);
 }
 
 static void http_complete(struct check_run *run, CURLcode rc)
@@ -640,7 +643,7 @@ static void http_complete(struct check_run *run, CURLcode rc)
 
 		code = map_curl_error(e, rc);
 		/* curl 7.88 leaves the errno out of "Failed to connect ..." */
-		if (code == RES_CONNECT_REFUSED || code == RES_CONNECT_FAILED)
+		if (rc == CURLE_COULDNT_CONNECT)
 			curl_easy_getinfo(e, CURLINFO_OS_ERRNO, &oserr);
 		snprintf(msg, sizeof(msg), "%.120s%s%s%s; %s",
 		         p->errbuf[0] ? p->errbuf : curl_easy_strerror(rc), oserr ? " (" : "",
