@@ -133,7 +133,7 @@ nginx_vhost()
 			echo "	ssl_certificate_key $NGINX_PKI/$_cert.key;"
 		fi
 		echo "	server_name $_name;"
-		echo "	location / { return 200 \"$_name\\n\"; }"
+		printf '\tlocation / { return 200 "%s\\n"; }\n' "$_name"
 		[ -n "$_extra" ] && echo "	$_extra"
 		echo "}"
 	} >>"$NGINX_DIR/servers.conf"
