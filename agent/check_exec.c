@@ -22,7 +22,7 @@
 #include "util.h"
 
 /* How long output may still arrive after the plugin exited. */
-#define EXEC_GRACE_MS 100
+#define EXEC_GRACE_MS   100
 #define EXEC_READ_CHUNK 65536
 
 static char *exec_env[] = {"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL=C", NULL};
@@ -115,8 +115,8 @@ static void finish(struct exec_attempt *att)
 	attempt_end(att);
 	if (att->term_signal != 0) {
 		check_run_finish(run, RES_EXEC_SIGNALED, "killed by signal %d (%s)%s%s",
-				 att->term_signal, strsignal(att->term_signal), line[0] ? ": " : "",
-				 line);
+		                 att->term_signal, strsignal(att->term_signal), line[0] ? ": " : "",
+		                 line);
 		return;
 	}
 	switch (att->status) {
@@ -242,7 +242,7 @@ static int exec_start(struct check_run *run)
 		attempt_end(att);
 		run->rep.code = RES_EXEC_FAILED;
 		snprintf(run->rep.detail, sizeof(run->rep.detail), "cannot run %s: %s",
-			 c->argv.v[0], uv_strerror(err));
+		         c->argv.v[0], uv_strerror(err));
 		return -1;
 	}
 	att->spawned = true;
@@ -252,7 +252,7 @@ static int exec_start(struct check_run *run)
 		attempt_end(att);
 		run->rep.code = RES_INTERNAL_ERROR;
 		snprintf(run->rep.detail, sizeof(run->rep.detail),
-			 "cannot read the output of %s: %s", c->argv.v[0], uv_strerror(err));
+		         "cannot read the output of %s: %s", c->argv.v[0], uv_strerror(err));
 		return -1;
 	}
 	return 0;
@@ -267,7 +267,7 @@ static void exec_cancel(struct check_run *run)
 }
 
 const struct check_ops check_exec_ops = {
-	.type = "exec",
-	.start = exec_start,
-	.cancel = exec_cancel,
+    .type = "exec",
+    .start = exec_start,
+    .cancel = exec_cancel,
 };

@@ -82,10 +82,10 @@ static void broken_free(struct check_run *run)
 }
 
 static const struct check_ops broken_ops = {
-	.type = "unavailable",
-	.start = broken_start,
-	.cancel = broken_cancel,
-	.free = broken_free,
+    .type = "unavailable",
+    .start = broken_start,
+    .cancel = broken_cancel,
+    .free = broken_free,
 };
 
 static void make_broken(struct check_run *run, const char *why)
@@ -117,7 +117,7 @@ void check_env_free(struct check_env *env)
 }
 
 struct check_run *check_run_new(struct check_env *env, const struct check_conf *conf,
-				check_done_cb done, void *arg)
+                                check_done_cb done, void *arg)
 {
 	struct check_run *run = xcalloc(1, sizeof(*run));
 	const struct check_ops *ops = type_ops(conf->type);
@@ -136,12 +136,12 @@ struct check_run *check_run_new(struct check_env *env, const struct check_conf *
 
 		if ((unsigned)conf->type < CHECK__TYPES)
 			snprintf(why, sizeof(why),
-				 "check type \"%s\" is not built into this agent: "
-				 "use a build with check_%s.c or remove the check",
-				 type_label(conf->type), type_label(conf->type));
+			         "check type \"%s\" is not built into this agent: "
+			         "use a build with check_%s.c or remove the check",
+			         type_label(conf->type), type_label(conf->type));
 		else
 			snprintf(why, sizeof(why), "unknown check type %d (internal error)",
-				 (int)conf->type);
+			         (int)conf->type);
 		make_broken(run, why);
 		return run;
 	}
@@ -151,7 +151,8 @@ struct check_run *check_run_new(struct check_env *env, const struct check_conf *
 
 		/* init leaves its reason in rep.detail */
 		snprintf(why, sizeof(why), "cannot set up the %s check: %.*s", ops->type,
-			 CHECK_DETAIL_MAX - 1, run->rep.detail[0] ? run->rep.detail : "unknown error");
+		         CHECK_DETAIL_MAX - 1,
+		         run->rep.detail[0] ? run->rep.detail : "unknown error");
 		run->priv = NULL;
 		make_broken(run, why);
 	}
@@ -190,7 +191,7 @@ static void timeout_cb(uv_timer_t *timer)
 	run->ops->cancel(run);
 	run->rep.code = RES_TIMEOUT;
 	snprintf(run->rep.detail, sizeof(run->rep.detail), "no result within %.3f s",
-		 run->conf->timeout);
+	         run->conf->timeout);
 	deliver(run);
 }
 
@@ -218,15 +219,16 @@ int check_run_start(struct check_run *run)
 
 	/* The loop's cached time may be stale; the guard counts from now. */
 	uv_update_time(run->loop);
-	ms = timeout > 0 ? (uint64_t)ceil(timeout * 1000.0) : 0;
+	/* +1: libuv's loop clock truncates to ms, and the guard must not fire early */
+	ms = timeout > 0 ? (uint64_t)ceil(timeout * 1000.0) + 1 : 0;
 	uv_timer_start(&run->timer, timeout_cb, ms, 0);
 
 	run->running = RUN_STARTING;
 	if (run->ops->start(run) < 0) {
 		/* start filled rep and holds nothing */
 		if (run->rep.detail[0] == '\0')
-			snprintf(run->rep.detail, sizeof(run->rep.detail), "%s check failed to start",
-				 run->ops->type);
+			snprintf(run->rep.detail, sizeof(run->rep.detail),
+			         "%s check failed to start", run->ops->type);
 		defer(run);
 		return 0;
 	}

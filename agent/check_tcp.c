@@ -61,11 +61,11 @@ static void connect_cb(uv_connect_t *req, int status)
 	if (status == 0)
 		check_run_finish(run, RES_OK, "connected to %s in %.1f ms", att->peer, ms);
 	else if (status == UV_ECONNREFUSED)
-		check_run_finish(run, RES_CONNECT_REFUSED, "%s refused the connection after %.1f ms",
-				 att->peer, ms);
+		check_run_finish(run, RES_CONNECT_REFUSED,
+		                 "%s refused the connection after %.1f ms", att->peer, ms);
 	else
 		check_run_finish(run, RES_CONNECT_FAILED, "connect to %s failed after %.1f ms: %s",
-				 att->peer, ms, uv_strerror(status));
+		                 att->peer, ms, uv_strerror(status));
 }
 
 static int tcp_start(struct check_run *run)
@@ -78,25 +78,26 @@ static int tcp_start(struct check_run *run)
 	if (make_sockaddr(&c->address, c->address.port, &dst) != 0) {
 		run->rep.code = RES_INTERNAL_ERROR;
 		snprintf(run->rep.detail, sizeof(run->rep.detail),
-			 "address \"%s\" is not a numeric address", c->address.host);
+		         "address \"%s\" is not a numeric address", c->address.host);
 		return -1;
 	}
 	if (c->has_source && make_sockaddr(&c->source, 0, &src) != 0) {
 		run->rep.code = RES_INTERNAL_ERROR;
 		snprintf(run->rep.detail, sizeof(run->rep.detail),
-			 "source \"%s\" is not a numeric address", c->source.host);
+		         "source \"%s\" is not a numeric address", c->source.host);
 		return -1;
 	}
 
 	att = xcalloc(1, sizeof(*att));
 	snprintf(att->peer, sizeof(att->peer), c->address.family == AF_INET6 ? "[%s]:%u" : "%s:%u",
-		 c->address.host, c->address.port);
-	err = uv_tcp_init_ex(run->loop, &att->tcp, c->address.family == AF_INET6 ? AF_INET6 : AF_INET);
+	         c->address.host, c->address.port);
+	err = uv_tcp_init_ex(run->loop, &att->tcp,
+	                     c->address.family == AF_INET6 ? AF_INET6 : AF_INET);
 	if (err != 0) {
 		free(att);
 		run->rep.code = RES_CONNECT_FAILED;
 		snprintf(run->rep.detail, sizeof(run->rep.detail), "cannot create a socket: %s",
-			 uv_strerror(err));
+		         uv_strerror(err));
 		return -1;
 	}
 	att->tcp.data = att;
@@ -109,9 +110,10 @@ static int tcp_start(struct check_run *run)
 		if (err != 0) {
 			attempt_end(att);
 			run->rep.code = RES_CONNECT_FAILED;
-			snprintf(run->rep.detail, sizeof(run->rep.detail),
-				 "cannot use source address %s: %s (is it configured on this host?)",
-				 c->source.host, uv_strerror(err));
+			snprintf(
+			    run->rep.detail, sizeof(run->rep.detail),
+			    "cannot use source address %s: %s (is it configured on this host?)",
+			    c->source.host, uv_strerror(err));
 			return -1;
 		}
 	}
@@ -121,7 +123,7 @@ static int tcp_start(struct check_run *run)
 		attempt_end(att);
 		run->rep.code = err == UV_ECONNREFUSED ? RES_CONNECT_REFUSED : RES_CONNECT_FAILED;
 		snprintf(run->rep.detail, sizeof(run->rep.detail), "connect to %s failed: %s",
-			 att->peer, uv_strerror(err));
+		         att->peer, uv_strerror(err));
 		return -1;
 	}
 	return 0;
@@ -136,7 +138,7 @@ static void tcp_cancel(struct check_run *run)
 }
 
 const struct check_ops check_tcp_ops = {
-	.type = "tcp",
-	.start = tcp_start,
-	.cancel = tcp_cancel,
+    .type = "tcp",
+    .start = tcp_start,
+    .cancel = tcp_cancel,
 };

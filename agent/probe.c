@@ -41,7 +41,7 @@ static void probe_done(struct check_run *run, const struct check_report *rep, vo
 
 /* Mark the selected checks; returns the number of unknown names. */
 static size_t select_checks(const struct agent_conf *conf, char **names, size_t nnames,
-			    struct probe_slot *slots)
+                            struct probe_slot *slots)
 {
 	size_t unknown = 0;
 
@@ -60,7 +60,7 @@ static size_t select_checks(const struct agent_conf *conf, char **names, size_t 
 		}
 		if (!found) {
 			fprintf(stderr, "anycast-agent: --probe: no check named \"%s\" in %s\n",
-				names[n], conf->path ? conf->path : "the configuration");
+			        names[n], conf->path ? conf->path : "the configuration");
 			unknown++;
 		}
 	}
@@ -73,7 +73,7 @@ static size_t select_checks(const struct agent_conf *conf, char **names, size_t 
 	return unknown;
 }
 
-static void print_line(FILE *out, const struct probe_slot *slot, int namew)
+static void print_line(FILE *out, const struct probe_slot *slot, int namew, int resw)
 {
 	const struct check_report *rep = &slot->rep;
 	char ms[32];
@@ -82,8 +82,8 @@ static void print_line(FILE *out, const struct probe_slot *slot, int namew)
 		snprintf(ms, sizeof(ms), "%.1f", rep->duration * 1000.0);
 	else
 		snprintf(ms, sizeof(ms), "-");
-	fprintf(out, "%-*s  %-4s  %-21s  %8s ms  %s\n", namew, slot->conf->name,
-		type_label(slot->conf->type), result_name(rep->code), ms, rep->detail);
+	fprintf(out, "%-*s  %-4s  %-*s  %8s ms  %s\n", namew, slot->conf->name,
+	        type_label(slot->conf->type), resw, result_name(rep->code), ms, rep->detail);
 }
 
 int probe_run(const struct agent_conf *conf, char **names, size_t nnames, FILE *out)
@@ -91,7 +91,7 @@ int probe_run(const struct agent_conf *conf, char **names, size_t nnames, FILE *
 	struct probe_slot *slots = xcalloc(conf->nchecks, sizeof(*slots));
 	struct check_env *env;
 	uv_loop_t loop;
-	int namew = 4, rc = PROBE_PASS;
+	int namew = 4, resw = 2, rc = PROBE_PASS;
 
 	if (select_checks(conf, names, nnames, slots) > 0) {
 		free(slots);
@@ -113,21 +113,23 @@ int probe_run(const struct agent_conf *conf, char **names, size_t nnames, FILE *
 	uv_run(&loop, UV_RUN_DEFAULT);
 
 	for (size_t i = 0; i < conf->nchecks; i++) {
-		int w = (int)strlen(slots[i].conf->name);
-
-		if (slots[i].selected && w > namew)
-			namew = w;
-	}
-	for (size_t i = 0; i < conf->nchecks; i++) {
 		if (!slots[i].selected)
 			continue;
 		if (!slots[i].done) {
 			slots[i].rep.code = RES_INTERNAL_ERROR;
 			slots[i].rep.duration = -1;
 			snprintf(slots[i].rep.detail, sizeof(slots[i].rep.detail),
-				 "the run ended without a result");
+			         "the run ended without a result");
 		}
-		print_line(out, &slots[i], namew);
+		if ((int)strlen(slots[i].conf->name) > namew)
+			namew = (int)strlen(slots[i].conf->name);
+		if ((int)strlen(result_name(slots[i].rep.code)) > resw)
+			resw = (int)strlen(result_name(slots[i].rep.code));
+	}
+	for (size_t i = 0; i < conf->nchecks; i++) {
+		if (!slots[i].selected)
+			continue;
+		print_line(out, &slots[i], namew, resw);
 		if (result_class(slots[i].rep.code) == RESULT_FAIL)
 			rc = PROBE_FAIL;
 		check_run_free(slots[i].run);

@@ -86,7 +86,7 @@ static inline void conf_addr_set(struct conf_addr *a, const char *host, unsigned
 }
 
 static inline struct check_conf *tcp_conf_new(const char *name, const char *host, unsigned port,
-					      const char *source, double timeout)
+                                              const char *source, double timeout)
 {
 	struct check_conf *c = xcalloc(1, sizeof(*c));
 
@@ -105,7 +105,7 @@ static inline struct check_conf *tcp_conf_new(const char *name, const char *host
 
 /* argv is NULL-terminated. */
 static inline struct check_conf *exec_conf_new(const char *name, const char *const *argv,
-					       double timeout, size_t output_max)
+                                               double timeout, size_t output_max)
 {
 	struct check_conf *c = xcalloc(1, sizeof(*c));
 
