@@ -21,6 +21,14 @@
 
 #include "check_testutil.h"
 
+/* "A few ms" on a loaded 2-core box. Under ASan a fork (inside uv_spawn,
+ * the one step that blocks) copies the page tables of the shadow memory. */
+#ifdef __SANITIZE_ADDRESS__
+#define MAX_LATENESS 0.020
+#else
+#define MAX_LATENESS 0.008
+#endif
+
 static char dir[256];
 
 static const struct script {
@@ -374,11 +382,10 @@ static void test_loop_not_delayed(void **state)
 	struct hostile hs[] = {
 	    {.script = "endless", .timeout = 0.7}, {.script = "big", .timeout = 3.0},
 	    {.script = "hang", .timeout = 0.5},    {.script = "forker", .timeout = 2.0},
-	    {.script = "escaper", .timeout = 2.0}, {.script = "ok", .timeout = 2.0},
-	    {.script = "crit", .timeout = 2.0},
+	    {.script = "escaper", .timeout = 2.0},
 	};
 	struct ticker k = {0};
-	double end;
+	double end, spawn_worst = 0;
 
 	uv_timer_init(&c->loop, &k.timer);
 	k.timer.data = &k;
@@ -394,8 +401,13 @@ static void test_loop_not_delayed(void **state)
 	/* restart every plugin as soon as it ends, for 2 s */
 	end = mono_now() + 2.0;
 	while (mono_now() < end) {
-		for (size_t i = 0; i < ARRAY_SIZE(hs); i++)
-			check_run_start(hs[i].run); /* -1 while it runs */
+		for (size_t i = 0; i < ARRAY_SIZE(hs); i++) {
+			double t0 = mono_now();
+
+			/* -1 while it runs; the time is uv_spawn's fork + exec wait */
+			if (check_run_start(hs[i].run) == 0 && mono_now() - t0 > spawn_worst)
+				spawn_worst = mono_now() - t0;
+		}
 		uv_run(&c->loop, UV_RUN_ONCE);
 	}
 	uv_close((uv_handle_t *)&k.timer, NULL);
@@ -412,11 +424,11 @@ static void test_loop_not_delayed(void **state)
 			kill(child, SIGKILL);
 	}
 	assert_true(loop_drain(&c->loop, 3.0));
-	print_message("100 ms timer: %d ticks, worst lateness %.2f ms, mean %.2f ms\n", k.n,
-	              k.worst * 1000, k.sum / (k.n ? k.n : 1) * 1000);
+	print_message("100 ms timer: %d ticks, worst lateness %.2f ms, mean %.2f ms; "
+	              "longest check_run_start (uv_spawn) %.2f ms\n",
+	              k.n, k.worst * 1000, k.sum / (k.n ? k.n : 1) * 1000, spawn_worst * 1000);
 	assert_true(k.n >= 18);
-	/* "a few ms": generous enough for a loaded 2-core CI box under ASan */
-	assert_true(k.worst < 0.015);
+	assert_true(k.worst < MAX_LATENESS);
 }
 
 int main(void)
