@@ -26,7 +26,7 @@
 #ifdef __SANITIZE_ADDRESS__
 #define MAX_LATENESS 0.020
 #else
-#define MAX_LATENESS 0.008
+#define MAX_LATENESS 0.010
 #endif
 
 static char dir[256];
