@@ -1,0 +1,447 @@
+/*
+ * test_check_exec.c - the exec check type with plugins written into a
+ * private temp dir at test time: exit codes, signals, spawn failures, the
+ * environment a plugin sees, and hostile plugins (hangs, floods of output,
+ * children that keep the pipe open) that must neither wedge a check nor
+ * delay the loop.
+ */
+#include <config.h>
+
+#include <errno.h>
+#include <poll.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "check_testutil.h"
+
+/* "A few ms" on a loaded 2-core box. Under ASan a fork (inside uv_spawn,
+ * the one step that blocks) copies the page tables of the shadow memory. */
+#ifdef __SANITIZE_ADDRESS__
+#define MAX_LATENESS 0.020
+#else
+#define MAX_LATENESS 0.010
+#endif
+
+static char dir[256];
+
+static const struct script {
+	const char *name;
+	const char *body; /* "@DIR@" stands for the temp dir */
+	int mode;
+} scripts[] = {
+    {"ok", "echo 'TEST OK - all good | time=0.1s;1;2;0'\necho 'long output'\nexit 0\n", 0755},
+    {"warn", "echo 'TEST WARNING - slow'\nexit 1\n", 0755},
+    {"crit", "echo 'TEST CRITICAL - down|x=1'\nexit 2\n", 0755},
+    {"unknown", "echo 'TEST UNKNOWN - bad arguments'\nexit 3\n", 0755},
+    {"exit7", "echo 'odd plugin'\nexit 7\n", 0755},
+    {"silent", "exit 2\n", 0755},
+    {"signal", "echo 'about to die'\nkill -TERM $$\nsleep 5\n", 0755},
+    {"dirty", "printf '  \\001\\033[31mRED\\377 text \\t | perf=1\\n'\nexit 0\n", 0755},
+    {"env",
+     "echo \"PATH=$PATH LC_ALL=$LC_ALL HOME=${HOME-unset} LEAK=${AA_TEST_LEAK-unset} "
+     "PWD=$(pwd) STDIN=$(wc -c)\"\n",
+     0755},
+    {"stderr", "echo 'to stderr' >&2\necho 'to stdout'\n", 0755},
+    {"args", "echo \"[$1] [$2] [$#]\"\n", 0755},
+    {"hang", "echo $$ > @DIR@/hang.pid\nsleep 1000 &\nsleep 1000\n", 0755},
+    {"big", "head -c 20000000 /dev/zero | tr '\\0' x\necho\necho second\nexit 0\n", 0755},
+    {"endless", "exec yes\n", 0755},
+    {"forker", "echo 'PARENT OK - done'\nsleep 1000 &\necho $! > @DIR@/forker.child\nexit 0\n",
+     0755},
+    {"escaper", "echo 'PARENT OK - escaped'\nsetsid sleep 1000 &\necho $! > @DIR@/escaper.child\n",
+     0755},
+    {"notexec", "echo never\n", 0644},
+};
+
+static int write_scripts(void **state)
+{
+	char *path;
+
+	snprintf(dir, sizeof(dir), "/tmp/aa-test-exec.XXXXXX");
+	assert_non_null(mkdtemp(dir));
+	for (size_t i = 0; i < ARRAY_SIZE(scripts); i++) {
+		FILE *f;
+
+		xasprintf(&path, "%s/%s", dir, scripts[i].name);
+		f = fopen(path, "w");
+		assert_non_null(f);
+		fprintf(f, "#!/bin/sh\n");
+		for (const char *b = scripts[i].body; *b; b++) {
+			if (strncmp(b, "@DIR@", 5) == 0) {
+				fputs(dir, f);
+				b += 4;
+			} else {
+				fputc(*b, f);
+			}
+		}
+		fclose(f);
+		assert_int_equal(chmod(path, scripts[i].mode), 0);
+		free(path);
+	}
+	xasprintf(&path, "%s/badinterp", dir);
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	fprintf(f, "#!/nonexistent/sh\necho never\n");
+	fclose(f);
+	chmod(path, 0755);
+	free(path);
+	/* a variable of the agent's environment that must not reach a plugin */
+	setenv("AA_TEST_LEAK", "leaked", 1);
+	return 0;
+}
+
+static int remove_scripts(void **state)
+{
+	char *cmd;
+
+	xasprintf(&cmd, "rm -rf '%s'", dir);
+	if (system(cmd) != 0)
+		fprintf(stderr, "could not remove %s\n", dir);
+	free(cmd);
+	return 0;
+}
+
+/* A path in the temp dir; a ring of buffers so a few can be alive at once. */
+static char *script(const char *name)
+{
+	static char path[16][512];
+	static unsigned next;
+	char *p = path[next++ % ARRAY_SIZE(path)];
+
+	snprintf(p, sizeof(path[0]), "%s/%s", dir, name);
+	return p;
+}
+
+static int read_pid(const char *file)
+{
+	double end = mono_now() + 2.0;
+	int pid = -1;
+
+	/* the plugin writes it; it is there by the time the run ended */
+	while (pid < 0 && mono_now() < end) {
+		FILE *f = fopen(script(file), "r");
+
+		if (f != NULL) {
+			if (fscanf(f, "%d", &pid) != 1)
+				pid = -1;
+			fclose(f);
+		}
+		if (pid < 0)
+			poll(NULL, 0, 5);
+	}
+	return pid;
+}
+
+struct ctx {
+	uv_loop_t loop;
+	struct check_env *env;
+};
+
+static int setup(void **state)
+{
+	struct ctx *c = xcalloc(1, sizeof(*c));
+
+	uv_loop_init(&c->loop);
+	c->env = check_env_new(&c->loop);
+	*state = c;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct ctx *c = *state;
+
+	check_env_free(c->env);
+	/* every child reaped, every pipe closed */
+	assert_true(loop_drain(&c->loop, 3.0));
+	assert_int_equal(uv_loop_close(&c->loop), 0);
+	free(c);
+	return 0;
+}
+
+/* Run one exec check to its end on the context's loop. */
+static struct check_report run_exec(struct ctx *c, const char *const *argv, double timeout,
+                                    size_t output_max)
+{
+	struct check_conf *conf = exec_conf_new("t", argv, timeout, output_max);
+	struct done_rec rec = {0};
+	struct check_run *run = check_run_new(c->env, conf, rec_done_cb, &rec);
+
+	assert_int_equal(check_run_start(run), 0);
+	assert_true(run_until(&c->loop, rec_is_done, &rec, timeout + 2.0));
+	check_run_free(run);
+	assert_true(loop_drain(&c->loop, 3.0));
+	check_conf_free_test(conf);
+	assert_int_equal(rec.ndone, 1);
+	return rec.rep;
+}
+
+static const struct exec_case {
+	const char *name;
+	const char *script; /* in the temp dir; NULL: argv[0] as given */
+	const char *argv0;
+	const char *arg1, *arg2;
+	size_t output_max;
+	enum check_result_code code;
+	const char *detail; /* exact */
+} cases[] = {
+    {"exit 0 is OK, perfdata stripped", "ok", NULL, NULL, NULL, 4096, RES_OK, "TEST OK - all good"},
+    {"exit 1 is WARNING", "warn", NULL, NULL, NULL, 4096, RES_WARNING, "TEST WARNING - slow"},
+    {"exit 2 is EXEC_CRITICAL", "crit", NULL, NULL, NULL, 4096, RES_EXEC_CRITICAL,
+     "TEST CRITICAL - down"},
+    {"exit 3 is EXEC_UNKNOWN", "unknown", NULL, NULL, NULL, 4096, RES_EXEC_UNKNOWN,
+     "TEST UNKNOWN - bad arguments"},
+    {"another exit code is EXEC_UNKNOWN", "exit7", NULL, NULL, NULL, 4096, RES_EXEC_UNKNOWN,
+     "exit 7: odd plugin"},
+    {"no output", "silent", NULL, NULL, NULL, 4096, RES_EXEC_CRITICAL, "exit 2, no output"},
+    {"killed by a signal", "signal", NULL, NULL, NULL, 4096, RES_EXEC_SIGNALED,
+     "killed by signal 15 (Terminated): about to die"},
+    {"non-printable bytes replaced, trimmed", "dirty", NULL, NULL, NULL, 4096, RES_OK,
+     "??[31mRED? text"},
+    {"minimal environment, cwd /, stdin empty", "env", NULL, NULL, NULL, 4096, RES_OK,
+     "PATH=/usr/sbin:/usr/bin:/sbin:/bin LC_ALL=C HOME=unset LEAK=unset PWD=/ STDIN=0"},
+    {"stderr discarded", "stderr", NULL, NULL, NULL, 4096, RES_OK, "to stdout"},
+    {"argv passed as given, no shell", "args", NULL, "a b", "$HOME;ls", 4096, RES_OK,
+     "[a b] [$HOME;ls] [2]"},
+    {"output capped at output_max", "ok", NULL, NULL, NULL, 10, RES_OK, "TEST OK -"},
+    {"missing binary", NULL, "/nonexistent/check_nothing", NULL, NULL, 4096, RES_EXEC_FAILED,
+     "cannot run /nonexistent/check_nothing: no such file or directory"},
+    {"not executable", "notexec", NULL, NULL, NULL, 4096, RES_EXEC_FAILED, NULL},
+    {"missing interpreter", "badinterp", NULL, NULL, NULL, 4096, RES_EXEC_FAILED, NULL},
+};
+
+static void test_exec_cases(void **state)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		const struct exec_case *tc = &cases[i];
+		const char *argv[4] = {tc->script ? script(tc->script) : tc->argv0, tc->arg1,
+		                       tc->arg2, NULL};
+		struct check_report rep;
+
+		print_message("case: %s\n", tc->name);
+		rep = run_exec(*state, argv, 2.0, tc->output_max);
+		print_message("      %s: %s (%.1f ms)\n", result_name(rep.code), rep.detail,
+		              rep.duration * 1000);
+		assert_int_equal(rep.code, tc->code);
+		if (tc->detail != NULL)
+			assert_string_equal(rep.detail, tc->detail);
+		else
+			assert_non_null(strstr(rep.detail, "cannot run"));
+		assert_true(rep.duration >= 0 && rep.duration < 1.0);
+	}
+}
+
+static void test_hang_killed_at_timeout(void **state)
+{
+	struct ctx *c = *state;
+	const char *argv[] = {script("hang"), NULL};
+	struct check_report rep;
+	struct group_arg g;
+	double t_end;
+
+	unlink(script("hang.pid"));
+	rep = run_exec(c, argv, 0.3, 4096);
+	t_end = mono_now();
+	assert_int_equal(rep.code, RES_TIMEOUT);
+	assert_string_equal(rep.detail, "no result within 0.300 s");
+	assert_true(rep.duration >= 0.3 && rep.duration < 0.35);
+	g.pgid = read_pid("hang.pid");
+	assert_true(g.pgid > 0);
+	/* the plugin and the sleep it left in the background are gone */
+	assert_true(run_until(&c->loop, group_gone, &g, 2.0));
+	print_message("hang: TIMEOUT after %.1f ms (timeout 300 ms, %.1f ms late); "
+	              "group gone %.1f ms after the report\n",
+	              rep.duration * 1000, (rep.duration - 0.3) * 1000,
+	              (mono_now() - t_end) * 1000);
+}
+
+static void test_megabytes_capped(void **state)
+{
+	const char *argv[] = {script("big"), NULL};
+	struct check_report rep = run_exec(*state, argv, 5.0, 4096);
+	char want[CHECK_DETAIL_MAX];
+
+	memset(want, 'x', sizeof(want) - 1);
+	want[sizeof(want) - 1] = '\0';
+	assert_int_equal(rep.code, RES_OK);
+	assert_string_equal(rep.detail, want);
+	print_message("20 MB of output read and dropped in %.1f ms\n", rep.duration * 1000);
+	assert_true(rep.duration < 5.0);
+}
+
+static void test_child_keeps_pipe(void **state)
+{
+	const char *argv[] = {script("forker"), NULL};
+	struct check_report rep;
+	int child;
+
+	unlink(script("forker.child"));
+	rep = run_exec(*state, argv, 2.0, 4096);
+	assert_int_equal(rep.code, RES_OK);
+	assert_string_equal(rep.detail, "PARENT OK - done");
+	/* ends a grace period after the exit, long before the 2 s timeout */
+	assert_true(rep.duration < 0.5);
+	child = read_pid("forker.child");
+	assert_true(child > 0);
+	{
+		double end = mono_now() + 2.0;
+
+		while (pid_alive(child) && mono_now() < end)
+			run_until(&((struct ctx *)*state)->loop, never, NULL, 0.01);
+		assert_false(pid_alive(child));
+	}
+	print_message("child holding the pipe: finished in %.1f ms, child killed\n",
+	              rep.duration * 1000);
+}
+
+static void test_escaped_child_keeps_pipe(void **state)
+{
+	const char *argv[] = {script("escaper"), NULL};
+	struct check_report rep;
+	int child;
+
+	/* a child in its own session is out of reach of the group kill: the
+	 * pipe is closed after the grace period all the same */
+	unlink(script("escaper.child"));
+	rep = run_exec(*state, argv, 2.0, 4096);
+	child = read_pid("escaper.child");
+	if (child > 0)
+		kill(child, SIGKILL);
+	assert_int_equal(rep.code, RES_OK);
+	assert_string_equal(rep.detail, "PARENT OK - escaped");
+	assert_true(rep.duration < 0.5);
+}
+
+static void test_free_while_running(void **state)
+{
+	struct ctx *c = *state;
+	const char *argv[] = {script("hang"), NULL};
+	struct check_conf *conf = exec_conf_new("t", argv, 5.0, 4096);
+	struct done_rec rec = {0};
+	struct check_run *run = check_run_new(c->env, conf, rec_done_cb, &rec);
+	struct group_arg g;
+
+	unlink(script("hang.pid"));
+	assert_int_equal(check_run_start(run), 0);
+	g.pgid = read_pid("hang.pid");
+	assert_true(g.pgid > 0);
+	check_run_free(run);
+	assert_true(run_until(&c->loop, group_gone, &g, 2.0));
+	assert_true(loop_drain(&c->loop, 2.0));
+	assert_int_equal(rec.ndone, 0);
+	check_conf_free_test(conf);
+}
+
+/* Ticks of a 100 ms timer while hostile plugins run on the same loop. */
+struct ticker {
+	uv_timer_t timer;
+	double last, worst, sum;
+	int n;
+};
+
+static void tick_cb(uv_timer_t *t)
+{
+	struct ticker *k = t->data;
+	double now = mono_now(), late = now - k->last - 0.1;
+
+	if (late > k->worst)
+		k->worst = late;
+	k->sum += late > 0 ? late : 0;
+	k->n++;
+	k->last = now;
+}
+
+struct hostile {
+	const char *script;
+	double timeout;
+	struct check_conf *conf;
+	struct check_run *run;
+	struct done_rec rec;
+	int runs;
+};
+
+static void hostile_done(struct check_run *run, const struct check_report *rep, void *arg)
+{
+	struct hostile *h = arg;
+
+	h->rec.ndone++;
+	h->rec.rep = *rep;
+	h->runs++;
+}
+
+static void test_loop_not_delayed(void **state)
+{
+	struct ctx *c = *state;
+	struct hostile hs[] = {
+	    {.script = "endless", .timeout = 0.7}, {.script = "big", .timeout = 3.0},
+	    {.script = "hang", .timeout = 0.5},    {.script = "forker", .timeout = 2.0},
+	    {.script = "escaper", .timeout = 2.0},
+	};
+	struct ticker k = {0};
+	double end, spawn_worst = 0;
+
+	uv_timer_init(&c->loop, &k.timer);
+	k.timer.data = &k;
+	uv_update_time(&c->loop);
+	k.last = mono_now();
+	uv_timer_start(&k.timer, tick_cb, 100, 100);
+	for (size_t i = 0; i < ARRAY_SIZE(hs); i++) {
+		const char *argv[] = {script(hs[i].script), NULL};
+
+		hs[i].conf = exec_conf_new(hs[i].script, argv, hs[i].timeout, 4096);
+		hs[i].run = check_run_new(c->env, hs[i].conf, hostile_done, &hs[i]);
+	}
+	/* restart every plugin as soon as it ends, for 2 s */
+	end = mono_now() + 2.0;
+	while (mono_now() < end) {
+		for (size_t i = 0; i < ARRAY_SIZE(hs); i++) {
+			double t0 = mono_now();
+
+			/* -1 while it runs; the time is uv_spawn's fork + exec wait */
+			if (check_run_start(hs[i].run) == 0 && mono_now() - t0 > spawn_worst)
+				spawn_worst = mono_now() - t0;
+		}
+		uv_run(&c->loop, UV_RUN_ONCE);
+	}
+	uv_close((uv_handle_t *)&k.timer, NULL);
+	for (size_t i = 0; i < ARRAY_SIZE(hs); i++) {
+		int child = -1;
+
+		print_message("  %-8s ran %d times, last %s\n", hs[i].script, hs[i].runs,
+		              result_name(hs[i].rec.rep.code));
+		check_run_free(hs[i].run);
+		check_conf_free_test(hs[i].conf);
+		if (strcmp(hs[i].script, "escaper") == 0)
+			child = read_pid("escaper.child");
+		if (child > 0)
+			kill(child, SIGKILL);
+	}
+	assert_true(loop_drain(&c->loop, 3.0));
+	print_message("100 ms timer: %d ticks, worst lateness %.2f ms, mean %.2f ms; "
+	              "longest check_run_start (uv_spawn) %.2f ms\n",
+	              k.n, k.worst * 1000, k.sum / (k.n ? k.n : 1) * 1000, spawn_worst * 1000);
+	assert_true(k.n >= 18);
+	assert_true(k.worst < MAX_LATENESS);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_setup_teardown(test_exec_cases, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_hang_killed_at_timeout, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_megabytes_capped, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_child_keeps_pipe, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_escaped_child_keeps_pipe, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_free_while_running, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_loop_not_delayed, setup, teardown),
+	};
+
+	return cmocka_run_group_tests_name("check_exec", tests, write_scripts, remove_scripts);
+}
