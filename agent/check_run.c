@@ -25,15 +25,8 @@
 
 enum { RUN_IDLE = 0, RUN_STARTING, RUN_ACTIVE, RUN_PENDING };
 
-/*
- * check_http.c and check_dns.c are written in parallel. Until they are
- * linked in, their entries are NULL and such a check reports INTERNAL_ERROR.
- * When they land, drop the `weak` below: libagent is a static archive and a
- * weak reference does not pull an archive member in, so a weak entry would
- * stay NULL in the daemon even with the type built.
- */
-extern const struct check_ops check_http_ops __attribute__((weak));
-extern const struct check_ops check_dns_ops __attribute__((weak));
+extern const struct check_ops check_http_ops;
+extern const struct check_ops check_dns_ops __attribute__((weak)); /* TEMP until dns lands */
 
 static const struct check_ops *type_ops(enum check_type type)
 {
