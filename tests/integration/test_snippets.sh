@@ -9,6 +9,8 @@
 # into a private directory: $BIRD16_DEB, else /tmp/bird_1.6.8*.deb, else `apt-get download bird`.
 # Exit 77 (skip) when bird2 is missing, or when everything for BIRD 2 passed but BIRD 1.6 could
 # not be obtained or run (the reason is printed).
+# make check runs tests with $(SHELL), which may be dash: this file needs bash
+[ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 set -u
 
 top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -329,6 +331,23 @@ for v in yes no; do
 	parse bird "$B2/pop.conf" "bird2: PoP snippets parse with 'disabled $v;'"
 done
 parse bird "$B2/peer.conf" "bird2: peer-side graceful-shutdown import parses"
+# the README's one-liner creates every missing state file fail-closed, keeps existing ones
+oneliner=$(grep "^grep -rhoE '\"/var/lib/anycast-agent/bird/" "$SNIP/README.md")
+if [ -z "$oneliner" ]; then
+	fail "README.md: the state-file one-liner is missing"
+else
+	rm -f "${states2[@]}"
+	set_states no "${states2[1]}"
+	oneliner=${oneliner//\/var\/lib\/anycast-agent\/bird/$ST2}
+	(eval "${oneliner//\/etc\/bird/$B2/snippets}")
+	created=$(grep -lx 'disabled yes;' "${states2[@]}" 2>/dev/null | wc -l)
+	if [ "$created" = $((${#states2[@]} - 1)) ] && grep -qx 'disabled no;' "${states2[1]}"; then
+		pass "README one-liner: created $created state files 'disabled yes;', kept the existing one"
+	else
+		fail "README one-liner: $created of $((${#states2[@]} - 1)) created, existing: $(cat "${states2[1]}")"
+	fi
+	parse bird "$B2/pop.conf" "bird2: snippets parse after the README one-liner"
+fi
 rm -f "${states2[0]}"
 parse_fails bird "$B2/pop.conf" "${states2[0]##*/}" "bird2: a missing state file stops BIRD"
 echo 'disabled maybe;' >"${states2[0]}"

@@ -6,6 +6,8 @@
 # the route ever going away (polled, and counted by the upstream's withdraw counter); the degraded
 # variant arrives with a prepended AS path; cleanup leaves no namespace, link or temp dir.
 # Prints the appear/disappear latencies it measured.
+# make check runs tests with $(SHELL), which may be dash: this file needs bash
+[ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 set -u
 
 top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
