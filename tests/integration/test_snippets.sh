@@ -202,7 +202,9 @@ durable_test() {
 	local sock=$run/bird.ctl pidf=$run/bird.pid
 	local web4=$st/anycast_web4.conf
 
-	set_states yes $(state_files "${conf%/*}/snippets") || return
+	local all
+	mapfile -t all < <(state_files "${conf%/*}/snippets")
+	set_states yes "${all[@]}" || return
 	set_states no "$web4"
 	bird_start "$bird" "$conf" "$sock" "$pidf" "$user" || {
 		fail "$label: BIRD did not start: $(tail -5 "$run/bird.log" 2>/dev/null)"

@@ -185,9 +185,9 @@ topo_add_pop() {
 		# the README's substitution
 		sed "s|/var/lib/anycast-agent/bird|$d/state|g" "$f" >"$d/snippets/${f##*/}" || return 1
 	done
-	for f in $(sed -n 's/^[[:space:]]*include "\([^"]*\)";[[:space:]]*$/\1/p' "$d/snippets"/*.conf); do
+	while read -r f; do
 		echo "disabled yes;" >"$f" || return 1
-	done
+	done < <(sed -n 's/^[[:space:]]*include "\([^"]*\)";[[:space:]]*$/\1/p' "$d/snippets"/*.conf)
 	# on lo: works on kernels without the dummy driver, and lo is this namespace's own
 	for a in $(_topo_anycast_addrs); do
 		ip -n "$(topo_ns "$name")" addr add "$a" dev lo || return 1
@@ -233,7 +233,7 @@ topo_link() {
 _TOPO_BGP_TIMERS='connect delay time 1; connect retry time 1; error wait time 1, 4;'
 
 _topo_pop_conf() { # POP
-	local pop=$1 d=$TOPO_DIR/$1 l up af
+	local pop=$1 d=$TOPO_DIR/$1 l up af peer_as
 	{
 		echo "log \"$d/bird.log\" all;"
 		echo "router id 192.0.2.$((100 + TOPO_INDEX[$pop]));"
@@ -244,11 +244,12 @@ _topo_pop_conf() { # POP
 		for l in "${TOPO_LINKS[@]}"; do
 			[ "${l% *}" = "$pop" ] || continue
 			up=${l#* }
+			peer_as=$((64495 + TOPO_INDEX[$up]))
 			for af in 4 6; do
 				cat <<EOF
 protocol bgp ${up}_v$af {
 	local $(topo_link_addr "$pop" "$up" $af pop) as ANYCAST_LOCAL_AS;
-	neighbor $(topo_link_addr "$pop" "$up" $af upstream) as $((64495 + TOPO_INDEX[$up]));
+	neighbor $(topo_link_addr "$pop" "$up" $af upstream) as $peer_as;
 	$_TOPO_BGP_TIMERS
 	ipv$af { import none; export filter anycast_export$af; };
 }
@@ -260,7 +261,7 @@ EOF
 }
 
 _topo_upstream_conf() { # UPSTREAM
-	local up=$1 d=$TOPO_DIR/$1 l pop af
+	local up=$1 d=$TOPO_DIR/$1 l pop af my_as=$((64495 + TOPO_INDEX[$1]))
 	cp "$TOPO_SNIPPETS/peer-graceful-shutdown.conf" "$d/" || return 1
 	{
 		echo "log \"$d/bird.log\" all;"
@@ -275,7 +276,7 @@ _topo_upstream_conf() { # UPSTREAM
 			for af in 4 6; do
 				cat <<EOF
 protocol bgp ${pop}_v$af {
-	local $(topo_link_addr "$pop" "$up" $af upstream) as $((64495 + TOPO_INDEX[$up]));
+	local $(topo_link_addr "$pop" "$up" $af upstream) as $my_as;
 	neighbor $(topo_link_addr "$pop" "$up" $af pop) as $TOPO_POP_AS;
 	$_TOPO_BGP_TIMERS
 	ipv$af { import filter import_honour_graceful_shutdown; export none; };
