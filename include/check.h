@@ -27,6 +27,7 @@ struct check_report {
 };
 
 struct check_run;
+struct check_env;
 typedef void (*check_done_cb)(struct check_run *run, const struct check_report *rep, void *arg);
 
 /*
