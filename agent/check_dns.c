@@ -246,6 +246,8 @@ static ares_ssize_t w_recvfrom(ares_socket_t fd, void *buf, size_t len, int flag
 			q->last_errno = saved;
 	} else if (n == 0) {
 		q->saw_eof = true;
+		if (!q->tcp)
+			observe(q, buf, 0); /* an empty datagram is no reply at all */
 	} else if (q->tcp) {
 		observe_tcp(q, buf, (size_t)n);
 	} else {
@@ -339,7 +341,7 @@ static void on_reply(void *arg, int status, int timeouts, unsigned char *abuf, i
 	}
 	if (q->ignored > 0 && q->code == RES_TIMEOUT) {
 		size_t l = strlen(q->detail);
-		snprintf(q->detail + l, sizeof(q->detail) - l, " (%u replies with a wrong ID ignored)",
+		snprintf(q->detail + l, sizeof(q->detail) - l, " (wrong-ID replies ignored: %u)",
 			 q->ignored);
 	}
 }
@@ -413,7 +415,7 @@ static int query_start(struct dns_check *dc, struct dns_query *q, const struct c
 	r = ares_init_options(&q->ch, &o,
 			      ARES_OPT_FLAGS | ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES |
 				      ARES_OPT_NDOTS | ARES_OPT_LOOKUPS | ARES_OPT_DOMAINS |
-				      ARES_OPT_SERVERS | ARES_OPT_SOCK_STATE_CB);
+				      ARES_OPT_SERVERS | ARES_OPT_SORTLIST | ARES_OPT_SOCK_STATE_CB);
 	if (r != ARES_SUCCESS) {
 		q->ch = NULL;
 		snprintf(err, errlen, "c-ares init: %s", ares_strerror(r));
