@@ -17,6 +17,19 @@
  * reference's SOA query (over UDP, or TCP for transport "tcp"). The serial
  * of the zone is taken from the SOA of the answer section, else of the
  * authority section, so an SOA query for any name inside the zone works.
+ * With transport "both" the UDP reply's serial is the local one. A reference
+ * that fails (no reply, refused, no SOA) never fails the check: the detail
+ * says "reference unreachable (...)". c-ares gives up at 90% of the check's
+ * timeout (at most 50 ms before it), so the run reports which query timed
+ * out before the driver's guard would.
+ *
+ * Results: c-ares ARES_ETIMEOUT -> TIMEOUT; ARES_ECONNREFUSED -> CONNECT_REFUSED
+ * when the socket said ECONNREFUSED (TCP RST; over UDP the ICMP port
+ * unreachable that loopback and most hosts send for a stopped server - a
+ * filtered port gives TIMEOUT instead), CONNECT_FAILED when a TCP server
+ * closed without a reply or another socket error; replies as judged by
+ * dns_eval_reply(). Detail: "udp: NOERROR flags=aa an=1 serial=5 0.4ms",
+ * failing queries first as "tcp failed: <why> (<summary>)", then the serial.
  */
 #include <config.h>
 
@@ -38,7 +51,7 @@
 #include "util.h"
 
 #define DNS_MSG_MAX 65535
-#define QUERY_MAX 4 /* udp + tcp + local SOA + reference SOA */
+#define QUERY_MAX   4 /* udp + tcp + local SOA + reference SOA */
 
 enum query_role { Q_MAIN, Q_LOCAL_SOA, Q_REF };
 
@@ -59,7 +72,7 @@ struct dns_query {
 	ares_channel ch; /* NULL once destroyed */
 	bool done;       /* the outcome below is final */
 	struct dns_expect exp;
-	bool id_known;   /* c-ares picks the ID; we read it from the bytes sent */
+	bool id_known; /* c-ares picks the ID; we read it from the bytes sent */
 	uint8_t sent[4];
 	size_t nsent;
 	double t_sent;
@@ -72,11 +85,11 @@ struct dns_query {
 	/* what the socket wrappers saw */
 	int last_errno;
 	bool saw_eof;
-	unsigned ignored;          /* replies with a wrong ID */
-	bool bad;                  /* a reply c-ares drops but we judge failed */
+	unsigned ignored; /* replies with a wrong ID */
+	bool bad;         /* a reply c-ares drops but we judge failed */
 	enum check_result_code bad_code;
 	char bad_detail[120];
-	uint8_t *tcpbuf;           /* TCP stream reassembly */
+	uint8_t *tcpbuf; /* TCP stream reassembly */
 	size_t tcplen;
 	struct dns_sock *socks;
 };
@@ -158,14 +171,14 @@ static void sock_state_cb(void *data, ares_socket_t fd, int readable, int writab
 			q->bad = true;
 			q->bad_code = RES_INTERNAL_ERROR;
 			snprintf(q->bad_detail, sizeof(q->bad_detail), "cannot watch socket: %s",
-				 uv_strerror(r));
+			         uv_strerror(r));
 			return;
 		}
 		s->next = q->socks;
 		q->socks = s;
 	}
 	uv_poll_start(&s->poll, (readable ? UV_READABLE : 0) | (writable ? UV_WRITABLE : 0),
-		      on_poll);
+	              on_poll);
 }
 
 /* --- socket wrappers: plain system calls that also watch the bytes ------- */
@@ -235,7 +248,7 @@ static void observe_tcp(struct dns_query *q, const uint8_t *data, size_t n)
 }
 
 static ares_ssize_t w_recvfrom(ares_socket_t fd, void *buf, size_t len, int flags,
-			       struct sockaddr *from, ares_socklen_t *fromlen, void *arg)
+                               struct sockaddr *from, ares_socklen_t *fromlen, void *arg)
 {
 	struct dns_query *q = arg;
 	ssize_t n = recvfrom(fd, buf, len, flags, from, fromlen);
@@ -286,11 +299,11 @@ static ares_ssize_t w_sendv(ares_socket_t fd, const struct iovec *iov, int iovcn
 }
 
 static const struct ares_socket_functions sock_funcs = {
-	.asocket = w_socket,
-	.aclose = w_close,
-	.aconnect = w_connect,
-	.arecvfrom = w_recvfrom,
-	.asendv = w_sendv,
+    .asocket = w_socket,
+    .aclose = w_close,
+    .aconnect = w_connect,
+    .arecvfrom = w_recvfrom,
+    .asendv = w_sendv,
 };
 
 /* --- queries ---------------------------------------------------------- */
@@ -307,7 +320,7 @@ static void on_reply(void *arg, int status, int timeouts, unsigned char *abuf, i
 	if (status == ARES_SUCCESS && abuf != NULL && alen >= 0) {
 		q->has_reply = true;
 		q->code = dns_eval_reply(abuf, (size_t)alen, &q->exp, &q->info, q->detail,
-					 sizeof(q->detail));
+		                         sizeof(q->detail));
 		return;
 	}
 	switch (status) {
@@ -320,15 +333,15 @@ static void on_reply(void *arg, int status, int timeouts, unsigned char *abuf, i
 		if (q->last_errno == ECONNREFUSED || (q->last_errno == 0 && !q->saw_eof)) {
 			q->code = RES_CONNECT_REFUSED;
 			snprintf(q->detail, sizeof(q->detail), "%s",
-				 q->tcp ? "connection refused"
-					: "port unreachable (ICMP), nothing listens");
+			         q->tcp ? "connection refused"
+			                : "port unreachable (ICMP), nothing listens");
 		} else if (q->last_errno != 0) {
 			q->code = RES_CONNECT_FAILED;
 			snprintf(q->detail, sizeof(q->detail), "%s", strerror(q->last_errno));
 		} else if (q->tcp) {
 			q->code = RES_CONNECT_FAILED;
 			snprintf(q->detail, sizeof(q->detail),
-				 "server closed the connection without a reply");
+			         "server closed the connection without a reply");
 		} else {
 			q->code = RES_DNS_MALFORMED;
 			snprintf(q->detail, sizeof(q->detail), "empty datagram from the server");
@@ -342,7 +355,7 @@ static void on_reply(void *arg, int status, int timeouts, unsigned char *abuf, i
 	if (q->ignored > 0 && q->code == RES_TIMEOUT) {
 		size_t l = strlen(q->detail);
 		snprintf(q->detail + l, sizeof(q->detail) - l, " (wrong-ID replies ignored: %u)",
-			 q->ignored);
+		         q->ignored);
 	}
 }
 
@@ -372,15 +385,15 @@ static int parse_server(const struct conf_addr *a, struct ares_addr_port_node *n
 	memset(node, 0, sizeof(*node));
 	node->family = a->family == AF_INET6 ? AF_INET6 : AF_INET;
 	node->udp_port = node->tcp_port = a->port ? (int)a->port : 53;
-	if (inet_pton(node->family, a->host ? a->host : "", node->family == AF_INET6
-								     ? (void *)&node->addr.addr6
-								     : (void *)&node->addr.addr4) != 1)
+	if (inet_pton(node->family, a->host ? a->host : "",
+	              node->family == AF_INET6 ? (void *)&node->addr.addr6
+	                                       : (void *)&node->addr.addr4) != 1)
 		return -1;
 	return 0;
 }
 
 static int query_start(struct dns_check *dc, struct dns_query *q, const struct conf_addr *server,
-		       uint16_t qtype, bool rd, char *err, size_t errlen)
+                       uint16_t qtype, bool rd, char *err, size_t errlen)
 {
 	const struct dns_conf *c = &dc->run->conf->u.dns;
 	struct ares_options o;
@@ -400,12 +413,12 @@ static int query_start(struct dns_check *dc, struct dns_query *q, const struct c
 
 	if (parse_server(server, &node) < 0) {
 		snprintf(err, errlen, "server address \"%s\" is not a numeric IP address",
-			 server->host ? server->host : "");
+		         server->host ? server->host : "");
 		return -1;
 	}
 	memset(&o, 0, sizeof(o));
 	o.flags = ARES_FLAG_NOCHECKRESP | ARES_FLAG_NOSEARCH |
-		  (q->tcp ? ARES_FLAG_USEVC : ARES_FLAG_IGNTC);
+	          (q->tcp ? ARES_FLAG_USEVC : ARES_FLAG_IGNTC);
 	o.timeout = (int)ms;
 	o.tries = 1;
 	o.ndots = 1;
@@ -413,9 +426,9 @@ static int query_start(struct dns_check *dc, struct dns_query *q, const struct c
 	o.sock_state_cb = sock_state_cb;
 	o.sock_state_cb_data = q;
 	r = ares_init_options(&q->ch, &o,
-			      ARES_OPT_FLAGS | ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES |
-				      ARES_OPT_NDOTS | ARES_OPT_LOOKUPS | ARES_OPT_DOMAINS |
-				      ARES_OPT_SERVERS | ARES_OPT_SORTLIST | ARES_OPT_SOCK_STATE_CB);
+	                      ARES_OPT_FLAGS | ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES |
+	                          ARES_OPT_NDOTS | ARES_OPT_LOOKUPS | ARES_OPT_DOMAINS |
+	                          ARES_OPT_SERVERS | ARES_OPT_SORTLIST | ARES_OPT_SOCK_STATE_CB);
 	if (r != ARES_SUCCESS) {
 		q->ch = NULL;
 		snprintf(err, errlen, "c-ares init: %s", ares_strerror(r));
@@ -429,7 +442,7 @@ static int query_start(struct dns_check *dc, struct dns_query *q, const struct c
 	r = ares_create_query(c->qname, DNS_CLASS_IN, qtype, 0, rd ? 1 : 0, &qbuf, &qlen, 0);
 	if (r != ARES_SUCCESS) {
 		snprintf(err, errlen, "cannot build a query for \"%s\": %s", c->qname,
-			 ares_strerror(r));
+		         ares_strerror(r));
 		return -1;
 	}
 	q->t_sent = mono_now();
@@ -483,7 +496,7 @@ static struct dns_query *find_query(struct dns_check *dc, enum query_role role)
 static void flags_text(const struct dns_reply_info *in, char *buf, size_t len)
 {
 	snprintf(buf, len, "%s%s%s%s", in->aa ? "aa," : "", in->tc ? "tc," : "",
-		 in->rd ? "rd," : "", in->ra ? "ra," : "");
+	         in->rd ? "rd," : "", in->ra ? "ra," : "");
 	size_t l = strlen(buf);
 	if (l > 0)
 		buf[l - 1] = '\0';
@@ -504,10 +517,11 @@ static void reply_summary(const struct dns_query *q, char *buf, size_t len)
 	if (q->info.has_serial)
 		snprintf(ser, sizeof(ser), " serial=%u", q->info.serial);
 	snprintf(buf, len, "%s flags=%s an=%u%s %.1fms",
-		 dns_rcode_name(q->info.rcode, rb, sizeof(rb)), fl, q->info.ancount, ser, q->ms);
+	         dns_rcode_name(q->info.rcode, rb, sizeof(rb)), fl, q->info.ancount, ser, q->ms);
 }
 
-static void append(char *buf, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void append(char *buf, size_t len, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 static void append(char *buf, size_t len, const char *fmt, ...)
 {
@@ -568,15 +582,14 @@ static void finish(struct dns_check *dc)
 		} else if (!loc->info.has_serial) {
 			code = RES_DNS_SERIAL_LAG;
 			append(detail, sizeof(detail),
-			       "; local reply has no SOA for %s: cannot compare serials",
-			       c->qname);
+			       "; local reply has no SOA for %s: cannot compare serials", c->qname);
 		} else if (ref->code != RES_OK || !ref->info.has_serial) {
 			append(detail, sizeof(detail), "; reference unreachable (%s: %s)",
 			       ref->code != RES_OK ? result_name(ref->code) : "no SOA",
 			       ref->code != RES_OK ? ref->detail : "reply has no SOA");
 		} else {
-			code = dns_eval_serial(loc->info.serial, ref->info.serial, c->max_serial_lag,
-					       sd, sizeof(sd));
+			code = dns_eval_serial(loc->info.serial, ref->info.serial,
+			                       c->max_serial_lag, sd, sizeof(sd));
 			if (code != RES_OK) {
 				/* the reason goes first, so a cut detail keeps it */
 				char rest[CHECK_DETAIL_MAX];
@@ -708,19 +721,19 @@ static int dns_start(struct check_run *run)
 			q->exp.answers = c->expect_answer.v;
 			q->exp.nanswers = c->expect_answer.n;
 			r = query_start(dc, q, &c->server, (uint16_t)c->qtype, c->recursion_desired,
-					err, sizeof(err));
+			                err, sizeof(err));
 		} else {
 			/* SOA of the zone: any rcode, the SOA may be in the authority section */
 			q->exp.rcode = -1;
 			q->exp.aa = -1;
 			r = query_start(dc, q, q->role == Q_REF ? &c->soa_reference : &c->server,
-					DNS_TYPE_SOA, false, err, sizeof(err));
+			                DNS_TYPE_SOA, false, err, sizeof(err));
 		}
 		if (r < 0) {
 			dns_cancel(run);
 			run->rep.code = RES_INTERNAL_ERROR;
 			snprintf(run->rep.detail, sizeof(run->rep.detail), "%s%s",
-				 q->role == Q_REF ? "soa_reference: " : "", err);
+			         q->role == Q_REF ? "soa_reference: " : "", err);
 			return -1;
 		}
 	}
@@ -746,10 +759,10 @@ static void dns_free(struct check_run *run)
 }
 
 const struct check_ops check_dns_ops = {
-	.type = "dns",
-	.init = dns_init,
-	.start = dns_start,
-	.cancel = dns_cancel,
-	.free = dns_free,
-	.env_free = dns_env_free,
+    .type = "dns",
+    .init = dns_init,
+    .start = dns_start,
+    .cancel = dns_cancel,
+    .free = dns_free,
+    .env_free = dns_env_free,
 };

@@ -17,7 +17,7 @@
 
 #include "dns_eval.h"
 
-#define HDR_LEN 12
+#define HDR_LEN  12
 #define TEXT_MAX 1024 /* longer RDATA texts are cut; they then fail to match */
 
 enum {
@@ -35,16 +35,17 @@ enum {
 static const struct {
 	const char *name;
 	unsigned value;
-} rr_types[] = {
-	{"A", 1},      {"NS", 2},      {"CNAME", 5},  {"SOA", 6},      {"PTR", 12},
-	{"HINFO", 13}, {"MX", 15},     {"TXT", 16},   {"AAAA", 28},    {"SRV", 33},
-	{"NAPTR", 35}, {"DNAME", 39},  {"DS", 43},    {"SSHFP", 44},   {"RRSIG", 46},
-	{"NSEC", 47},  {"DNSKEY", 48}, {"NSEC3", 50}, {"TLSA", 52},    {"SVCB", 64},
-	{"HTTPS", 65}, {"ANY", 255},   {"CAA", 257},
-}, rcodes[] = {
-	{"NOERROR", 0}, {"FORMERR", 1}, {"SERVFAIL", 2}, {"NXDOMAIN", 3},
-	{"NOTIMP", 4},  {"REFUSED", 5}, {"YXDOMAIN", 6}, {"YXRRSET", 7},
-	{"NXRRSET", 8}, {"NOTAUTH", 9}, {"NOTZONE", 10},
+} rr_types[] =
+    {
+        {"A", 1},     {"NS", 2},     {"CNAME", 5},  {"SOA", 6},   {"PTR", 12},    {"HINFO", 13},
+        {"MX", 15},   {"TXT", 16},   {"AAAA", 28},  {"SRV", 33},  {"NAPTR", 35},  {"DNAME", 39},
+        {"DS", 43},   {"SSHFP", 44}, {"RRSIG", 46}, {"NSEC", 47}, {"DNSKEY", 48}, {"NSEC3", 50},
+        {"TLSA", 52}, {"SVCB", 64},  {"HTTPS", 65}, {"ANY", 255}, {"CAA", 257},
+},
+  rcodes[] = {
+      {"NOERROR", 0}, {"FORMERR", 1}, {"SERVFAIL", 2}, {"NXDOMAIN", 3},
+      {"NOTIMP", 4},  {"REFUSED", 5}, {"YXDOMAIN", 6}, {"YXRRSET", 7},
+      {"NXRRSET", 8}, {"NOTAUTH", 9}, {"NOTZONE", 10},
 };
 
 const char *dns_rcode_name(unsigned rcode, char *buf, size_t len)
@@ -67,7 +68,8 @@ const char *dns_type_name(unsigned type, char *buf, size_t len)
 
 static int from_name(const char *name, const char *prefix, unsigned max, int table)
 {
-	size_t n = table ? sizeof(rcodes) / sizeof(rcodes[0]) : sizeof(rr_types) / sizeof(rr_types[0]);
+	size_t n =
+	    table ? sizeof(rcodes) / sizeof(rcodes[0]) : sizeof(rr_types) / sizeof(rr_types[0]);
 	size_t plen = strlen(prefix);
 
 	if (name == NULL)
@@ -122,7 +124,7 @@ static void sb_printf(struct sbuf *sb, const char *fmt, ...)
 }
 
 static void detail_set(char *detail, size_t len, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 static void detail_set(char *detail, size_t len, const char *fmt, ...)
 {
@@ -175,7 +177,7 @@ static int sb_name(struct sbuf *sb, const uint8_t *msg, size_t len, size_t off, 
 }
 
 static int rdata_text(const uint8_t *msg, size_t len, size_t off, uint16_t rdlen, uint16_t type,
-		      struct sbuf *sb)
+                      struct sbuf *sb)
 {
 	const uint8_t *rd = msg + off;
 	size_t el, el2;
@@ -227,7 +229,7 @@ static int rdata_text(const uint8_t *msg, size_t len, size_t off, uint16_t rdlen
 			return -1;
 		rd += el + el2;
 		sb_printf(sb, " %u %u %u %u %u", get32(rd), get32(rd + 4), get32(rd + 8),
-			  get32(rd + 12), get32(rd + 16));
+		          get32(rd + 12), get32(rd + 16));
 		return 0;
 	default:
 		sb_printf(sb, "\\# %u", rdlen);
@@ -240,7 +242,7 @@ static int rdata_text(const uint8_t *msg, size_t len, size_t off, uint16_t rdlen
 }
 
 int dns_rdata_text(const uint8_t *msg, size_t len, size_t rdoff, uint16_t rdlen, uint16_t type,
-		   char *out, size_t outlen)
+                   char *out, size_t outlen)
 {
 	struct sbuf sb = {out, 0, outlen};
 
@@ -323,7 +325,7 @@ static bool type_selected(uint16_t qtype, const struct rr *rr)
 
 /* Look for one expected value among the answers (already validated by the walk). */
 static bool answer_has(const uint8_t *msg, size_t len, size_t an_off, unsigned ancount,
-		       uint16_t qtype, const char *want, struct sbuf *seen)
+                       uint16_t qtype, const char *want, struct sbuf *seen)
 {
 	size_t off = an_off;
 	char text[TEXT_MAX];
@@ -362,7 +364,7 @@ static int soa_serial(const uint8_t *msg, size_t len, const struct rr *rr, uint3
 }
 
 enum check_result_code dns_eval_reply(const uint8_t *buf, size_t len, const struct dns_expect *exp,
-				      struct dns_reply_info *info, char *detail, size_t detail_len)
+                                      struct dns_reply_info *info, char *detail, size_t detail_len)
 {
 	struct dns_reply_info local;
 	char tbuf[16], tbuf2[16], rbuf[16], rbuf2[16];
@@ -376,11 +378,13 @@ enum check_result_code dns_eval_reply(const uint8_t *buf, size_t len, const stru
 	detail_set(detail, detail_len, "ok");
 
 	if (len < HDR_LEN) {
-		detail_set(detail, detail_len, "reply of %zu bytes is shorter than a DNS header", len);
+		detail_set(detail, detail_len, "reply of %zu bytes is shorter than a DNS header",
+		           len);
 		return RES_DNS_MALFORMED;
 	}
 	if (len > 65535) {
-		detail_set(detail, detail_len, "reply of %zu bytes is longer than a DNS message", len);
+		detail_set(detail, detail_len, "reply of %zu bytes is longer than a DNS message",
+		           len);
 		return RES_DNS_MALFORMED;
 	}
 	info->header_ok = true;
@@ -403,17 +407,17 @@ enum check_result_code dns_eval_reply(const uint8_t *buf, size_t len, const stru
 	}
 	if (((buf[2] >> 3) & 0x0f) != 0) {
 		detail_set(detail, detail_len, "opcode %u in reply, expected QUERY",
-			   (buf[2] >> 3) & 0x0f);
+		           (buf[2] >> 3) & 0x0f);
 		return RES_DNS_MALFORMED;
 	}
 	if (!info->id_match) {
 		detail_set(detail, detail_len, "reply ID %u does not match query ID %u", info->id,
-			   exp->id);
+		           exp->id);
 		return RES_DNS_QUESTION_MISMATCH;
 	}
 	if (info->qdcount != 1) {
 		detail_set(detail, detail_len, "reply has %u questions, the query had 1",
-			   info->qdcount);
+		           info->qdcount);
 		return RES_DNS_QUESTION_MISMATCH;
 	}
 
@@ -436,8 +440,8 @@ enum check_result_code dns_eval_reply(const uint8_t *buf, size_t len, const stru
 		snprintf(shown, sizeof(shown), "%s", name);
 		ares_free_string(name);
 		detail_set(detail, detail_len, "reply is for %s. %s class %u, asked %s %s class %u",
-			   shown, dns_type_name(qtype, tbuf, sizeof(tbuf)), qclass, exp->qname,
-			   dns_type_name(exp->qtype, tbuf2, sizeof(tbuf2)), exp->qclass);
+		           shown, dns_type_name(qtype, tbuf, sizeof(tbuf)), qclass, exp->qname,
+		           dns_type_name(exp->qtype, tbuf2, sizeof(tbuf2)), exp->qclass);
 		return RES_DNS_QUESTION_MISMATCH;
 	}
 	ares_free_string(name);
@@ -457,9 +461,9 @@ enum check_result_code dns_eval_reply(const uint8_t *buf, size_t len, const stru
 			char text[TEXT_MAX];
 			if (read_rr(buf, len, &off, &rr) < 0 ||
 			    (s < 2 && dns_rdata_text(buf, len, rr.rdoff, rr.rdlen, rr.type, text,
-						     sizeof(text)) < 0)) {
+			                             sizeof(text)) < 0)) {
 				detail_set(detail, detail_len, "%s record %u of %u is malformed",
-					   section[s], i + 1, counts[s]);
+				           section[s], i + 1, counts[s]);
 				return RES_DNS_MALFORMED;
 			}
 			/* answers are walked first, so an answer SOA wins */
@@ -471,16 +475,18 @@ enum check_result_code dns_eval_reply(const uint8_t *buf, size_t len, const stru
 
 	if (exp->rcode >= 0 && info->rcode != (unsigned)exp->rcode) {
 		detail_set(detail, detail_len, "rcode %s, expected %s",
-			   dns_rcode_name(info->rcode, rbuf, sizeof(rbuf)),
-			   dns_rcode_name((unsigned)exp->rcode, rbuf2, sizeof(rbuf2)));
+		           dns_rcode_name(info->rcode, rbuf, sizeof(rbuf)),
+		           dns_rcode_name((unsigned)exp->rcode, rbuf2, sizeof(rbuf2)));
 		return RES_DNS_RCODE;
 	}
 	if (exp->aa >= 0 && info->aa != (exp->aa != 0)) {
 		if (info->aa)
-			detail_set(detail, detail_len, "AA bit set, expected a non-authoritative reply");
+			detail_set(detail, detail_len,
+			           "AA bit set, expected a non-authoritative reply");
 		else
 			detail_set(detail, detail_len,
-				   "AA bit clear: the server is not authoritative for %s", exp->qname);
+			           "AA bit clear: the server is not authoritative for %s",
+			           exp->qname);
 		return RES_DNS_NOT_AUTHORITATIVE;
 	}
 	for (size_t i = 0; i < exp->nanswers; i++) {
@@ -488,9 +494,9 @@ enum check_result_code dns_eval_reply(const uint8_t *buf, size_t len, const stru
 		struct sbuf seen = {seen_buf, 0, sizeof(seen_buf)};
 		seen_buf[0] = '\0';
 		if (!answer_has(buf, len, an_off, info->ancount, exp->qtype, exp->answers[i],
-				&seen)) {
+		                &seen)) {
 			detail_set(detail, detail_len, "expected \"%s\" not in answer (got: %s)",
-				   exp->answers[i], seen.len ? seen_buf : "nothing");
+			           exp->answers[i], seen.len ? seen_buf : "nothing");
 			return RES_DNS_ANSWER_MISMATCH;
 		}
 	}
@@ -512,27 +518,27 @@ int64_t dns_serial_lag(uint32_t local, uint32_t ref, bool *undefined)
 }
 
 enum check_result_code dns_eval_serial(uint32_t local, uint32_t ref, long max_lag, char *detail,
-				       size_t detail_len)
+                                       size_t detail_len)
 {
 	bool undefined;
 	int64_t lag = dns_serial_lag(local, ref, &undefined);
 
 	if (undefined) {
 		detail_set(detail, detail_len,
-			   "serial %u and reference %u are 2^31 apart: no order (RFC 1982)", local,
-			   ref);
+		           "serial %u and reference %u are 2^31 apart: no order (RFC 1982)", local,
+		           ref);
 		return RES_DNS_SERIAL_LAG;
 	}
 	if (lag > max_lag) {
 		detail_set(detail, detail_len,
-			   "serial %u trails reference %u by %lld (max_serial_lag %ld)", local, ref,
-			   (long long)lag, max_lag);
+		           "serial %u trails reference %u by %lld (max_serial_lag %ld)", local, ref,
+		           (long long)lag, max_lag);
 		return RES_DNS_SERIAL_LAG;
 	}
 	if (lag < 0)
 		detail_set(detail, detail_len, "serial %u ahead of reference %u", local, ref);
 	else
 		detail_set(detail, detail_len, "serial %u, reference %u, lag %lld", local, ref,
-			   (long long)lag);
+		           (long long)lag);
 	return RES_OK;
 }

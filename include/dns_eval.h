@@ -30,26 +30,26 @@
 
 /* What a reply must match. */
 struct dns_expect {
-	uint16_t id;         /* the query's ID */
-	const char *qname;   /* the query name; trailing dot optional */
+	uint16_t id;       /* the query's ID */
+	const char *qname; /* the query name; trailing dot optional */
 	uint16_t qtype;
 	uint16_t qclass;
-	bool tcp;            /* TC only fails a reply that came over UDP */
-	int rcode;           /* expected RCODE, or -1 for any */
-	int aa;              /* expected AA bit: 0/1, or -1 for don't care */
+	bool tcp;             /* TC only fails a reply that came over UDP */
+	int rcode;            /* expected RCODE, or -1 for any */
+	int aa;               /* expected AA bit: 0/1, or -1 for don't care */
 	char *const *answers; /* text forms that must all appear among the answers */
 	size_t nanswers;
 };
 
 /* What the evaluator read from the reply (valid as far as it got). */
 struct dns_reply_info {
-	bool header_ok;      /* at least a full 12-byte header */
-	bool id_match;       /* ID equals dns_expect.id */
+	bool header_ok; /* at least a full 12-byte header */
+	bool id_match;  /* ID equals dns_expect.id */
 	uint16_t id;
 	unsigned rcode;
 	bool qr, aa, tc, rd, ra;
 	unsigned qdcount, ancount, nscount, arcount;
-	bool has_serial;     /* an SOA was found: answer section first, else authority */
+	bool has_serial; /* an SOA was found: answer section first, else authority */
 	uint32_t serial;
 };
 
@@ -62,7 +62,7 @@ struct dns_reply_info {
  * detail (may be NULL) gets one printable line saying why.
  */
 enum check_result_code dns_eval_reply(const uint8_t *buf, size_t len, const struct dns_expect *exp,
-				      struct dns_reply_info *info, char *detail, size_t detail_len);
+                                      struct dns_reply_info *info, char *detail, size_t detail_len);
 
 /*
  * RFC 1982 serial arithmetic: how far local trails ref. Returns 0 when equal,
@@ -73,7 +73,7 @@ int64_t dns_serial_lag(uint32_t local, uint32_t ref, bool *undefined);
 
 /* RES_OK or RES_DNS_SERIAL_LAG: local may trail ref by at most max_lag. */
 enum check_result_code dns_eval_serial(uint32_t local, uint32_t ref, long max_lag, char *detail,
-				       size_t detail_len);
+                                       size_t detail_len);
 
 /* Names of RCODEs and RR types ("NOERROR", "SOA"); numbers print as "RCODE17"/"TYPE65". */
 const char *dns_rcode_name(unsigned rcode, char *buf, size_t len);
@@ -88,6 +88,6 @@ int dns_type_from_name(const char *name);
  * or -1 when the RDATA is malformed.
  */
 int dns_rdata_text(const uint8_t *msg, size_t len, size_t rdoff, uint16_t rdlen, uint16_t type,
-		   char *out, size_t outlen);
+                   char *out, size_t outlen);
 
 #endif

@@ -19,11 +19,10 @@
 
 static void usage(void)
 {
-	fprintf(stderr,
-		"usage: dns_probe --server ADDR [--port N] [--transport udp|tcp|both]\n"
-		"         --qname NAME [--qtype TYPE] [--rd] [--rcode RCODE|any]\n"
-		"         [--aa yes|no|any] [--answer TEXT]... [--ref ADDR [--ref-port N]\n"
-		"         --max-lag N] [--timeout SECONDS] [--count N]\n");
+	fprintf(stderr, "usage: dns_probe --server ADDR [--port N] [--transport udp|tcp|both]\n"
+	                "         --qname NAME [--qtype TYPE] [--rd] [--rcode RCODE|any]\n"
+	                "         [--aa yes|no|any] [--answer TEXT]... [--ref ADDR [--ref-port N]\n"
+	                "         --max-lag N] [--timeout SECONDS] [--count N]\n");
 	exit(2);
 }
 
@@ -61,17 +60,27 @@ static void on_done(struct check_run *run, const struct check_report *rep, void 
 
 int main(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{"server", required_argument, NULL, 's'}, {"port", required_argument, NULL, 'p'},
-		{"transport", required_argument, NULL, 't'}, {"qname", required_argument, NULL, 'n'},
-		{"qtype", required_argument, NULL, 'q'}, {"rd", no_argument, NULL, 'r'},
-		{"rcode", required_argument, NULL, 'c'}, {"aa", required_argument, NULL, 'a'},
-		{"answer", required_argument, NULL, 'A'}, {"ref", required_argument, NULL, 'R'},
-		{"ref-port", required_argument, NULL, 'P'}, {"max-lag", required_argument, NULL, 'l'},
-		{"timeout", required_argument, NULL, 'T'}, {"count", required_argument, NULL, 'C'},
-		{NULL, 0, NULL, 0}};
-	struct check_conf conf = {.name = (char *)"probe", .type = CHECK_DNS, .timeout = 1.0,
-				  .interval = 10, .rise = 1, .fall = 1};
+	static const struct option opts[] = {{"server", required_argument, NULL, 's'},
+	                                     {"port", required_argument, NULL, 'p'},
+	                                     {"transport", required_argument, NULL, 't'},
+	                                     {"qname", required_argument, NULL, 'n'},
+	                                     {"qtype", required_argument, NULL, 'q'},
+	                                     {"rd", no_argument, NULL, 'r'},
+	                                     {"rcode", required_argument, NULL, 'c'},
+	                                     {"aa", required_argument, NULL, 'a'},
+	                                     {"answer", required_argument, NULL, 'A'},
+	                                     {"ref", required_argument, NULL, 'R'},
+	                                     {"ref-port", required_argument, NULL, 'P'},
+	                                     {"max-lag", required_argument, NULL, 'l'},
+	                                     {"timeout", required_argument, NULL, 'T'},
+	                                     {"count", required_argument, NULL, 'C'},
+	                                     {NULL, 0, NULL, 0}};
+	struct check_conf conf = {.name = (char *)"probe",
+	                          .type = CHECK_DNS,
+	                          .timeout = 1.0,
+	                          .interval = 10,
+	                          .rise = 1,
+	                          .fall = 1};
 	struct dns_conf *d = &conf.u.dns;
 	struct probe p = {.runs_left = 1};
 	int ch;
@@ -116,14 +125,15 @@ int main(int argc, char **argv)
 			d->recursion_desired = true;
 			break;
 		case 'c':
-			d->expect_rcode = strcmp(optarg, "any") == 0 ? -1 : dns_rcode_from_name(optarg);
+			d->expect_rcode =
+			    strcmp(optarg, "any") == 0 ? -1 : dns_rcode_from_name(optarg);
 			if (d->expect_rcode < 0 && strcmp(optarg, "any") != 0)
 				usage();
 			break;
 		case 'a':
 			d->expect_authoritative = strcmp(optarg, "yes") == 0  ? 1
-						  : strcmp(optarg, "no") == 0 ? 0
-									      : -1;
+			                          : strcmp(optarg, "no") == 0 ? 0
+			                                                      : -1;
 			break;
 		case 'A':
 			strlist_add(&d->expect_answer, optarg);

@@ -41,7 +41,7 @@ void check_env_free(struct check_env *env)
 }
 
 struct check_run *check_run_new(struct check_env *env, const struct check_conf *conf,
-				check_done_cb done, void *arg)
+                                check_done_cb done, void *arg)
 {
 	struct check_run *run = xcalloc(1, sizeof(*run));
 
@@ -77,7 +77,7 @@ static void on_guard(uv_timer_t *t)
 	run->ops->cancel(run);
 	run->rep.code = RES_TIMEOUT;
 	snprintf(run->rep.detail, sizeof(run->rep.detail), "no result within %.3f s (guard)",
-		 run->conf->timeout);
+	         run->conf->timeout);
 	deliver(run);
 }
 

@@ -55,7 +55,7 @@ static inline void db_name(struct dnsb *d, const char *name)
 
 /* flags: the 16 bits after the ID (QR/opcode/AA/TC/RD/RA/rcode). */
 static inline void db_header(struct dnsb *d, unsigned id, unsigned flags, unsigned qd, unsigned an,
-			     unsigned ns, unsigned ar)
+                             unsigned ns, unsigned ar)
 {
 	d->n = 0;
 	db_u16(d, id);

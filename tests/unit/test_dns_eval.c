@@ -154,36 +154,59 @@ struct eval_case {
 };
 
 static const struct eval_case eval_cases[] = {
-	{"ok", m_ok_a, false, 0, 1, {NULL}, RES_OK, "ok"},
-	{"answers all present", m_ok_a, false, 0, 1, {"192.0.2.2", "192.0.2.1"}, RES_OK, "ok"},
-	{"answer missing", m_ok_a, false, 0, 1, {"192.0.2.9"}, RES_DNS_ANSWER_MISMATCH,
-	 "expected \"192.0.2.9\" not in answer (got: 192.0.2.1, 192.0.2.2)"},
-	{"short header", m_short, false, 0, 1, {NULL}, RES_DNS_MALFORMED, "shorter than a DNS"},
-	{"QR clear", m_query_bit, false, 0, 1, {NULL}, RES_DNS_MALFORMED, "QR bit clear"},
-	{"wrong id", m_wrong_id, false, 0, 1, {NULL}, RES_DNS_QUESTION_MISMATCH,
-	 "does not match query ID"},
-	{"no question", m_no_question, false, 0, 1, {NULL}, RES_DNS_QUESTION_MISMATCH,
-	 "0 questions"},
-	{"other name", m_other_name, false, 0, 1, {NULL}, RES_DNS_QUESTION_MISMATCH,
-	 "reply is for other.example.test. A"},
-	{"name case-insensitive", m_upper_name, false, 0, 1, {NULL}, RES_OK, "ok"},
-	{"other type", m_other_type, false, 0, 1, {NULL}, RES_DNS_QUESTION_MISMATCH, "AAAA"},
-	{"other class", m_other_class, false, 0, 1, {NULL}, RES_DNS_QUESTION_MISMATCH, "class 3"},
-	{"TC over udp", m_tc, false, 0, 1, {NULL}, RES_DNS_TRUNCATED, "truncated"},
-	{"TC over tcp ignored", m_tc, true, 0, 1, {NULL}, RES_OK, "ok"},
-	{"record cut", m_cut_record, false, 0, 1, {NULL}, RES_DNS_MALFORMED, "answer record 2 of 2"},
-	{"rdlen past end", m_rdlen_past_end, false, 0, 1, {NULL}, RES_DNS_MALFORMED, "malformed"},
-	{"pointer loop", m_pointer_loop, false, 0, 1, {NULL}, RES_DNS_MALFORMED, "malformed"},
-	{"A of 3 bytes", m_bad_a_len, false, 0, 1, {NULL}, RES_DNS_MALFORMED, "malformed"},
-	{"servfail", m_servfail, false, 0, 1, {NULL}, RES_DNS_RCODE,
-	 "rcode SERVFAIL, expected NOERROR"},
-	{"servfail any rcode", m_servfail, false, -1, -1, {NULL}, RES_OK, "ok"},
-	{"nxdomain", m_nxdomain, false, 0, 1, {NULL}, RES_DNS_RCODE, "NXDOMAIN"},
-	{"nxdomain expected", m_nxdomain, false, 3, 1, {NULL}, RES_OK, "ok"},
-	{"not aa", m_not_aa, false, 0, 1, {NULL}, RES_DNS_NOT_AUTHORITATIVE, "AA bit clear"},
-	{"aa unexpected", m_ok_a, false, 0, 0, {NULL}, RES_DNS_NOT_AUTHORITATIVE, "AA bit set"},
-	{"aa don't care", m_not_aa, false, 0, -1, {NULL}, RES_OK, "ok"},
-	{"trailing bytes", m_trailing_junk, false, 0, 1, {"192.0.2.1"}, RES_OK, "ok"},
+    {"ok", m_ok_a, false, 0, 1, {NULL}, RES_OK, "ok"},
+    {"answers all present", m_ok_a, false, 0, 1, {"192.0.2.2", "192.0.2.1"}, RES_OK, "ok"},
+    {"answer missing",
+     m_ok_a,
+     false,
+     0,
+     1,
+     {"192.0.2.9"},
+     RES_DNS_ANSWER_MISMATCH,
+     "expected \"192.0.2.9\" not in answer (got: 192.0.2.1, 192.0.2.2)"},
+    {"short header", m_short, false, 0, 1, {NULL}, RES_DNS_MALFORMED, "shorter than a DNS"},
+    {"QR clear", m_query_bit, false, 0, 1, {NULL}, RES_DNS_MALFORMED, "QR bit clear"},
+    {"wrong id",
+     m_wrong_id,
+     false,
+     0,
+     1,
+     {NULL},
+     RES_DNS_QUESTION_MISMATCH,
+     "does not match query ID"},
+    {"no question", m_no_question, false, 0, 1, {NULL}, RES_DNS_QUESTION_MISMATCH, "0 questions"},
+    {"other name",
+     m_other_name,
+     false,
+     0,
+     1,
+     {NULL},
+     RES_DNS_QUESTION_MISMATCH,
+     "reply is for other.example.test. A"},
+    {"name case-insensitive", m_upper_name, false, 0, 1, {NULL}, RES_OK, "ok"},
+    {"other type", m_other_type, false, 0, 1, {NULL}, RES_DNS_QUESTION_MISMATCH, "AAAA"},
+    {"other class", m_other_class, false, 0, 1, {NULL}, RES_DNS_QUESTION_MISMATCH, "class 3"},
+    {"TC over udp", m_tc, false, 0, 1, {NULL}, RES_DNS_TRUNCATED, "truncated"},
+    {"TC over tcp ignored", m_tc, true, 0, 1, {NULL}, RES_OK, "ok"},
+    {"record cut", m_cut_record, false, 0, 1, {NULL}, RES_DNS_MALFORMED, "answer record 2 of 2"},
+    {"rdlen past end", m_rdlen_past_end, false, 0, 1, {NULL}, RES_DNS_MALFORMED, "malformed"},
+    {"pointer loop", m_pointer_loop, false, 0, 1, {NULL}, RES_DNS_MALFORMED, "malformed"},
+    {"A of 3 bytes", m_bad_a_len, false, 0, 1, {NULL}, RES_DNS_MALFORMED, "malformed"},
+    {"servfail",
+     m_servfail,
+     false,
+     0,
+     1,
+     {NULL},
+     RES_DNS_RCODE,
+     "rcode SERVFAIL, expected NOERROR"},
+    {"servfail any rcode", m_servfail, false, -1, -1, {NULL}, RES_OK, "ok"},
+    {"nxdomain", m_nxdomain, false, 0, 1, {NULL}, RES_DNS_RCODE, "NXDOMAIN"},
+    {"nxdomain expected", m_nxdomain, false, 3, 1, {NULL}, RES_OK, "ok"},
+    {"not aa", m_not_aa, false, 0, 1, {NULL}, RES_DNS_NOT_AUTHORITATIVE, "AA bit clear"},
+    {"aa unexpected", m_ok_a, false, 0, 0, {NULL}, RES_DNS_NOT_AUTHORITATIVE, "AA bit set"},
+    {"aa don't care", m_not_aa, false, 0, -1, {NULL}, RES_OK, "ok"},
+    {"trailing bytes", m_trailing_junk, false, 0, 1, {"192.0.2.1"}, RES_OK, "ok"},
 };
 
 static void test_eval_table(void **state)
@@ -197,19 +220,20 @@ static void test_eval_table(void **state)
 		while (na < 3 && c->answers[na] != NULL)
 			na++;
 		struct dns_expect e = {.id = ID,
-				       .qname = QN,
-				       .qtype = 1,
-				       .qclass = 1,
-				       .tcp = c->tcp,
-				       .rcode = c->rcode,
-				       .aa = c->aa,
-				       .answers = (char *const *)c->answers,
-				       .nanswers = na};
+		                       .qname = QN,
+		                       .qtype = 1,
+		                       .qclass = 1,
+		                       .tcp = c->tcp,
+		                       .rcode = c->rcode,
+		                       .aa = c->aa,
+		                       .answers = (char *const *)c->answers,
+		                       .nanswers = na};
 		c->build(&d);
-		enum check_result_code got = dns_eval_reply(d.b, d.n, &e, &info, detail, sizeof(detail));
+		enum check_result_code got =
+		    dns_eval_reply(d.b, d.n, &e, &info, detail, sizeof(detail));
 		if (got != c->want || strstr(detail, c->detail) == NULL)
 			fail_msg("case \"%s\": got %s \"%s\", want %s \"%s\"", c->name,
-				 result_name(got), detail, result_name(c->want), c->detail);
+			         result_name(got), detail, result_name(c->want), c->detail);
 	}
 }
 
@@ -218,8 +242,14 @@ static void test_eval_every_prefix(void **state)
 {
 	struct dnsb d = {.n = 0};
 	const char *want[] = {"192.0.2.2"};
-	struct dns_expect e = {.id = ID, .qname = QN, .qtype = 1, .qclass = 1, .rcode = 0,
-			       .aa = 1, .answers = (char *const *)want, .nanswers = 1};
+	struct dns_expect e = {.id = ID,
+	                       .qname = QN,
+	                       .qtype = 1,
+	                       .qclass = 1,
+	                       .rcode = 0,
+	                       .aa = 1,
+	                       .answers = (char *const *)want,
+	                       .nanswers = 1};
 
 	m_ok_a(&d);
 	for (size_t n = 0; n < d.n; n++) {
@@ -287,15 +317,15 @@ static void rd_other(struct dnsb *d)
 }
 
 static const struct text_case text_cases[] = {
-	{"A", 1, rd_a, "192.0.2.1", NULL},
-	{"AAAA", 28, rd_aaaa, "2001:db8::1", "2001:DB8:0:0::1"},
-	{"NS", 2, rd_ns, "ns1.example.test.", "NS1.Example.Test"},
-	{"CNAME", 5, rd_ns, "ns1.example.test.", "ns1.example.test"},
-	{"MX", 15, rd_mx, "10 mx.example.test.", "10 MX.example.test"},
-	{"TXT", 16, rd_txt, "v=spf1 -all\\092\\010!", NULL},
-	{"SOA", 6, rd_soa, "ns1.example.test. hostmaster.example.test. 2024010101 3600 900 604800 300",
-	 NULL},
-	{"generic", 99, rd_other, "\\# 3 00ff10", "\\# 3 00FF10"},
+    {"A", 1, rd_a, "192.0.2.1", NULL},
+    {"AAAA", 28, rd_aaaa, "2001:db8::1", "2001:DB8:0:0::1"},
+    {"NS", 2, rd_ns, "ns1.example.test.", "NS1.Example.Test"},
+    {"CNAME", 5, rd_ns, "ns1.example.test.", "ns1.example.test"},
+    {"MX", 15, rd_mx, "10 mx.example.test.", "10 MX.example.test"},
+    {"TXT", 16, rd_txt, "v=spf1 -all\\092\\010!", NULL},
+    {"SOA", 6, rd_soa, "ns1.example.test. hostmaster.example.test. 2024010101 3600 900 604800 300",
+     NULL},
+    {"generic", 99, rd_other, "\\# 3 00ff10", "\\# 3 00FF10"},
 };
 
 static void test_text_forms(void **state)
@@ -313,17 +343,22 @@ static void test_text_forms(void **state)
 		size_t rdoff = d.n;
 		db_bytes(&d, rd.b, rd.n);
 		assert_int_equal(dns_rdata_text(d.b, d.n, rdoff, (uint16_t)rd.n, (uint16_t)c->type,
-						out, sizeof(out)),
-				 0);
+		                                out, sizeof(out)),
+		                 0);
 		if (strcmp(out, c->text) != 0)
 			fail_msg("%s: text form \"%s\", want \"%s\"", c->name, out, c->text);
 		for (int k = 0; k < 2; k++) {
 			want[0] = k == 0 ? c->text : c->match;
 			if (want[0] == NULL)
 				continue;
-			struct dns_expect e = {.id = ID, .qname = QN, .qtype = (uint16_t)c->type,
-					       .qclass = 1, .rcode = 0, .aa = 1,
-					       .answers = (char *const *)want, .nanswers = 1};
+			struct dns_expect e = {.id = ID,
+			                       .qname = QN,
+			                       .qtype = (uint16_t)c->type,
+			                       .qclass = 1,
+			                       .rcode = 0,
+			                       .aa = 1,
+			                       .answers = (char *const *)want,
+			                       .nanswers = 1};
 			char detail[256];
 			if (dns_eval_reply(d.b, d.n, &e, NULL, detail, sizeof(detail)) != RES_OK)
 				fail_msg("%s: \"%s\" does not match: %s", c->name, want[0], detail);
@@ -335,8 +370,8 @@ static void test_serial_in_answer_and_authority(void **state)
 {
 	struct dnsb d = {.n = 0};
 	struct dns_reply_info info;
-	struct dns_expect e = {.id = ID, .qname = QN, .qtype = 1, .qclass = 1, .rcode = -1,
-			       .aa = -1};
+	struct dns_expect e = {
+	    .id = ID, .qname = QN, .qtype = 1, .qclass = 1, .rcode = -1, .aa = -1};
 
 	m_nxdomain(&d); /* SOA only in the authority section */
 	assert_int_equal(dns_eval_reply(d.b, d.n, &e, &info, NULL, 0), RES_OK);
@@ -361,17 +396,17 @@ struct lag_case {
 };
 
 static const struct lag_case lag_cases[] = {
-	{1, 1, 0, false},
-	{1, 2, 1, false},
-	{5, 4, -1, false},
-	{0xffffffffu, 1, 2, false}, /* ref wrapped past 2^32 */
-	{1, 0xffffffffu, -2, false},
-	{0xfffffff0u, 0x10, 0x20, false},
-	{0, 0x7fffffffu, 0x7fffffff, false},
-	{0, 0x80000000u, 0, true},
-	{0x80000000u, 0, 0, true},
-	{0, 0x80000001u, -0x7fffffff, false},
-	{2024010101u, 2024010100u, -1, false},
+    {1, 1, 0, false},
+    {1, 2, 1, false},
+    {5, 4, -1, false},
+    {0xffffffffu, 1, 2, false}, /* ref wrapped past 2^32 */
+    {1, 0xffffffffu, -2, false},
+    {0xfffffff0u, 0x10, 0x20, false},
+    {0, 0x7fffffffu, 0x7fffffff, false},
+    {0, 0x80000000u, 0, true},
+    {0x80000000u, 0, 0, true},
+    {0, 0x80000001u, -0x7fffffff, false},
+    {2024010101u, 2024010100u, -1, false},
 };
 
 static void test_serial_lag_table(void **state)
@@ -382,8 +417,8 @@ static void test_serial_lag_table(void **state)
 		int64_t lag = dns_serial_lag(c->local, c->ref, &undef);
 		if (undef != c->undefined || (!undef && lag != c->lag))
 			fail_msg("lag(%u, %u) = %lld%s, want %lld%s", c->local, c->ref,
-				 (long long)lag, undef ? " undefined" : "", (long long)c->lag,
-				 c->undefined ? " undefined" : "");
+			         (long long)lag, undef ? " undefined" : "", (long long)c->lag,
+			         c->undefined ? " undefined" : "");
 	}
 }
 
@@ -395,14 +430,14 @@ struct serial_case {
 };
 
 static const struct serial_case serial_cases[] = {
-	{10, 10, 0, RES_OK, "lag 0"},
-	{10, 11, 0, RES_DNS_SERIAL_LAG, "trails reference 11 by 1"},
-	{10, 12, 2, RES_OK, "lag 2"},
-	{10, 13, 2, RES_DNS_SERIAL_LAG, "by 3 (max_serial_lag 2)"},
-	{0xfffffffeu, 1, 2, RES_DNS_SERIAL_LAG, "by 3"},
-	{0xfffffffeu, 0, 2, RES_OK, "lag 2"},
-	{12, 10, 0, RES_OK, "ahead of reference"},
-	{0, 0x80000000u, 1000, RES_DNS_SERIAL_LAG, "no order"},
+    {10, 10, 0, RES_OK, "lag 0"},
+    {10, 11, 0, RES_DNS_SERIAL_LAG, "trails reference 11 by 1"},
+    {10, 12, 2, RES_OK, "lag 2"},
+    {10, 13, 2, RES_DNS_SERIAL_LAG, "by 3 (max_serial_lag 2)"},
+    {0xfffffffeu, 1, 2, RES_DNS_SERIAL_LAG, "by 3"},
+    {0xfffffffeu, 0, 2, RES_OK, "lag 2"},
+    {12, 10, 0, RES_OK, "ahead of reference"},
+    {0, 0x80000000u, 1000, RES_DNS_SERIAL_LAG, "no order"},
 };
 
 static void test_serial_eval_table(void **state)
@@ -410,10 +445,11 @@ static void test_serial_eval_table(void **state)
 	for (size_t i = 0; i < sizeof(serial_cases) / sizeof(serial_cases[0]); i++) {
 		const struct serial_case *c = &serial_cases[i];
 		char d[160];
-		enum check_result_code got = dns_eval_serial(c->local, c->ref, c->max, d, sizeof(d));
+		enum check_result_code got =
+		    dns_eval_serial(c->local, c->ref, c->max, d, sizeof(d));
 		if (got != c->want || strstr(d, c->detail) == NULL)
 			fail_msg("serial(%u, %u, %ld): %s \"%s\", want %s \"%s\"", c->local, c->ref,
-				 c->max, result_name(got), d, result_name(c->want), c->detail);
+			         c->max, result_name(got), d, result_name(c->want), c->detail);
 	}
 }
 
@@ -437,13 +473,13 @@ static void test_names(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_eval_table),
-		cmocka_unit_test(test_eval_every_prefix),
-		cmocka_unit_test(test_text_forms),
-		cmocka_unit_test(test_serial_in_answer_and_authority),
-		cmocka_unit_test(test_serial_lag_table),
-		cmocka_unit_test(test_serial_eval_table),
-		cmocka_unit_test(test_names),
+	    cmocka_unit_test(test_eval_table),
+	    cmocka_unit_test(test_eval_every_prefix),
+	    cmocka_unit_test(test_text_forms),
+	    cmocka_unit_test(test_serial_in_answer_and_authority),
+	    cmocka_unit_test(test_serial_lag_table),
+	    cmocka_unit_test(test_serial_eval_table),
+	    cmocka_unit_test(test_names),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
