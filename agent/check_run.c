@@ -26,7 +26,7 @@
 enum { RUN_IDLE = 0, RUN_STARTING, RUN_ACTIVE, RUN_PENDING };
 
 extern const struct check_ops check_http_ops;
-extern const struct check_ops check_dns_ops __attribute__((weak)); /* TEMP until dns lands */
+extern const struct check_ops check_dns_ops;
 
 static const struct check_ops *type_ops(enum check_type type)
 {

@@ -1,0 +1,768 @@
+/*
+ * check_dns.c - the "dns" check type: one probe of a local DNS server over
+ * UDP, TCP or both, judged by dns_eval.c, optionally with the zone's SOA
+ * serial compared against a reference server (the primary).
+ *
+ * c-ares is used as a probe, not a resolver: one channel per query of a run
+ * (server, transport), NOCHECKRESP so REFUSED/SERVFAIL reach us, one try,
+ * no search list, no resolv.conf servers. Its sockets are driven on the
+ * libuv loop through the socket-state callback (uv_poll_t per socket) and
+ * one uv_timer_t for ares_timeout(). Socket functions are wrapped so the
+ * check sees what c-ares silently drops: a reply with the right ID but a
+ * different question or too short a header ends the query at once with
+ * DNS_QUESTION_MISMATCH / DNS_MALFORMED instead of waiting for the timeout.
+ *
+ * A run sends its queries in parallel: the main query per transport, for
+ * soa_reference the local SOA query (only when qtype is not SOA), and the
+ * reference's SOA query (over UDP, or TCP for transport "tcp"). The serial
+ * of the zone is taken from the SOA of the answer section, else of the
+ * authority section, so an SOA query for any name inside the zone works.
+ * With transport "both" the UDP reply's serial is the local one. A reference
+ * that fails (no reply, refused, no SOA) never fails the check: the detail
+ * says "reference unreachable (...)". c-ares gives up at 90% of the check's
+ * timeout (at most 50 ms before it), so the run reports which query timed
+ * out before the driver's guard would.
+ *
+ * Results: c-ares ARES_ETIMEOUT -> TIMEOUT; ARES_ECONNREFUSED -> CONNECT_REFUSED
+ * when the socket said ECONNREFUSED (TCP RST; over UDP the ICMP port
+ * unreachable that loopback and most hosts send for a stopped server - a
+ * filtered port gives TIMEOUT instead), CONNECT_FAILED when a TCP server
+ * closed without a reply or another socket error; replies as judged by
+ * dns_eval_reply(). Detail: "udp: NOERROR flags=aa an=1 serial=5 0.4ms",
+ * failing queries first as "tcp failed: <why> (<summary>)", then the serial.
+ */
+#include <config.h>
+
+#include <ares.h>
+#include <arpa/inet.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "dns_eval.h"
+#include "log.h"
+#include "util.h"
+
+#define DNS_MSG_MAX 65535
+#define QUERY_MAX   4 /* udp + tcp + local SOA + reference SOA */
+
+enum query_role { Q_MAIN, Q_LOCAL_SOA, Q_REF };
+
+struct dns_query;
+
+/* One socket c-ares asked us to watch. Freed by its uv_close callback. */
+struct dns_sock {
+	uv_poll_t poll;
+	ares_socket_t fd;
+	struct dns_query *q; /* NULL once closing */
+	struct dns_sock *next;
+};
+
+struct dns_query {
+	struct dns_check *dc;
+	enum query_role role;
+	bool tcp;
+	ares_channel ch; /* NULL once destroyed */
+	bool done;       /* the outcome below is final */
+	struct dns_expect exp;
+	bool id_known; /* c-ares picks the ID; we read it from the bytes sent */
+	uint8_t sent[4];
+	size_t nsent;
+	double t_sent;
+	/* outcome */
+	enum check_result_code code;
+	char detail[160];
+	bool has_reply;
+	struct dns_reply_info info;
+	double ms;
+	/* what the socket wrappers saw */
+	int last_errno;
+	bool saw_eof;
+	unsigned ignored; /* replies with a wrong ID */
+	bool bad;         /* a reply c-ares drops but we judge failed */
+	enum check_result_code bad_code;
+	char bad_detail[120];
+	uint8_t *tcpbuf; /* TCP stream reassembly */
+	size_t tcplen;
+	struct dns_sock *socks;
+};
+
+struct dns_check {
+	struct check_run *run;
+	uv_timer_t timer; /* drives ares_timeout() */
+	bool active;
+	int nq;
+	struct dns_query q[QUERY_MAX];
+};
+
+/* The env slot: c-ares library initialisation, once per env. */
+struct dns_env {
+	int initialised;
+};
+
+static void step(struct dns_check *dc);
+static void on_timer(uv_timer_t *t);
+
+static const char *tr_name(const struct dns_query *q)
+{
+	return q->tcp ? "tcp" : "udp";
+}
+
+static void free_sock(uv_handle_t *h)
+{
+	free(h->data);
+}
+
+static void close_sock(struct dns_sock *s)
+{
+	s->q = NULL;
+	uv_poll_stop(&s->poll);
+	uv_close((uv_handle_t *)&s->poll, free_sock);
+}
+
+static void on_poll(uv_poll_t *h, int status, int events)
+{
+	struct dns_sock *s = h->data;
+	struct dns_query *q = s->q;
+	ares_socket_t rfd = ARES_SOCKET_BAD, wfd = ARES_SOCKET_BAD;
+
+	if (q == NULL || q->ch == NULL)
+		return;
+	/* On an error let c-ares try both directions and find it itself. */
+	if (status < 0 || (events & UV_READABLE))
+		rfd = s->fd;
+	if (status < 0 || (events & UV_WRITABLE))
+		wfd = s->fd;
+	ares_process_fd(q->ch, rfd, wfd);
+	step(q->dc);
+}
+
+static void sock_state_cb(void *data, ares_socket_t fd, int readable, int writable)
+{
+	struct dns_query *q = data;
+	struct dns_sock *s, **pp;
+	int r;
+
+	for (pp = &q->socks; *pp != NULL; pp = &(*pp)->next)
+		if ((*pp)->fd == fd)
+			break;
+	s = *pp;
+	if (!readable && !writable) {
+		if (s != NULL) {
+			*pp = s->next;
+			close_sock(s);
+		}
+		return;
+	}
+	if (s == NULL) {
+		s = xcalloc(1, sizeof(*s));
+		s->fd = fd;
+		s->q = q;
+		s->poll.data = s;
+		if ((r = uv_poll_init_socket(q->dc->run->loop, &s->poll, fd)) < 0) {
+			free(s);
+			q->bad = true;
+			q->bad_code = RES_INTERNAL_ERROR;
+			snprintf(q->bad_detail, sizeof(q->bad_detail), "cannot watch socket: %s",
+			         uv_strerror(r));
+			return;
+		}
+		s->next = q->socks;
+		q->socks = s;
+	}
+	uv_poll_start(&s->poll, (readable ? UV_READABLE : 0) | (writable ? UV_WRITABLE : 0),
+	              on_poll);
+}
+
+/* --- socket wrappers: plain system calls that also watch the bytes ------- */
+
+static ares_socket_t w_socket(int domain, int type, int protocol, void *arg)
+{
+	/* c-ares leaves user-managed sockets as they are: make them non-blocking */
+	return socket(domain, type | SOCK_NONBLOCK | SOCK_CLOEXEC, protocol);
+}
+
+static int w_close(ares_socket_t fd, void *arg)
+{
+	return close(fd);
+}
+
+static int w_connect(ares_socket_t fd, const struct sockaddr *sa, ares_socklen_t len, void *arg)
+{
+	struct dns_query *q = arg;
+	int r = connect(fd, sa, len);
+
+	if (r < 0 && errno != EINPROGRESS)
+		q->last_errno = errno;
+	return r;
+}
+
+/* A complete message arrived: note what c-ares would drop without a word. */
+static void observe(struct dns_query *q, const uint8_t *msg, size_t len)
+{
+	char detail[sizeof(q->bad_detail)];
+	enum check_result_code code;
+
+	if (!q->id_known)
+		return;
+	if (len >= 2 && (uint16_t)(msg[0] << 8 | msg[1]) != q->exp.id) {
+		q->ignored++;
+		return;
+	}
+	code = dns_eval_reply(msg, len, &q->exp, NULL, detail, sizeof(detail));
+	if ((code == RES_DNS_MALFORMED || code == RES_DNS_QUESTION_MISMATCH) && !q->bad) {
+		q->bad = true;
+		q->bad_code = code;
+		memcpy(q->bad_detail, detail, sizeof(detail));
+	}
+}
+
+static void observe_tcp(struct dns_query *q, const uint8_t *data, size_t n)
+{
+	size_t cap = 2 + DNS_MSG_MAX;
+
+	if (q->tcpbuf == NULL)
+		q->tcpbuf = xmalloc(cap);
+	while (n > 0) {
+		size_t take = cap - q->tcplen < n ? cap - q->tcplen : n;
+		memcpy(q->tcpbuf + q->tcplen, data, take);
+		q->tcplen += take;
+		data += take;
+		n -= take;
+		while (q->tcplen >= 2) {
+			size_t mlen = (size_t)q->tcpbuf[0] << 8 | q->tcpbuf[1];
+			if (q->tcplen < 2 + mlen)
+				break;
+			observe(q, q->tcpbuf + 2, mlen);
+			memmove(q->tcpbuf, q->tcpbuf + 2 + mlen, q->tcplen - 2 - mlen);
+			q->tcplen -= 2 + mlen;
+		}
+	}
+}
+
+static ares_ssize_t w_recvfrom(ares_socket_t fd, void *buf, size_t len, int flags,
+                               struct sockaddr *from, ares_socklen_t *fromlen, void *arg)
+{
+	struct dns_query *q = arg;
+	ssize_t n = recvfrom(fd, buf, len, flags, from, fromlen);
+	int saved = errno;
+
+	if (n < 0) {
+		if (saved != EAGAIN && saved != EWOULDBLOCK && saved != EINTR)
+			q->last_errno = saved;
+	} else if (n == 0) {
+		q->saw_eof = true;
+		if (!q->tcp)
+			observe(q, buf, 0); /* an empty datagram is no reply at all */
+	} else if (q->tcp) {
+		observe_tcp(q, buf, (size_t)n);
+	} else {
+		/* the UDP socket is connected: only the server's datagrams arrive */
+		observe(q, buf, (size_t)n);
+	}
+	errno = saved;
+	return n;
+}
+
+static ares_ssize_t w_sendv(ares_socket_t fd, const struct iovec *iov, int iovcnt, void *arg)
+{
+	struct dns_query *q = arg;
+	ssize_t n = writev(fd, iov, iovcnt);
+	int saved = errno;
+	size_t want = q->tcp ? 4 : 2, left;
+
+	if (n < 0) {
+		if (saved != EAGAIN && saved != EWOULDBLOCK && saved != EINTR)
+			q->last_errno = saved;
+		errno = saved;
+		return n;
+	}
+	left = (size_t)n;
+	for (int i = 0; i < iovcnt && q->nsent < want && left > 0; i++) {
+		const uint8_t *p = iov[i].iov_base;
+		for (size_t j = 0; j < iov[i].iov_len && q->nsent < want && left > 0; j++, left--)
+			q->sent[q->nsent++] = p[j];
+	}
+	if (!q->id_known && q->nsent == want) {
+		q->exp.id = (uint16_t)(q->sent[want - 2] << 8 | q->sent[want - 1]);
+		q->id_known = true;
+	}
+	errno = saved;
+	return n;
+}
+
+static const struct ares_socket_functions sock_funcs = {
+    .asocket = w_socket,
+    .aclose = w_close,
+    .aconnect = w_connect,
+    .arecvfrom = w_recvfrom,
+    .asendv = w_sendv,
+};
+
+/* --- queries ---------------------------------------------------------- */
+
+static void on_reply(void *arg, int status, int timeouts, unsigned char *abuf, int alen)
+{
+	struct dns_query *q = arg;
+
+	/* cancel and destroy call back too; the outcome is already settled */
+	if (q->done || status == ARES_ECANCELLED || status == ARES_EDESTRUCTION)
+		return;
+	q->done = true;
+	q->ms = (mono_now() - q->t_sent) * 1000.0;
+	if (status == ARES_SUCCESS && abuf != NULL && alen >= 0) {
+		q->has_reply = true;
+		q->code = dns_eval_reply(abuf, (size_t)alen, &q->exp, &q->info, q->detail,
+		                         sizeof(q->detail));
+		return;
+	}
+	switch (status) {
+	case ARES_ETIMEOUT:
+		q->code = RES_TIMEOUT;
+		snprintf(q->detail, sizeof(q->detail), "no reply within %.0f ms", q->ms);
+		break;
+	case ARES_ECONNREFUSED:
+		/* c-ares reports every socket error as refused: say what it was */
+		if (q->last_errno == ECONNREFUSED || (q->last_errno == 0 && !q->saw_eof)) {
+			q->code = RES_CONNECT_REFUSED;
+			snprintf(q->detail, sizeof(q->detail), "%s",
+			         q->tcp ? "connection refused"
+			                : "port unreachable (ICMP), nothing listens");
+		} else if (q->last_errno != 0) {
+			q->code = RES_CONNECT_FAILED;
+			snprintf(q->detail, sizeof(q->detail), "%s", strerror(q->last_errno));
+		} else if (q->tcp) {
+			q->code = RES_CONNECT_FAILED;
+			snprintf(q->detail, sizeof(q->detail),
+			         "server closed the connection without a reply");
+		} else {
+			q->code = RES_DNS_MALFORMED;
+			snprintf(q->detail, sizeof(q->detail), "empty datagram from the server");
+		}
+		break;
+	default:
+		q->code = RES_INTERNAL_ERROR;
+		snprintf(q->detail, sizeof(q->detail), "c-ares: %s", ares_strerror(status));
+		break;
+	}
+	if (q->ignored > 0 && q->code == RES_TIMEOUT) {
+		size_t l = strlen(q->detail);
+		snprintf(q->detail + l, sizeof(q->detail) - l, " (wrong-ID replies ignored: %u)",
+		         q->ignored);
+	}
+}
+
+/* Release the query's channel and sockets; its outcome stays. */
+static void query_destroy(struct dns_query *q)
+{
+	ares_channel ch = q->ch;
+
+	q->done = true;
+	/* stop watching before c-ares closes the descriptors */
+	while (q->socks != NULL) {
+		struct dns_sock *s = q->socks;
+		q->socks = s->next;
+		close_sock(s);
+	}
+	if (ch != NULL) {
+		q->ch = NULL;
+		ares_destroy(ch);
+	}
+	free(q->tcpbuf);
+	q->tcpbuf = NULL;
+	q->tcplen = 0;
+}
+
+static int parse_server(const struct conf_addr *a, struct ares_addr_port_node *node)
+{
+	memset(node, 0, sizeof(*node));
+	node->family = a->family == AF_INET6 ? AF_INET6 : AF_INET;
+	node->udp_port = node->tcp_port = a->port ? (int)a->port : 53;
+	if (inet_pton(node->family, a->host ? a->host : "",
+	              node->family == AF_INET6 ? (void *)&node->addr.addr6
+	                                       : (void *)&node->addr.addr4) != 1)
+		return -1;
+	return 0;
+}
+
+static int query_start(struct dns_check *dc, struct dns_query *q, const struct conf_addr *server,
+                       uint16_t qtype, bool rd, char *err, size_t errlen)
+{
+	const struct dns_conf *c = &dc->run->conf->u.dns;
+	struct ares_options o;
+	struct ares_addr_port_node node;
+	unsigned char *qbuf = NULL;
+	int qlen = 0, r;
+	long ms = (long)(dc->run->conf->timeout * 1000.0);
+
+	/* give up a little before the run's guard, so the report names the query */
+	ms -= ms / 10 < 50 ? ms / 10 : 50;
+	if (ms < 1)
+		ms = 1;
+	q->exp.qname = c->qname;
+	q->exp.qtype = qtype;
+	q->exp.qclass = DNS_CLASS_IN;
+	q->exp.tcp = q->tcp;
+
+	if (parse_server(server, &node) < 0) {
+		snprintf(err, errlen, "server address \"%s\" is not a numeric IP address",
+		         server->host ? server->host : "");
+		return -1;
+	}
+	memset(&o, 0, sizeof(o));
+	o.flags = ARES_FLAG_NOCHECKRESP | ARES_FLAG_NOSEARCH |
+	          (q->tcp ? ARES_FLAG_USEVC : ARES_FLAG_IGNTC);
+	o.timeout = (int)ms;
+	o.tries = 1;
+	o.ndots = 1;
+	o.lookups = (char *)"b";
+	o.sock_state_cb = sock_state_cb;
+	o.sock_state_cb_data = q;
+	r = ares_init_options(&q->ch, &o,
+	                      ARES_OPT_FLAGS | ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES |
+	                          ARES_OPT_NDOTS | ARES_OPT_LOOKUPS | ARES_OPT_DOMAINS |
+	                          ARES_OPT_SERVERS | ARES_OPT_SORTLIST | ARES_OPT_SOCK_STATE_CB);
+	if (r != ARES_SUCCESS) {
+		q->ch = NULL;
+		snprintf(err, errlen, "c-ares init: %s", ares_strerror(r));
+		return -1;
+	}
+	ares_set_socket_functions(q->ch, &sock_funcs, q);
+	if ((r = ares_set_servers_ports(q->ch, &node)) != ARES_SUCCESS) {
+		snprintf(err, errlen, "c-ares servers: %s", ares_strerror(r));
+		return -1;
+	}
+	r = ares_create_query(c->qname, DNS_CLASS_IN, qtype, 0, rd ? 1 : 0, &qbuf, &qlen, 0);
+	if (r != ARES_SUCCESS) {
+		snprintf(err, errlen, "cannot build a query for \"%s\": %s", c->qname,
+		         ares_strerror(r));
+		return -1;
+	}
+	q->t_sent = mono_now();
+	ares_send(q->ch, qbuf, qlen, on_reply, q);
+	ares_free_string(qbuf);
+	return 0;
+}
+
+/* --- the run ------------------------------------------------------------ */
+
+static void arm_timer(struct dns_check *dc)
+{
+	long best = -1;
+
+	for (int i = 0; i < dc->nq; i++) {
+		struct timeval tv, *t;
+		struct dns_query *q = &dc->q[i];
+		if (q->done || q->ch == NULL)
+			continue;
+		t = ares_timeout(q->ch, NULL, &tv);
+		if (t == NULL)
+			continue;
+		long ms = (long)t->tv_sec * 1000 + (t->tv_usec + 999) / 1000;
+		if (best < 0 || ms < best)
+			best = ms;
+	}
+	if (best < 0)
+		uv_timer_stop(&dc->timer);
+	else
+		uv_timer_start(&dc->timer, on_timer, (uint64_t)best, 0);
+}
+
+static void on_timer(uv_timer_t *t)
+{
+	struct dns_check *dc = t->data;
+
+	for (int i = 0; i < dc->nq; i++)
+		if (!dc->q[i].done && dc->q[i].ch != NULL)
+			ares_process_fd(dc->q[i].ch, ARES_SOCKET_BAD, ARES_SOCKET_BAD);
+	step(dc);
+}
+
+static struct dns_query *find_query(struct dns_check *dc, enum query_role role)
+{
+	for (int i = 0; i < dc->nq; i++)
+		if (dc->q[i].role == role)
+			return &dc->q[i];
+	return NULL;
+}
+
+static void flags_text(const struct dns_reply_info *in, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s%s%s%s", in->aa ? "aa," : "", in->tc ? "tc," : "",
+	         in->rd ? "rd," : "", in->ra ? "ra," : "");
+	size_t l = strlen(buf);
+	if (l > 0)
+		buf[l - 1] = '\0';
+	else
+		snprintf(buf, len, "-");
+}
+
+/* "NOERROR flags=aa an=1 serial=5 0.4ms" for a query that got a reply. */
+static void reply_summary(const struct dns_query *q, char *buf, size_t len)
+{
+	char rb[16], fl[16], ser[24] = "";
+
+	if (!q->has_reply) {
+		snprintf(buf, len, "%.1fms", q->ms);
+		return;
+	}
+	flags_text(&q->info, fl, sizeof(fl));
+	if (q->info.has_serial)
+		snprintf(ser, sizeof(ser), " serial=%u", q->info.serial);
+	snprintf(buf, len, "%s flags=%s an=%u%s %.1fms",
+	         dns_rcode_name(q->info.rcode, rb, sizeof(rb)), fl, q->info.ancount, ser, q->ms);
+}
+
+static void append(char *buf, size_t len, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void append(char *buf, size_t len, const char *fmt, ...)
+{
+	size_t l = strlen(buf);
+	va_list ap;
+
+	if (l + 1 >= len)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(buf + l, len - l, fmt, ap);
+	va_end(ap);
+}
+
+static void finish(struct dns_check *dc)
+{
+	struct check_run *run = dc->run;
+	const struct dns_conf *c = &run->conf->u.dns;
+	enum check_result_code code = RES_OK;
+	char detail[CHECK_DETAIL_MAX] = "", sum[96];
+	double slowest = 0;
+
+	uv_timer_stop(&dc->timer);
+	for (int i = 0; i < dc->nq; i++)
+		query_destroy(&dc->q[i]);
+	dc->active = false;
+
+	/* failing main queries first, so a cut detail keeps the reason */
+	for (int pass = 0; pass < 2; pass++) {
+		for (int i = 0; i < dc->nq; i++) {
+			struct dns_query *q = &dc->q[i];
+			if (q->role != Q_MAIN || (pass == 0) != (q->code != RES_OK))
+				continue;
+			if (q->ms > slowest)
+				slowest = q->ms;
+			reply_summary(q, sum, sizeof(sum));
+			if (q->code != RES_OK) {
+				if (code == RES_OK)
+					code = q->code;
+				append(detail, sizeof(detail), "%s%s failed: %s (%s)",
+				       detail[0] ? "; " : "", tr_name(q), q->detail, sum);
+			} else {
+				append(detail, sizeof(detail), "%s%s: %s", detail[0] ? "; " : "",
+				       tr_name(q), sum);
+			}
+		}
+	}
+
+	if (code == RES_OK && c->has_soa_reference) {
+		struct dns_query *ref = find_query(dc, Q_REF);
+		struct dns_query *loc = find_query(dc, Q_LOCAL_SOA);
+		if (loc == NULL)
+			loc = find_query(dc, Q_MAIN);
+		char sd[128];
+		if (loc->code != RES_OK) {
+			code = loc->code;
+			append(detail, sizeof(detail), "; local SOA %s failed: %s", tr_name(loc),
+			       loc->detail);
+		} else if (!loc->info.has_serial) {
+			code = RES_DNS_SERIAL_LAG;
+			append(detail, sizeof(detail),
+			       "; local reply has no SOA for %s: cannot compare serials", c->qname);
+		} else if (ref->code != RES_OK || !ref->info.has_serial) {
+			append(detail, sizeof(detail), "; reference unreachable (%s: %s)",
+			       ref->code != RES_OK ? result_name(ref->code) : "no SOA",
+			       ref->code != RES_OK ? ref->detail : "reply has no SOA");
+		} else {
+			code = dns_eval_serial(loc->info.serial, ref->info.serial,
+			                       c->max_serial_lag, sd, sizeof(sd));
+			if (code != RES_OK) {
+				/* the reason goes first, so a cut detail keeps it */
+				char rest[CHECK_DETAIL_MAX];
+				memcpy(rest, detail, sizeof(rest));
+				snprintf(detail, sizeof(detail), "%s", sd);
+				append(detail, sizeof(detail), "; %s", rest);
+			} else {
+				append(detail, sizeof(detail), "; %s", sd);
+			}
+		}
+	}
+	run->rep.t_connect = -1;
+	run->rep.t_tls = -1;
+	run->rep.t_first_byte = slowest / 1000.0;
+	/* last: the done callback may free or restart the run */
+	check_run_finish(run, code, "%s", detail);
+}
+
+static void step(struct dns_check *dc)
+{
+	bool all_done = true;
+
+	if (!dc->active)
+		return;
+	for (int i = 0; i < dc->nq; i++) {
+		struct dns_query *q = &dc->q[i];
+		if (!q->done && q->bad) {
+			/* c-ares drops this reply and would wait; the answer is in */
+			q->code = q->bad_code;
+			q->ms = (mono_now() - q->t_sent) * 1000.0;
+			memcpy(q->detail, q->bad_detail, sizeof(q->bad_detail));
+			query_destroy(q);
+		}
+		if (!q->done)
+			all_done = false;
+	}
+	if (all_done)
+		finish(dc);
+	else
+		arm_timer(dc);
+}
+
+static int dns_init(struct check_run *run)
+{
+	struct dns_check *dc;
+
+	if (run->priv != NULL)
+		return 0;
+	dc = xcalloc(1, sizeof(*dc));
+	dc->run = run;
+	uv_timer_init(run->loop, &dc->timer);
+	dc->timer.data = dc;
+	run->priv = dc;
+	return 0;
+}
+
+static void env_init(struct check_env *env)
+{
+	if (env == NULL || env->dns != NULL)
+		return;
+	struct dns_env *de = xcalloc(1, sizeof(*de));
+	de->initialised = ares_library_init(ARES_LIB_INIT_ALL) == ARES_SUCCESS;
+	env->dns = de;
+}
+
+static void dns_env_free(struct check_env *env)
+{
+	struct dns_env *de = env->dns;
+
+	if (de == NULL)
+		return;
+	if (de->initialised)
+		ares_library_cleanup();
+	free(de);
+	env->dns = NULL;
+}
+
+static void dns_cancel(struct check_run *run)
+{
+	struct dns_check *dc = run->priv;
+
+	if (dc == NULL || !dc->active)
+		return;
+	dc->active = false;
+	uv_timer_stop(&dc->timer);
+	for (int i = 0; i < dc->nq; i++)
+		query_destroy(&dc->q[i]);
+}
+
+static int dns_start(struct check_run *run)
+{
+	const struct dns_conf *c;
+	struct dns_check *dc;
+	char err[160];
+	int n = 0;
+
+	if (run->conf->type != CHECK_DNS || run->conf->u.dns.qname == NULL) {
+		run->rep.code = RES_INTERNAL_ERROR;
+		snprintf(run->rep.detail, sizeof(run->rep.detail), "not a dns check");
+		return -1;
+	}
+	c = &run->conf->u.dns;
+	env_init(run->env);
+	dns_init(run);
+	dc = run->priv;
+	if (dc->active)
+		dns_cancel(run);
+	memset(dc->q, 0, sizeof(dc->q));
+
+	if (c->transport != DNS_TCP)
+		dc->q[n++] = (struct dns_query){.role = Q_MAIN, .tcp = false};
+	if (c->transport != DNS_UDP)
+		dc->q[n++] = (struct dns_query){.role = Q_MAIN, .tcp = true};
+	if (c->has_soa_reference) {
+		bool tcp = c->transport == DNS_TCP;
+		if (c->qtype != DNS_TYPE_SOA)
+			dc->q[n++] = (struct dns_query){.role = Q_LOCAL_SOA, .tcp = tcp};
+		dc->q[n++] = (struct dns_query){.role = Q_REF, .tcp = tcp};
+	}
+	dc->nq = n;
+	dc->active = true;
+	for (int i = 0; i < n; i++) {
+		struct dns_query *q = &dc->q[i];
+		int r;
+		q->dc = dc;
+		if (q->role == Q_MAIN) {
+			q->exp.rcode = c->expect_rcode;
+			q->exp.aa = c->expect_authoritative;
+			q->exp.answers = c->expect_answer.v;
+			q->exp.nanswers = c->expect_answer.n;
+			r = query_start(dc, q, &c->server, (uint16_t)c->qtype, c->recursion_desired,
+			                err, sizeof(err));
+		} else {
+			/* SOA of the zone: any rcode, the SOA may be in the authority section */
+			q->exp.rcode = -1;
+			q->exp.aa = -1;
+			r = query_start(dc, q, q->role == Q_REF ? &c->soa_reference : &c->server,
+			                DNS_TYPE_SOA, false, err, sizeof(err));
+		}
+		if (r < 0) {
+			dns_cancel(run);
+			run->rep.code = RES_INTERNAL_ERROR;
+			snprintf(run->rep.detail, sizeof(run->rep.detail), "%s%s",
+			         q->role == Q_REF ? "soa_reference: " : "", err);
+			return -1;
+		}
+	}
+	/* a query may already have ended inside ares_send: report from the loop */
+	uv_timer_start(&dc->timer, on_timer, 0, 0);
+	return 0;
+}
+
+static void free_check(uv_handle_t *h)
+{
+	free(h->data);
+}
+
+static void dns_free(struct check_run *run)
+{
+	struct dns_check *dc = run->priv;
+
+	if (dc == NULL)
+		return;
+	dns_cancel(run);
+	run->priv = NULL;
+	uv_close((uv_handle_t *)&dc->timer, free_check);
+}
+
+const struct check_ops check_dns_ops = {
+    .type = "dns",
+    .init = dns_init,
+    .start = dns_start,
+    .cancel = dns_cancel,
+    .free = dns_free,
+    .env_free = dns_env_free,
+};
