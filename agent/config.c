@@ -33,13 +33,19 @@
 
 /* ---- loader context and error collection -------------------------------- */
 
+struct err {
+	char *file;   /* as shown; NULL for the command line */
+	int line;     /* 0: none */
+	unsigned seq; /* order found, among errors on one line */
+	size_t rank;  /* files sort in the order their first error was found */
+	char *msg;
+};
+
 struct ctx {
 	const char *path; /* the main file, as the user wrote it */
 	char *dir;        /* where @include looks, NULL for the CWD */
-	FILE *err;        /* every error, "file:line: message\n" */
-	char *errbuf;
-	size_t errlen;
-	unsigned nerr;
+	struct err *errs; /* every problem found */
+	size_t nerr;
 	char where[160]; /* prefix naming the object being read: `check "web": ` */
 	int check_type;  /* type of the check being read, -1 outside a check */
 	struct agent_conf *conf;
@@ -58,18 +64,37 @@ static char *display_file(const struct ctx *c, const char *file)
 	return xstrdup(file);
 }
 
+/* Takes ownership of file and msg. */
+static void add_err(struct ctx *c, char *file, int line, char *msg)
+{
+	c->errs = xrealloc(c->errs, (c->nerr + 1) * sizeof(*c->errs));
+	c->errs[c->nerr] =
+	    (struct err){.file = file, .line = line, .seq = (unsigned)c->nerr, .msg = msg};
+	c->nerr++;
+}
+
+/* An error in a file already shown as file (NULL: the command line), without the prefix. */
+__attribute__((format(printf, 4, 5))) static void ferr(struct ctx *c, const char *file, int line,
+                                                       const char *fmt, ...)
+{
+	va_list ap;
+	char *msg;
+	va_start(ap, fmt);
+	if (vasprintf(&msg, fmt, ap) < 0)
+		abort();
+	va_end(ap);
+	add_err(c, file ? xstrdup(file) : NULL, line, msg);
+}
+
 __attribute__((format(printf, 4, 0))) static void verr_at(struct ctx *c, const char *file, int line,
                                                           const char *fmt, va_list ap)
 {
-	char *f = display_file(c, file);
-	fputs(f, c->err);
-	free(f);
-	if (line > 0)
-		fprintf(c->err, ":%d", line);
-	fprintf(c->err, ": %s", c->where);
-	vfprintf(c->err, fmt, ap);
-	fputc('\n', c->err);
-	c->nerr++;
+	char *body, *msg;
+	if (vasprintf(&body, fmt, ap) < 0)
+		abort();
+	xasprintf(&msg, "%s%s", c->where, body);
+	free(body);
+	add_err(c, display_file(c, file), line, msg);
 }
 
 /* An error about setting s (or about the file when s is NULL). */
@@ -83,6 +108,65 @@ __attribute__((format(printf, 3, 4))) static void serr(struct ctx *c, const conf
 	else
 		verr_at(c, NULL, 0, fmt, ap);
 	va_end(ap);
+}
+
+static int err_cmp(const void *pa, const void *pb)
+{
+	const struct err *a = pa, *b = pb;
+	if (a->rank != b->rank)
+		return a->rank < b->rank ? -1 : 1;
+	if (a->line != b->line)
+		return a->line < b->line ? -1 : 1;
+	return a->seq < b->seq ? -1 : a->seq > b->seq;
+}
+
+/* All errors, by file (in the order first seen) and line; one line each. */
+static char *errors_format(struct ctx *c)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&buf, &len);
+	if (out == NULL)
+		abort();
+	for (size_t i = 0; i < c->nerr; i++) {
+		struct err *e = &c->errs[i];
+		e->rank = SIZE_MAX; /* the command line comes last */
+		for (size_t j = 0; e->file != NULL && j <= i; j++)
+			if (c->errs[j].file != NULL && strcmp(c->errs[j].file, e->file) == 0) {
+				e->rank = j;
+				break;
+			}
+	}
+	qsort(c->errs, c->nerr, sizeof(*c->errs), err_cmp);
+	for (size_t i = 0; i < c->nerr; i++) {
+		const struct err *e = &c->errs[i];
+		fputs(e->file ? e->file : "command line", out);
+		if (e->line > 0)
+			fprintf(out, ":%d", e->line);
+		fputs(": ", out);
+		for (const char *p = e->msg; *p; p++) {
+			if (*p == '\n')
+				fputs("\\n", out);
+			else if (*p == '\r')
+				fputs("\\r", out);
+			else if ((unsigned char)*p < 0x20)
+				fprintf(out, "\\x%02x", (unsigned char)*p);
+			else
+				fputc(*p, out);
+		}
+		fputc('\n', out);
+	}
+	fclose(out);
+	return buf;
+}
+
+static void errors_free(struct ctx *c)
+{
+	for (size_t i = 0; i < c->nerr; i++) {
+		free(c->errs[i].file);
+		free(c->errs[i].msg);
+	}
+	free(c->errs);
 }
 
 /* ---- small helpers --------------------------------------------------------- */
@@ -115,34 +199,32 @@ static bool name_valid(const char *s)
 	return true;
 }
 
-/* Case-insensitive edit distance, for "did you mean". */
+/* Case-insensitive edit distance counting a swap of neighbours as one edit, for "did you mean". */
 static size_t edit_distance(const char *a, const char *b)
 {
-	size_t la = strlen(a), lb = strlen(b), *row, prev, r;
+	size_t la = strlen(a), lb = strlen(b), d[65][65];
 	if (la > 64 || lb > 64)
 		return SIZE_MAX;
-	row = xcalloc(lb + 1, sizeof(*row));
+	for (size_t i = 0; i <= la; i++)
+		d[i][0] = i;
 	for (size_t j = 0; j <= lb; j++)
-		row[j] = j;
+		d[0][j] = j;
 	for (size_t i = 1; i <= la; i++) {
-		prev = row[0];
-		row[0] = i;
 		for (size_t j = 1; j <= lb; j++) {
-			size_t cur = row[j];
-			size_t cost =
-			    tolower((unsigned char)a[i - 1]) != tolower((unsigned char)b[j - 1]);
-			size_t best = prev + cost;
-			if (row[j] + 1 < best)
-				best = row[j] + 1;
-			if (row[j - 1] + 1 < best)
-				best = row[j - 1] + 1;
-			row[j] = best;
-			prev = cur;
+			int ca = tolower((unsigned char)a[i - 1]),
+			    cb = tolower((unsigned char)b[j - 1]);
+			size_t best = d[i - 1][j - 1] + (ca != cb);
+			if (d[i - 1][j] + 1 < best)
+				best = d[i - 1][j] + 1;
+			if (d[i][j - 1] + 1 < best)
+				best = d[i][j - 1] + 1;
+			if (i > 1 && j > 1 && ca == tolower((unsigned char)b[j - 2]) &&
+			    tolower((unsigned char)a[i - 2]) == cb && d[i - 2][j - 2] + 1 < best)
+				best = d[i - 2][j - 2] + 1;
+			d[i][j] = best;
 		}
 	}
-	r = row[lb];
-	free(row);
-	return r;
+	return d[la][lb];
 }
 
 /* Keeps the closest candidate that is close enough to be a typo. */
@@ -545,7 +627,10 @@ static char *n_header(struct ctx *c, const char *in, char *why, size_t wlen)
 {
 	const char *colon = strchr(in, ':');
 	if (strpbrk(in, "\r\n") != NULL) {
-		snprintf(why, wlen, "header \"%s\" must not contain CR or LF", in);
+		snprintf(why, wlen,
+		         "header \"%.*s\" is followed by CR or LF, which would inject "
+		         "headers",
+		         (int)strcspn(in, "\r\n"), in);
 		return NULL;
 	}
 	if (colon == NULL || colon == in) {
@@ -1517,6 +1602,15 @@ static void types_describe(unsigned types, char *buf, size_t len)
 	}
 }
 
+/* A number for a message: integers in full, others as short as they read back. */
+static void num_fmt(double v, char *buf, size_t len)
+{
+	if (v == floor(v) && fabs(v) < 1e15)
+		snprintf(buf, len, "%.0f", v);
+	else
+		fmt_double(v, buf, len);
+}
+
 static double num_value(const config_setting_t *s)
 {
 	if (config_setting_type(s) == CONFIG_TYPE_FLOAT)
@@ -1528,7 +1622,11 @@ static bool in_range(struct ctx *c, const struct key *k, const config_setting_t 
 {
 	if (isfinite(v) && v >= k->min && v <= k->max)
 		return true;
-	serr(c, s, "%s must be from %g to %g%s (got %g)", k->name, k->min, k->max, k->unit, v);
+	char lo[32], hi[32], got[32];
+	num_fmt(k->min, lo, sizeof(lo));
+	num_fmt(k->max, hi, sizeof(hi));
+	num_fmt(v, got, sizeof(got));
+	serr(c, s, "%s must be from %s to %s%s (got %s)", k->name, lo, hi, k->unit, got);
 	return false;
 }
 
@@ -2021,19 +2119,21 @@ static void checks_print(FILE *out, int ind, const void *obj, const struct ctx *
 static void announcement_finish(struct ctx *c, const config_setting_t *g,
                                 struct announcement_conf *a)
 {
+	const config_setting_t *reuse = config_setting_get_member(g, "damp_reuse");
+	char r[32], su[32];
+
 	a->require_idx = xcalloc(a->requires.n, sizeof(*a->require_idx));
 	for (size_t i = 0; i < a->requires.n; i++)
 		if (find_check_n(c->conf, a->requires.v[i], &a->require_idx[i]) == NULL)
 			a->require_idx[i] = SIZE_MAX;
 	if (a->quorum == 0 || a->quorum > a->requires.n)
-	a->quorum = (unsigned)a->requires.n;
-	if (a->damp_reuse >= a->damp_suppress)
-		serr(c,
-		     config_setting_get_member(g, "damp_reuse")
-		         ? config_setting_get_member(g, "damp_reuse")
-		         : g,
-		     "damp_reuse (%g) must be below damp_suppress (%g)", a->damp_reuse,
-		     a->damp_suppress);
+	a->quorum = (unsigned)a->requires.n; /* "all", the default */
+	if (a->damp_reuse >= a->damp_suppress) {
+		num_fmt(a->damp_reuse, r, sizeof(r));
+		num_fmt(a->damp_suppress, su, sizeof(su));
+		serr(c, reuse ? reuse : g, "damp_reuse (%s) must be below damp_suppress (%s)", r,
+		     su);
+	}
 }
 
 static void announcements_parse(struct ctx *c, const config_setting_t *s, void *obj)
@@ -2100,10 +2200,11 @@ static void announcements_print(FILE *out, int ind, const void *obj, const struc
 /* libconfig does not say which include it could not open; read it from the line. */
 static void include_error(struct ctx *c, const char *file, int line)
 {
-	char *path = display_file(c, file), buf[1024], *q1, *q2;
+	char *path = display_file(c, file), buf[1024], *q1, *q2, *inc = NULL;
 	FILE *f = fopen(path, "r");
 	int n = 0;
 	const char *name = NULL;
+
 	while (f != NULL && fgets(buf, sizeof(buf), f) != NULL)
 		if (++n == line) {
 			if ((q1 = strchr(buf, '"')) != NULL && (q2 = strchr(q1 + 1, '"')) != NULL) {
@@ -2112,22 +2213,22 @@ static void include_error(struct ctx *c, const char *file, int line)
 			}
 			break;
 		}
-	if (name != NULL && name[0] != '/') {
-		char *inc;
-		xasprintf(&inc, "%s/%s", c->dir ? c->dir : ".", name);
-		fprintf(c->err, "%s:%d: cannot open include file \"%s\" (looked for %s: %s)\n",
-		        path, line, name, inc,
-		        access(inc, R_OK) == 0 ? "unreadable" : strerror(errno));
-		free(inc);
-	} else if (name != NULL) {
-		fprintf(c->err, "%s:%d: cannot open include file \"%s\": %s\n", path, line, name,
-		        access(name, R_OK) == 0 ? "unreadable" : strerror(errno));
-	} else {
-		fprintf(c->err, "%s:%d: cannot open include file\n", path, line);
-	}
-	c->nerr++;
 	if (f != NULL)
 		fclose(f);
+	if (name == NULL) {
+		ferr(c, path, line, "cannot open include file");
+	} else {
+		if (name[0] != '/' && c->dir != NULL)
+			xasprintf(&inc, "%s/%s", c->dir, name);
+		else
+			inc = xstrdup(name);
+		ferr(
+		    c, path, line,
+		    "cannot open include file \"%s\": %s (@include is relative to the directory of "
+		    "%s)",
+		    inc, access(inc, R_OK) == 0 ? "unreadable" : strerror(errno), c->path);
+		free(inc);
+	}
 	free(path);
 }
 
@@ -2136,8 +2237,7 @@ static void apply_override(struct ctx *c, const char *opt, const char *val, char
 {
 	char why[512], *nv = norm(c, val, why, sizeof(why));
 	if (nv == NULL) {
-		fprintf(c->err, "command line: %s: %s\n", opt, why);
-		c->nerr++;
+		ferr(c, NULL, 0, "%s: %s", opt, why);
 		return;
 	}
 	free(*field);
@@ -2149,16 +2249,14 @@ static void apply_overrides(struct ctx *c, struct agent_conf *conf, const struct
 	if (ov == NULL)
 		return;
 	if (ov->bird_socket != NULL) {
-		if (conf->bird.nsockets > 1) {
-			fprintf(c->err,
-			        "command line: --bird-socket cannot replace bird.sockets, which "
-			        "lists %zu sockets; edit the configuration instead\n",
-			        conf->bird.nsockets);
-			c->nerr++;
-		} else {
+		if (conf->bird.nsockets > 1)
+			ferr(c, NULL, 0,
+			     "--bird-socket cannot replace bird.sockets, which lists %zu sockets; "
+			     "edit the configuration instead",
+			     conf->bird.nsockets);
+		else
 			apply_override(c, "--bird-socket", ov->bird_socket,
 			               &conf->bird.sockets[0].path, n_socket_path);
-		}
 	}
 	if (ov->control_socket != NULL)
 		apply_override(c, "--control-socket", ov->control_socket, &conf->control.socket,
@@ -2169,86 +2267,72 @@ static void apply_overrides(struct ctx *c, struct agent_conf *conf, const struct
 		apply_override(c, "--state-file", ov->state_file, &conf->state_file, n_abs_path);
 }
 
-static void ctx_init(struct ctx *c, const char *path)
+/* Reads the file into cfg; false after recording why it could not. */
+static bool read_file(struct ctx *c, config_t *cfg)
 {
-	memset(c, 0, sizeof(*c));
-	c->path = path;
-	c->check_type = -1;
-	c->err = open_memstream(&c->errbuf, &c->errlen);
-	if (c->err == NULL)
-		abort();
+	struct stat st;
+	const char *text;
+	char *tmp, *d, *file;
+
+	if (stat(c->path, &st) != 0 || access(c->path, R_OK) != 0) {
+		ferr(c, c->path, 0, "cannot read the configuration: %s", strerror(errno));
+		return false;
+	}
+	if (S_ISDIR(st.st_mode)) {
+		ferr(c, c->path, 0, "cannot read the configuration: %s", strerror(EISDIR));
+		return false;
+	}
+	/* @include is relative to the main file's directory, not to the CWD */
+	tmp = xstrdup(c->path);
+	d = dirname(tmp);
+	if (strcmp(d, ".") != 0) {
+		c->dir = xstrdup(d);
+		config_set_include_dir(cfg, c->dir);
+	}
+	free(tmp);
+	if (config_read_file(cfg, c->path))
+		return true;
+	text = config_error_text(cfg);
+	if (config_error_type(cfg) == CONFIG_ERR_FILE_IO) {
+		ferr(c, c->path, 0, "cannot read the configuration: %s", text);
+	} else if (strcmp(text, "cannot open include file") == 0) {
+		include_error(c, config_error_file(cfg), config_error_line(cfg));
+	} else {
+		file = display_file(c, config_error_file(cfg));
+		ferr(c, file, config_error_line(cfg), "%s%s", text,
+		     strcmp(text, "duplicate setting name") == 0
+		         ? ": a key, check or announcement is defined twice in the same group"
+		         : "");
+		free(file);
+	}
+	return false;
 }
 
 struct agent_conf *conf_load(const char *path, const struct conf_overrides *ov, char **errors)
 {
-	struct ctx c;
+	struct ctx c = {.path = path, .check_type = -1};
 	struct agent_conf *conf = xcalloc(1, sizeof(*conf));
-	config_t cfg;
-	struct stat st;
-	FILE *f;
 	const struct key *tab = top_keys;
 	void *o = conf;
+	config_t cfg;
 
-	ctx_init(&c, path);
 	c.conf = conf;
 	conf->path = xstrdup(path);
 	apply_defaults(top_keys, conf);
 	config_init(&cfg);
-
-	if ((f = fopen(path, "r")) == NULL) {
-		fprintf(c.err, "%s: cannot read the configuration: %s\n", path, strerror(errno));
-		c.nerr++;
-		goto done;
+	if (read_file(&c, &cfg)) {
+		parse_keys(&c, config_root_setting(&cfg), &tab, &o, 1);
+		apply_overrides(&c, conf, ov);
 	}
-	if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
-		fprintf(c.err, "%s: cannot read the configuration: %s\n", path, strerror(EISDIR));
-		c.nerr++;
-		fclose(f);
-		goto done;
-	}
-	fclose(f);
-
-	/* @include is relative to the main file's directory, not to the CWD */
-	{
-		char *tmp = xstrdup(path), *d = dirname(tmp);
-		if (strcmp(d, ".") != 0) {
-			c.dir = xstrdup(d);
-			config_set_include_dir(&cfg, c.dir);
-		}
-		free(tmp);
-	}
-	if (!config_read_file(&cfg, path)) {
-		const char *text = config_error_text(&cfg);
-		if (config_error_type(&cfg) == CONFIG_ERR_FILE_IO) {
-			fprintf(c.err, "%s: cannot read the configuration: %s\n", path, text);
-			c.nerr++;
-		} else if (strcmp(text, "cannot open include file") == 0) {
-			include_error(&c, config_error_file(&cfg), config_error_line(&cfg));
-		} else {
-			char *file = display_file(&c, config_error_file(&cfg));
-			fprintf(c.err, "%s:%d: %s%s\n", file, config_error_line(&cfg), text,
-			        strcmp(text, "duplicate setting name") == 0
-			            ? ": a key, check or announcement is defined twice in "
-			              "the same group"
-			            : "");
-			free(file);
-			c.nerr++;
-		}
-		goto done;
-	}
-	parse_keys(&c, config_root_setting(&cfg), &tab, &o, 1);
-	apply_overrides(&c, conf, ov);
-done:
 	config_destroy(&cfg);
-	fclose(c.err);
 	free(c.dir);
+	*errors = NULL;
 	if (c.nerr > 0) {
+		*errors = errors_format(&c);
+		errors_free(&c);
 		conf_free(conf);
-		*errors = c.errbuf;
 		return NULL;
 	}
-	free(c.errbuf);
-	*errors = NULL;
 	return conf;
 }
 
