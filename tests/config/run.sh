@@ -33,6 +33,14 @@ run() { # FLAGS CONF -> stdout+stderr, then "exit N"
 	echo "exit $?"
 }
 
+# a new NAME.conf gets a NAME.out (-n) when regenerating; rename it NAME.nv.out for -nv
+if [ "${UPDATE_GOLDEN:-}" = 1 ]; then
+	for conf in *.conf; do
+		name=${conf%.conf}
+		[ -e "$name.out" ] || [ -e "$name.nv.out" ] || : >"$name.out"
+	done
+fi
+
 fail=0
 n=0
 for out in *.out; do
@@ -85,6 +93,15 @@ elif ! cmp -s includes.nv.out "$tmp/elsewhere"; then
 else
 	echo "ok: includes resolve from the main file's directory when run from /"
 fi
+
+# a .conf without its expected output would silently test nothing
+for conf in *.conf; do
+	name=${conf%.conf}
+	if [ ! -e "$name.out" ] && [ ! -e "$name.nv.out" ]; then
+		echo "FAIL: tests/config/$conf has no $name.out or $name.nv.out (run with UPDATE_GOLDEN=1 to make one)"
+		fail=1
+	fi
+done
 
 if [ "$n" -lt 20 ]; then
 	echo "FAIL: only $n golden files found in $(pwd)"
