@@ -2126,8 +2126,10 @@ static void announcement_finish(struct ctx *c, const config_setting_t *g,
 	for (size_t i = 0; i < a->requires.n; i++)
 		if (find_check_n(c->conf, a->requires.v[i], &a->require_idx[i]) == NULL)
 			a->require_idx[i] = SIZE_MAX;
-	if (a->quorum == 0 || a->quorum > a->requires.n)
-	a->quorum = (unsigned)a->requires.n; /* "all", the default */
+	/* "all", the default */
+	if (a->quorum == 0 || a->quorum > a->requires.n) {
+		a->quorum = (unsigned)a->requires.n;
+	}
 	if (a->damp_reuse >= a->damp_suppress) {
 		num_fmt(a->damp_reuse, r, sizeof(r));
 		num_fmt(a->damp_suppress, su, sizeof(su));
