@@ -255,7 +255,7 @@ static void addr_format(char *buf, size_t len, const struct conf_addr *a)
 		snprintf(buf, len, "%s", a->host);
 }
 
-static int http_init(struct check_run *run)
+static int http_prepare(struct check_run *run)
 {
 	const struct http_conf *hc = &run->conf->u.http;
 	struct http_priv *p;
@@ -317,6 +317,21 @@ static int http_init(struct check_run *run)
 		return -1;
 	}
 	return 0;
+}
+
+/* The runner's contract: on failure the reason is in rep.detail and priv is released. */
+static int http_init(struct check_run *run)
+{
+	struct http_priv *p;
+
+	if (http_prepare(run) == 0)
+		return 0;
+	p = run->priv;
+	snprintf(run->rep.detail, sizeof(run->rep.detail), "%s",
+	         p->init_error ? p->init_error : "cannot prepare the request");
+	priv_free(p);
+	run->priv = NULL;
+	return -1;
 }
 
 /* ---- one run ----------------------------------------------------------------------------- */
@@ -410,14 +425,7 @@ static int http_start(struct check_run *run)
 	struct http_env *he;
 	CURLMcode mc;
 
-	if (run->priv == NULL)
-		http_init(run); /* a driver that skipped init; errors are in init_error */
-	p = run->priv;
-	if (p->init_error != NULL) {
-		run->rep.code = RES_INTERNAL_ERROR;
-		snprintf(run->rep.detail, sizeof(run->rep.detail), "%s", p->init_error);
-		return -1;
-	}
+	p = run->priv; /* http_init succeeded: the runner never starts a run whose init failed */
 	he = http_env_get(run->env);
 	if (he == NULL) {
 		run->rep.code = RES_INTERNAL_ERROR;
