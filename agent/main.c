@@ -43,10 +43,13 @@ static void usage(FILE *out)
 	    out,
 	    "usage: anycast-agent [-dnv] [-f FILE] [--bird-socket PATH] [--control-socket PATH]\n"
 	    "                     [--state-dir DIR] [--debug SUBSYS,...]\n"
+	    "       anycast-agent [-f FILE] --probe [NAME...]\n"
 	    "  -f, --config FILE       configuration file (default %s)\n"
 	    "  -n, --check-config      check the configuration and exit\n"
 	    "  -v, --verbose           with -n: print the effective configuration\n"
 	    "  -d, --foreground        log to stderr instead of syslog (the agent never forks)\n"
+	    "      --probe [NAME...]   run the named (or all) checks once without BIRD, print the\n"
+	    "                          results; exit 0 all passed, 2 one failed, 1 unknown name\n"
 	    "      --bird-socket PATH  BIRD control socket (overrides bird.socket)\n"
 	    "      --control-socket P  agent control socket (overrides control.socket)\n"
 	    "      --state-dir DIR     durable BIRD state directory (overrides bird.state_dir)\n"
@@ -68,6 +71,7 @@ int main(int argc, char **argv)
 	    {"control-socket", required_argument, NULL, OPT_CTL},
 	    {"state-dir", required_argument, NULL, OPT_STATEDIR},
 	    {"debug", required_argument, NULL, OPT_DEBUG},
+	    {"probe", no_argument, NULL, OPT_PROBE},
 	    {"version", no_argument, NULL, 'V'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
