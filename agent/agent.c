@@ -25,6 +25,9 @@ struct agent_check {
 	uv_timer_t timer;
 };
 
+/* Schedule lag (actual minus planned start of a run) in 0.1 ms buckets; the last catches all. */
+#define LAG_BUCKETS 1001
+
 struct agent {
 	uv_loop_t *loop;
 	struct agent_conf *conf;
@@ -34,7 +37,33 @@ struct agent {
 	uv_signal_t sig_term, sig_int, sig_hup;
 	unsigned short rand_state[3];
 	int stopping;
+	unsigned long lag[LAG_BUCKETS];
+	unsigned long lag_runs;
+	double lag_max;
 };
+
+static void lag_record(struct agent *a, double lag)
+{
+	size_t b = lag <= 0 ? 0 : (size_t)(lag * 1e4);
+
+	a->lag[b < LAG_BUCKETS ? b : LAG_BUCKETS - 1]++;
+	a->lag_runs++;
+	if (lag > a->lag_max)
+		a->lag_max = lag;
+}
+
+/* The lag below which fraction q of the runs started, in seconds. */
+static double lag_quantile(const struct agent *a, double q)
+{
+	unsigned long want = (unsigned long)ceil(q * (double)a->lag_runs), seen = 0;
+
+	for (size_t b = 0; b < LAG_BUCKETS; b++) {
+		seen += a->lag[b];
+		if (seen >= want && seen > 0)
+			return (double)(b + 1) / 1e4;
+	}
+	return a->lag_max;
+}
 
 static double agent_rand(void *arg)
 {
@@ -67,6 +96,7 @@ static void check_timer_cb(uv_timer_t *t)
 	}
 	if (engine_check_started(ac->check, now) < 0)
 		return;
+	lag_record(ac->agent, now - ac->check->next_due);
 	if (check_run_start(ac->run) < 0) {
 		/* the runner still holds the previous run: count this one as lost */
 		engine_check_cancelled(ac->check, now);
@@ -156,6 +186,8 @@ static void on_signal(uv_signal_t *s, int signum)
 		return;
 	}
 	log_notice("received %s, stopping", strsignal(signum));
+	log_info("schedule lag over %lu runs: p50 %.1f ms, p99 %.1f ms, max %.1f ms", a->lag_runs,
+	         lag_quantile(a, 0.5) * 1e3, lag_quantile(a, 0.99) * 1e3, a->lag_max * 1e3);
 	agent_stop(a);
 }
 
