@@ -1630,7 +1630,8 @@ static bool in_range(struct ctx *c, const struct key *k, const config_setting_t 
 	return false;
 }
 
-/* A protocol "[SOCKET:]NAME" of the current announcement, unique across all of them. */
+/* A protocol "[SOCKET:]NAME" of the current announcement, unique across all of them (and
+ * across sockets: its durable state file is named after it). */
 static const char *const role_names[] = {"protocols", "drain_protocols", "degraded_protocols"};
 
 static int proto_role(const struct announcement_conf *a, const struct proto_list *l)
@@ -1683,9 +1684,15 @@ static bool proto_parse(struct ctx *c, const config_setting_t *e, struct proto_l
 		for (size_t r = 0; r < ARRAY_SIZE(lists); r++) {
 			const struct proto_list *o = lists[r];
 			for (size_t j = 0; j < o->n; j++) {
-				if (o->v[j].socket != sock || strcmp(o->v[j].name, name) != 0)
+				if (strcmp(o->v[j].name, name) != 0)
 					continue;
-				if (a == cur && o == l)
+				if (o->v[j].socket != sock)
+					serr(c, e,
+					     "%s: protocol \"%s\" is already used on BIRD socket "
+					     "\"%s\"; names must differ across sockets because the "
+					     "agent keeps its decision in bird.state_dir/%s.conf",
+					     key, in, b->sockets[o->v[j].socket].name, name);
+				else if (a == cur && o == l)
 					serr(c, e, "%s: protocol \"%s\" is listed twice", key, in);
 				else
 					serr(c, e,
