@@ -892,9 +892,12 @@ size_t engine_reload(struct engine *e, const struct agent_conf *conf, double now
 			link_requires(e, &av[i]);
 		} else {
 			announcement_init(e, &av[i], cf, now);
-			/* Operator intent outlives a definition change. */
+			/* Operator intent outlives a definition change; so does the caller's glue.
+			 */
 			if (old && old->drain.active)
 				av[i].drain = old->drain;
+			if (old)
+				av[i].user = old->user;
 		}
 	}
 	for (size_t i = 0; i < e->nannouncements; i++)

@@ -377,10 +377,11 @@ void engine_set_on_change(struct engine *e, engine_change_fn fn, void *arg);
  * what a kept check's in-flight run still uses: the caller points that run at c->conf (equal
  * content) or cancels it with engine_check_cancelled(). Returns the number of checks kept.
  * Announcements: one whose definition is unchanged (same name, conf_announcement_equal())
- * keeps its live state (drain, penalty, hold-down, user), re-linked to the new checks; others
- * start ADOPTING, keeping only an operator drain. Then every announcement is re-evaluated
- * (on_change fires). A dropped announcement's user is the caller's to release before (e.g. by
- * walking the old array). */
+ * keeps its live state (drain, penalty, hold-down, counters), re-linked to the new checks;
+ * a changed one starts ADOPTING (hitless), keeping only an operator drain. `user` follows the
+ * name either way; a removed announcement's user is the caller's to release (walk
+ * e->announcements before the reload and look each name up in the new conf). Then every
+ * announcement is re-evaluated (on_change fires). */
 size_t engine_reload(struct engine *e, const struct agent_conf *conf, double now,
                      engine_dropped_fn dropped, void *arg);
 void engine_free(struct engine *e);

@@ -1592,6 +1592,14 @@ static void test_damping_reuse_then_hold_down(void **state)
 	assert_int_equal(fx.a->state, ANN_ANNOUNCED);
 	fx_free(&fx);
 
+	/* ADOPTING -> WITHDRAWN is no flap: nothing is known to have been announced. */
+	fx_init(&fx, "a", 0, 0, 10, 30);
+	fx_op(&fx, "a-");
+	assert_int_equal(fx.a->state, ANN_WITHDRAWN);
+	assert_true(engine_announcement_penalty(fx.a, fx.now) == 0);
+	assert_int_equal(fx.a->counters.withdraws, 0);
+	fx_free(&fx);
+
 	/* Drains are operator actions, not flaps: no penalty however often. */
 	fx_init(&fx, "a", 0, FX_NO_DRAIN, 10, 30);
 	fx_op(&fx, "a+");
@@ -1754,7 +1762,9 @@ static void test_announcement_reload(void **state)
 	/* web: flapped once (penalty), withdrawn, eligible again, in hold-down; dns: drained. */
 	struct announcement *aw = engine_find_announcement(e, "web");
 	struct announcement *ad = engine_find_announcement(e, "dns");
+	static int before_tag;
 	aw->user = &log;
+	ad->user = &before_tag;
 	now = 5;
 	engine_check_started(&e->checks[0], now);
 	struct check_report rep = fake_report(RES_CONNECT_REFUSED, now, 0);
@@ -1823,6 +1833,8 @@ static void test_announcement_reload(void **state)
 	assert_true(ad->drain_end == 38);
 	assert_true(ad->drain.active);
 	assert_string_equal(ad->drain.reason, "upgrade");
+	assert_ptr_equal(ad->user, &before_tag); /* the caller's glue follows the name */
+	assert_null(an->user);
 	assert_int_equal(ad->counters.withdraws, 0);
 	assert_int_equal(log.nlog, nlog + 2); /* ntp and dns, each from ADOPTING */
 
