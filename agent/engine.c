@@ -1,12 +1,14 @@
 /*
  * engine.c - owns every state transition of the agent: the per-check
- * hysteresis (rise/fall, fast interval, jitter, degraded) and, later, the
- * per-announcement state machine. Pure logic; see engine.h for the rules.
+ * hysteresis (rise/fall, fast interval, jitter, degraded) and the
+ * per-announcement state machine (quorum, hold-down, damping, drain, guard).
+ * Pure logic; see engine.h for the rules.
  */
 #include <config.h>
 
 #include <limits.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -264,9 +266,553 @@ double engine_detection_bound(const struct check_conf *conf)
 	return first * j + (fall - 1.0) * fast * j + (fall + 1.0) * conf_timeout(conf);
 }
 
+/* --- announcements -------------------------------------------------------- */
+
+/* snprintf for cause and message lines: truncating a long reason or detail is intended. */
+static void fmt(char *buf, size_t len, const char *f, ...) __attribute__((format(printf, 3, 4)));
+
+static void fmt(char *buf, size_t len, const char *f, ...)
+{
+	va_list ap;
+	va_start(ap, f);
+	vsnprintf(buf, len, f, ap);
+	va_end(ap);
+}
+
+static const char *const ann_state_names[ANN__STATES] = {
+#define X(code, name) [code] = name,
+    ANNOUNCE_STATES(X)
+#undef X
+};
+
+static const char *const variant_names[VARIANT__COUNT] = {
+#define X(code, name) [code] = name,
+    ANNOUNCE_VARIANTS(X)
+#undef X
+};
+
+const char *announce_state_name(enum announce_state s)
+{
+	if ((unsigned)s >= ANN__STATES)
+		return "INVALID";
+	return ann_state_names[s];
+}
+
+int announce_state_from_name(const char *name)
+{
+	for (int i = 0; i < ANN__STATES; i++)
+		if (strcmp(ann_state_names[i], name) == 0)
+			return i;
+	return -1;
+}
+
+const char *announce_variant_name(enum announce_variant v)
+{
+	if ((unsigned)v >= VARIANT__COUNT)
+		return "INVALID";
+	return variant_names[v];
+}
+
+const struct proto_list *engine_role_protocols(const struct announcement_conf *conf,
+                                               enum proto_role role)
+{
+	switch (role) {
+	case PROTO_ROLE_DRAIN:
+		return &conf->drain_protocols;
+	case PROTO_ROLE_DEGRADED:
+		return &conf->degraded_protocols;
+	default:
+		return &conf->protocols;
+	}
+}
+
+enum proto_action engine_variant_action(enum announce_variant v, enum proto_role role)
+{
+	switch (v) {
+	case VARIANT_KEEP:
+		return PROTO_UNTOUCHED;
+	case VARIANT_NORMAL:
+		return role == PROTO_ROLE_NORMAL ? PROTO_ENABLE : PROTO_DISABLE;
+	case VARIANT_DRAIN:
+		return role == PROTO_ROLE_DRAIN ? PROTO_ENABLE : PROTO_DISABLE;
+	case VARIANT_DEGRADED:
+		return role == PROTO_ROLE_DEGRADED ? PROTO_ENABLE : PROTO_DISABLE;
+	default:
+		return PROTO_DISABLE;
+	}
+}
+
+enum proto_action engine_announcement_action(const struct announcement *a, enum proto_role role)
+{
+	return engine_variant_action(a->variant, role);
+}
+
+static bool carries(enum announce_variant v)
+{
+	return v == VARIANT_NORMAL || v == VARIANT_DRAIN || v == VARIANT_DEGRADED;
+}
+
+static enum announce_variant variant_of(const struct announcement *a)
+{
+	switch (a->state) {
+	case ANN_ADOPTING:
+		return VARIANT_KEEP;
+	case ANN_ANNOUNCED:
+		return VARIANT_NORMAL;
+	case ANN_DEGRADED:
+		/* No prepended variant configured: the normal one still answers. */
+		return a->conf->degraded_protocols.n ? VARIANT_DEGRADED : VARIANT_NORMAL;
+	case ANN_DRAINING:
+		return VARIANT_DRAIN;
+	default:
+		return VARIANT_NONE;
+	}
+}
+
+/* --- damping -------------------------------------------------------------- */
+
+static bool damping_on(const struct announcement_conf *cf)
+{
+	return cf->damp_penalty > 0 && cf->damp_half_life > 0 && isfinite(cf->damp_half_life);
+}
+
+static double damp_ceiling(const struct announcement_conf *cf)
+{
+	double ms = cf->damp_max_suppress > 0 ? cf->damp_max_suppress : 0;
+	return cf->damp_reuse * exp2(ms / cf->damp_half_life);
+}
+
+double engine_announcement_penalty(const struct announcement *a, double now)
+{
+	if (!damping_on(a->conf) || !(a->penalty > 0))
+		return 0;
+	double dt = now - a->penalty_at;
+	if (dt <= 0)
+		return a->penalty;
+	return a->penalty * exp2(-dt / a->conf->damp_half_life);
+}
+
+static void damp_withdraw(struct announcement *a, double now)
+{
+	if (!damping_on(a->conf))
+		return;
+	double p = engine_announcement_penalty(a, now) + a->conf->damp_penalty;
+	double cap = damp_ceiling(a->conf);
+	a->penalty = p > cap ? cap : p;
+	a->penalty_at = now;
+}
+
+/* When the penalty has decayed to reuse (in the past if it already has). */
+static double damp_reuse_at(const struct announcement *a)
+{
+	const struct announcement_conf *cf = a->conf;
+	if (!damping_on(cf) || !(a->penalty > cf->damp_reuse) || !(cf->damp_reuse > 0))
+		return a->penalty_at;
+	return a->penalty_at + cf->damp_half_life * log2(a->penalty / cf->damp_reuse);
+}
+
+/* --- evaluation ----------------------------------------------------------- */
+
+struct tally {
+	unsigned up, unknown, degraded;
+};
+
+static struct tally count_checks(const struct announcement *a)
+{
+	struct tally t = {0};
+	for (size_t i = 0; i < a->nrequires; i++) {
+		const struct check *c = a->requires[i];
+		if (!c)
+			continue; /* unknown check: DOWN */
+		if (c->state == CHECK_UP) {
+			t.up++;
+			if (c->degraded)
+				t.degraded++;
+		} else if (c->state == CHECK_UNKNOWN) {
+			t.unknown++;
+		}
+	}
+	return t;
+}
+
+static unsigned quorum_of(const struct announcement *a)
+{
+	return a->conf->quorum ? a->conf->quorum : (unsigned)a->nrequires;
+}
+
+static bool guard_holds(const struct engine *e, const struct announcement *a, double now)
+{
+	return a->conf->last_site_guard && a->has_paths && !a->others_exist &&
+	       now < a->paths_at + e->guard_max_age; /* the same sum engine_next_event() uses */
+}
+
+/* Printable ASCII: one log line, whatever an operator typed. */
+static void sanitize_line(char *s)
+{
+	for (; *s; s++)
+		if (*s < 0x20 || *s > 0x7e)
+			*s = '?';
+}
+
+/* Also no quotes or backslashes: safe inside BIRD's "...". */
+static void sanitize_message(char *s)
+{
+	for (; *s; s++)
+		if (*s < 0x20 || *s > 0x7e || *s == '"' || *s == '\\')
+			*s = '?';
+}
+
+static const char *cname(const struct check *c)
+{
+	return c && c->conf && c->conf->name ? c->conf->name : "?";
+}
+
+/* The check a cause line names: the trigger if it fits, else the first required one that does. */
+enum pick { PICK_NOT_UP, PICK_UP, PICK_DEGRADED };
+
+static bool fits(const struct check *c, enum pick p)
+{
+	switch (p) {
+	case PICK_NOT_UP:
+		return c->state != CHECK_UP;
+	case PICK_UP:
+		return c->state == CHECK_UP;
+	default:
+		return c->state == CHECK_UP && c->degraded;
+	}
+}
+
+static const struct check *pick_check(const struct announcement *a, const struct check *trigger,
+                                      enum pick p, const char **missing)
+{
+	*missing = NULL;
+	for (size_t i = 0; trigger && i < a->nrequires; i++)
+		if (a->requires[i] == trigger && fits(trigger, p))
+			return trigger;
+	for (size_t i = 0; i < a->nrequires; i++) {
+		if (!a->requires[i]) {
+			if (p == PICK_NOT_UP && !*missing)
+			*missing = a->conf->requires.n > i ? a->conf->requires.v[i] : "?";
+			continue;
+		}
+		if (fits(a->requires[i], p))
+		return a->requires[i];
+	}
+	return NULL;
+}
+
+/* `check "web" DOWN: TIMEOUT (detail) [1 of 2 UP, quorum 2]` */
+static void check_cause(char *buf, size_t len, const struct announcement *a,
+                        const struct check *trigger, enum pick p, struct tally t)
+{
+	const char *missing;
+	const struct check *c = pick_check(a, trigger, p, &missing);
+	char q[64] = "";
+
+	if (a->nrequires > 1)
+		fmt(q, sizeof(q), " [%u of %zu UP, quorum %u]", t.up, a->nrequires, quorum_of(a));
+	if (!c) {
+		if (missing)
+			fmt(buf, len, "check \"%s\" is not defined%s", missing, q);
+		else
+			fmt(buf, len, "%s%s",
+			    a->nrequires ? "required checks" : "no required checks", q);
+		return;
+	}
+	const char *st = p == PICK_DEGRADED ? "UP (degraded)" : check_state_name(c->state);
+	if (!c->has_report)
+		fmt(buf, len, "check \"%s\" %s: no result%s", cname(c), st, q);
+	else
+		fmt(buf, len, "check \"%s\" %s: %s%s%s%s%s", cname(c), st,
+		    result_name(c->last.code), c->last.detail[0] ? " (" : "", c->last.detail,
+		    c->last.detail[0] ? ")" : "", q);
+}
+
+static void check_message(char *buf, size_t len, const struct announcement *a,
+                          const struct check *trigger, enum pick p)
+{
+	const char *missing;
+	const struct check *c = pick_check(a, trigger, p, &missing);
+	if (c)
+		fmt(buf, len, "anycast-agent: check %s %s", cname(c),
+		    p == PICK_DEGRADED ? "degraded" : check_state_name(c->state));
+	else
+		fmt(buf, len, "anycast-agent: required checks not up");
+}
+
+static void drain_message(char *buf, size_t len, const struct announcement *a, bool draining)
+{
+	fmt(buf, len, "anycast-agent: %s by %s: %s", draining ? "draining" : "drained",
+	    a->drain.who[0] ? a->drain.who : "operator", a->drain.reason);
+}
+
+/* What evaluate() decided; applied (and reported) by commit(). */
+struct step {
+	enum announce_state state;
+	bool guarded;
+	char cause[ENGINE_CAUSE_MAX];
+	char message[ENGINE_MESSAGE_MAX];
+};
+
+static void commit(struct engine *e, struct announcement *a, struct step *s, double now)
+{
+	struct announcement_change ch = {
+	    .old_state = a->state, .old_variant = a->variant, .old_guarded = a->guarded};
+
+	if (s->state == a->state && s->guarded == a->guarded)
+		return;
+	a->state = s->state;
+	a->guarded = s->guarded;
+	a->variant = variant_of(a);
+	ch.new_state = a->state;
+	ch.new_variant = a->variant;
+	ch.new_guarded = a->guarded;
+
+	if (ch.new_state != ch.old_state) {
+		a->since = now;
+		a->counters.transitions++;
+	}
+	if (carries(ch.old_variant) && ch.new_variant == VARIANT_NONE)
+		a->counters.withdraws++;
+	if (ch.old_variant == VARIANT_NONE && carries(ch.new_variant))
+		a->counters.announces++;
+	if (a->guarded && !ch.old_guarded)
+		a->counters.guard_holds++;
+	if (a->state == ANN_SUPPRESSED && ch.old_state != ANN_SUPPRESSED)
+		a->counters.suppressions++;
+
+	fmt(a->cause, sizeof(a->cause), "%s", s->cause);
+	sanitize_line(a->cause);
+	if (s->message[0]) {
+		fmt(a->message, sizeof(a->message), "%s", s->message);
+		sanitize_message(a->message);
+	}
+	ch.cause = a->cause;
+	if (e->on_change)
+		e->on_change(e, a, &ch, e->on_change_arg);
+}
+
+/* ANNOUNCED or DEGRADED as the checks say. */
+static void to_announced(struct step *s, const struct announcement *a, const struct check *trigger,
+                         struct tally t, const char *cause)
+{
+	s->guarded = false;
+	if (t.degraded) {
+		s->state = ANN_DEGRADED;
+		check_message(s->message, sizeof(s->message), a, trigger, PICK_DEGRADED);
+	} else {
+		s->state = ANN_ANNOUNCED;
+		fmt(s->message, sizeof(s->message), "anycast-agent: announced");
+	}
+	if (cause)
+		fmt(s->cause, sizeof(s->cause), "%s", cause);
+	else
+		check_cause(s->cause, sizeof(s->cause), a, trigger,
+		            t.degraded ? PICK_DEGRADED : PICK_UP, t);
+}
+
+/* A check-caused withdraw, unless the last-site guard holds it back. */
+static void to_withdrawn(const struct engine *e, struct announcement *a, struct step *s,
+                         const struct check *trigger, struct tally t, bool penalize, double now)
+{
+	char why[ENGINE_CAUSE_MAX - 96];
+	check_cause(why, sizeof(why), a, trigger, PICK_NOT_UP, t);
+	if (guard_holds(e, a, now)) {
+		s->guarded = true;
+		fmt(s->cause, sizeof(s->cause),
+		    "last-site guard: no other path (seen %.1f s ago), not withdrawing: %s",
+		    now - a->paths_at, why);
+		return;
+	}
+	s->guarded = false;
+	s->state = ANN_WITHDRAWN;
+	if (a->guarded)
+		fmt(s->cause, sizeof(s->cause), "last-site guard released (%s): %s",
+		    a->has_paths && a->others_exist ? "another path exists"
+		                                    : "path observation stale",
+		    why);
+	else
+		fmt(s->cause, sizeof(s->cause), "%s", why);
+	check_message(s->message, sizeof(s->message), a, trigger, PICK_NOT_UP);
+	if (penalize)
+		damp_withdraw(a, now);
+}
+
+static void to_drain(struct announcement *a, struct step *s, bool from_announced, double now)
+{
+	s->guarded = false;
+	if (from_announced && a->conf->drain_protocols.n && a->conf->drain_time > 0) {
+		s->state = ANN_DRAINING;
+		a->drain_end = now + a->conf->drain_time;
+		drain_message(s->message, sizeof(s->message), a, true);
+	} else {
+		s->state = ANN_DRAINED;
+		drain_message(s->message, sizeof(s->message), a, false);
+	}
+}
+
+/*
+ * The rules of engine.h, one step. trigger: the check whose change caused it (NULL: time or
+ * operator); hint: the cause line for an operator action.
+ */
+static void evaluate(struct engine *e, struct announcement *a, const struct check *trigger,
+                     const char *hint, double now)
+{
+	struct tally t = count_checks(a);
+	unsigned q = quorum_of(a);
+	bool eligible = t.up >= q;
+	bool ineligible = t.up + t.unknown < q;
+	struct step s = {.state = a->state, .guarded = a->guarded};
+
+	if (eligible && !a->eligible)
+		a->eligible_since = now;
+	a->eligible = eligible;
+	bool held = eligible && now >= a->eligible_since + a->conf->hold_down;
+
+	if (a->drain.active) {
+		switch (a->state) {
+		case ANN_DRAINED:
+			return;
+		case ANN_DRAINING:
+			if (ineligible) {
+				s.state = ANN_DRAINED;
+				char why[ENGINE_CAUSE_MAX - 64];
+				check_cause(why, sizeof(why), a, trigger, PICK_NOT_UP, t);
+				fmt(s.cause, sizeof(s.cause), "drain cut short: %s", why);
+				drain_message(s.message, sizeof(s.message), a, false);
+			} else if (now >= a->drain_end) {
+				s.state = ANN_DRAINED;
+				fmt(s.cause, sizeof(s.cause), "drain_time %.1f s elapsed",
+				    a->conf->drain_time);
+				drain_message(s.message, sizeof(s.message), a, false);
+			}
+			break;
+		case ANN_ANNOUNCED:
+		case ANN_DEGRADED:
+			to_drain(a, &s, true, now);
+			break;
+		case ANN_ADOPTING:
+			to_drain(a, &s, eligible, now);
+			break;
+		default:
+			to_drain(a, &s, false, now);
+			break;
+		}
+		if (!s.cause[0])
+			fmt(s.cause, sizeof(s.cause), "%s", hint ? hint : "drained");
+		commit(e, a, &s, now);
+		return;
+	}
+
+	switch (a->state) {
+	case ANN_ADOPTING:
+		if (eligible)
+			to_announced(&s, a, trigger, t, NULL);
+		else if (ineligible)
+			to_withdrawn(e, a, &s, trigger, t, false, now);
+		break;
+	case ANN_ANNOUNCED:
+	case ANN_DEGRADED:
+		if (ineligible)
+			to_withdrawn(e, a, &s, trigger, t, true, now);
+		else if (eligible)
+			to_announced(&s, a, trigger, t,
+			             a->guarded ? "last-site guard released: checks up again"
+			                        : NULL);
+		break;
+	case ANN_WITHDRAWN:
+		if (!held)
+			break;
+		double p = engine_announcement_penalty(a, now);
+		if (damping_on(a->conf) && p > a->conf->damp_suppress && now < damp_reuse_at(a)) {
+			s.state = ANN_SUPPRESSED;
+			fmt(s.cause, sizeof(s.cause), "damping: penalty %.0f > suppress %.0f", p,
+			    a->conf->damp_suppress);
+			fmt(s.message, sizeof(s.message), "anycast-agent: flap damping");
+		} else {
+			char c[64];
+			fmt(c, sizeof(c), "hold-down %.1f s elapsed", a->conf->hold_down);
+			to_announced(&s, a, trigger, t, c);
+		}
+		break;
+	case ANN_SUPPRESSED:
+		if (now < damp_reuse_at(a))
+			break;
+		char c[96];
+		fmt(c, sizeof(c), "damping: penalty %.0f <= reuse %.0f",
+		    engine_announcement_penalty(a, now), a->conf->damp_reuse);
+		if (held) {
+			to_announced(&s, a, trigger, t, c);
+		} else {
+			s.state = ANN_WITHDRAWN;
+			fmt(s.cause, sizeof(s.cause), "%s; %s", c,
+			    eligible ? "hold-down goes on" : "checks not eligible");
+		}
+		break;
+	case ANN_DRAINING:
+	case ANN_DRAINED:
+		/* Undrained (or the drain expired): operator intent, no hold-down. */
+		if (eligible) {
+			to_announced(&s, a, trigger, t, hint);
+		} else {
+			s.state = ANN_WITHDRAWN;
+			fmt(s.cause, sizeof(s.cause), "%s", hint ? hint : "undrained");
+			check_message(s.message, sizeof(s.message), a, trigger, PICK_NOT_UP);
+		}
+		break;
+	default:
+		break;
+	}
+	commit(e, a, &s, now);
+}
+
+/* --- engine --------------------------------------------------------------- */
+
 static double engine_rnd(struct engine *e)
 {
 	return e->rand ? e->rand(e->rand_arg) : 0.0;
+}
+
+static struct check *find_in(struct check *v, size_t n, const char *name)
+{
+	for (size_t i = 0; i < n; i++)
+		if (v[i].conf->name && name && strcmp(v[i].conf->name, name) == 0)
+			return &v[i];
+	return NULL;
+}
+
+/* Point a's requires at the engine's checks: by the loader's index, else by name. */
+static void link_requires(struct engine *e, struct announcement *a)
+{
+	const struct announcement_conf *cf = a->conf;
+	free(a->requires);
+	a->nrequires = cf->requires.n;
+	a->requires = xcalloc(a->nrequires ? a->nrequires : 1, sizeof(*a->requires));
+	for (size_t i = 0; i < a->nrequires; i++) {
+		if (cf->require_idx && cf->require_idx[i] < e->nchecks)
+		a->requires[i] = &e->checks[cf->require_idx[i]];
+		else a->requires[i] = find_in(e->checks, e->nchecks, cf->requires.v[i]);
+	}
+}
+
+static void announcement_init(struct engine *e, struct announcement *a,
+                              const struct announcement_conf *cf, double now)
+{
+	memset(a, 0, sizeof(*a));
+	a->conf = cf;
+	a->state = ANN_ADOPTING;
+	a->variant = VARIANT_KEEP;
+	a->since = now;
+	a->drain.uid = -1;
+	a->drain.until = INFINITY;
+	fmt(a->cause, sizeof(a->cause), "adopting: waiting for the checks' verdict");
+	link_requires(e, a);
+}
+
+static void set_guard_age(struct engine *e)
+{
+	double r = e->conf->bird.reconcile_interval;
+	e->guard_max_age = r > 0 && isfinite(r) ? 3 * r : 3.0;
 }
 
 struct engine *engine_new(const struct agent_conf *conf, double now, engine_rand_fn rand,
@@ -281,10 +827,22 @@ struct engine *engine_new(const struct agent_conf *conf, double now, engine_rand
 	e->checks = xcalloc(e->nchecks ? e->nchecks : 1, sizeof(*e->checks));
 	for (size_t i = 0; i < e->nchecks; i++)
 		engine_check_init(&e->checks[i], &conf->checks[i], now, engine_rnd(e));
+	e->nannouncements = conf->nannouncements;
+	e->announcements =
+	    xcalloc(e->nannouncements ? e->nannouncements : 1, sizeof(*e->announcements));
+	for (size_t i = 0; i < e->nannouncements; i++)
+		announcement_init(e, &e->announcements[i], &conf->announcements[i], now);
+	set_guard_age(e);
 	return e;
 }
 
-static struct check *find_in(struct check *v, size_t n, const char *name)
+void engine_set_on_change(struct engine *e, engine_change_fn fn, void *arg)
+{
+	e->on_change = fn;
+	e->on_change_arg = arg;
+}
+
+static struct announcement *find_ann(struct announcement *v, size_t n, const char *name)
 {
 	for (size_t i = 0; i < n; i++)
 		if (v[i].conf->name && name && strcmp(v[i].conf->name, name) == 0)
@@ -318,6 +876,39 @@ size_t engine_reload(struct engine *e, const struct agent_conf *conf, double now
 	e->checks = v;
 	e->nchecks = n;
 	e->conf = conf;
+
+	size_t na = conf->nannouncements;
+	struct announcement *av = xcalloc(na ? na : 1, sizeof(*av));
+	bool *akeep = xcalloc(e->nannouncements ? e->nannouncements : 1, sizeof(*akeep));
+	for (size_t i = 0; i < na; i++) {
+		const struct announcement_conf *cf = &conf->announcements[i];
+		struct announcement *old = find_ann(e->announcements, e->nannouncements, cf->name);
+		if (old && !akeep[old - e->announcements] &&
+		    conf_announcement_equal(old->conf, cf)) {
+			akeep[old - e->announcements] = true;
+			av[i] = *old;
+			av[i].conf = cf;
+			av[i].requires = NULL; /* old's array is freed below */
+			link_requires(e, &av[i]);
+		} else {
+			announcement_init(e, &av[i], cf, now);
+			/* Operator intent outlives a definition change; so does the caller's glue.
+			 */
+			if (old && old->drain.active)
+				av[i].drain = old->drain;
+			if (old)
+				av[i].user = old->user;
+		}
+	}
+	for (size_t i = 0; i < e->nannouncements; i++)
+		free(e->announcements[i].requires);
+	free(akeep);
+	free(e->announcements);
+	e->announcements = av;
+	e->nannouncements = na;
+	set_guard_age(e);
+	for (size_t i = 0; i < na; i++)
+		evaluate(e, &av[i], NULL, NULL, now);
 	return kept;
 }
 
@@ -325,6 +916,9 @@ void engine_free(struct engine *e)
 {
 	if (!e)
 		return;
+	for (size_t i = 0; i < e->nannouncements; i++)
+		free(e->announcements[i].requires);
+	free(e->announcements);
 	free(e->checks);
 	free(e);
 }
@@ -332,6 +926,11 @@ void engine_free(struct engine *e)
 struct check *engine_find_check(struct engine *e, const char *name)
 {
 	return find_in(e->checks, e->nchecks, name);
+}
+
+struct announcement *engine_find_announcement(struct engine *e, const char *name)
+{
+	return find_ann(e->announcements, e->nannouncements, name);
 }
 
 double engine_next_due(const struct engine *e)
@@ -342,4 +941,205 @@ double engine_next_due(const struct engine *e)
 		if (!e->checks[i].running && e->checks[i].next_due < due)
 			due = e->checks[i].next_due;
 	return due;
+}
+
+void engine_check_changed(struct engine *e, const struct check *c, double now)
+{
+	for (size_t i = 0; i < e->nannouncements; i++) {
+		struct announcement *a = &e->announcements[i];
+		for (size_t j = 0; j < a->nrequires; j++) {
+			if (a->requires[j] == c) {
+				evaluate(e, a, c, NULL, now);
+				break;
+			}
+		}
+	}
+}
+
+struct check_change engine_apply_result(struct engine *e, struct check *c,
+                                        const struct check_report *rep, double now, double rnd)
+{
+	struct check_change ch = engine_check_result(c, rep, now, rnd);
+	if (ch.state_changed || ch.degraded_changed)
+		engine_check_changed(e, c, now);
+	return ch;
+}
+
+static void drain_expire(struct engine *e, struct announcement *a, double now)
+{
+	char hint[ENGINE_CAUSE_MAX];
+	fmt(hint, sizeof(hint), "drain by %s expired: %s",
+	    a->drain.who[0] ? a->drain.who : "operator", a->drain.reason);
+	a->drain.active = false;
+	evaluate(e, a, NULL, hint, now);
+}
+
+void engine_tick(struct engine *e, double now)
+{
+	for (size_t i = 0; i < e->nannouncements; i++) {
+		struct announcement *a = &e->announcements[i];
+		if (a->drain.active && now >= a->drain.until)
+			drain_expire(e, a, now);
+		else
+			evaluate(e, a, NULL, NULL, now);
+	}
+}
+
+static double ann_next_event(const struct engine *e, const struct announcement *a)
+{
+	double t = INFINITY;
+
+	if (a->drain.active && a->drain.until < t)
+		t = a->drain.until;
+	switch (a->state) {
+	case ANN_WITHDRAWN:
+		if (a->eligible && !a->drain.active)
+			t = fmin(t, a->eligible_since + a->conf->hold_down);
+		break;
+	case ANN_SUPPRESSED:
+		if (!a->drain.active)
+			t = fmin(t, damp_reuse_at(a));
+		break;
+	case ANN_DRAINING:
+		t = fmin(t, a->drain_end);
+		break;
+	default:
+		if (a->guarded)
+			t = fmin(t, a->paths_at + e->guard_max_age);
+		break;
+	}
+	return t;
+}
+
+double engine_next_event(const struct engine *e)
+{
+	double t = INFINITY;
+	for (size_t i = 0; i < e->nannouncements; i++)
+		t = fmin(t, ann_next_event(e, &e->announcements[i]));
+	return t;
+}
+
+int engine_announcement_drain(struct engine *e, struct announcement *a, const char *reason,
+                              const char *who, long uid, double until, double now)
+{
+	if (!(until > now))
+		return -1;
+	bool again = a->drain.active;
+	a->drain.active = true;
+	fmt(a->drain.reason, sizeof(a->drain.reason), "%s", reason ? reason : "");
+	fmt(a->drain.who, sizeof(a->drain.who), "%s", who ? who : "");
+	sanitize_line(a->drain.reason);
+	sanitize_line(a->drain.who);
+	a->drain.uid = uid;
+	a->drain.until = until;
+	if (!again) {
+		a->drain.since = now;
+		a->counters.drains++;
+	}
+
+	char hint[ENGINE_CAUSE_MAX], uidbuf[32] = "";
+	if (uid >= 0)
+		fmt(uidbuf, sizeof(uidbuf), " (uid %ld)", uid);
+	fmt(hint, sizeof(hint), "drained by %s%s: %s", a->drain.who[0] ? a->drain.who : "operator",
+	    uidbuf, a->drain.reason);
+	evaluate(e, a, NULL, hint, now);
+	return 0;
+}
+
+int engine_announcement_undrain(struct engine *e, struct announcement *a, const char *who, long uid,
+                                double now)
+{
+	if (!a->drain.active)
+		return -1;
+	char hint[ENGINE_CAUSE_MAX], uidbuf[32] = "";
+	if (uid >= 0)
+		fmt(uidbuf, sizeof(uidbuf), " (uid %ld)", uid);
+	fmt(hint, sizeof(hint), "undrained by %s%s", who && who[0] ? who : "operator", uidbuf);
+	a->drain.active = false;
+	evaluate(e, a, NULL, hint, now);
+	return 0;
+}
+
+void engine_announcement_observe_paths(struct engine *e, struct announcement *a, bool others_exist,
+                                       double now)
+{
+	a->has_paths = true;
+	a->others_exist = others_exist;
+	a->paths_at = now;
+	evaluate(e, a, NULL, NULL, now);
+}
+
+int engine_announcement_describe(char *buf, size_t len, const struct announcement *a,
+                                 const struct announcement_change *ch)
+{
+	const char *name = a->conf && a->conf->name ? a->conf->name : "?";
+	const char *cause = ch->cause ? ch->cause : a->cause;
+
+	if (ch->old_state != ch->new_state)
+		return snprintf(buf, len, "announcement \"%s\": %s -> %s%s: %s", name,
+		                announce_state_name(ch->old_state),
+		                announce_state_name(ch->new_state),
+		                ch->new_guarded ? " (guarded)" : "", cause);
+	return snprintf(
+	    buf, len, "announcement \"%s\": %s%s: %s", name, announce_state_name(ch->new_state),
+	    ch->new_guarded ? " guarded by the last-site guard" : " no longer guarded", cause);
+}
+
+/* --- flapping budget ------------------------------------------------------ */
+
+struct engine_flap_budget engine_damping_budget(const struct announcement_conf *conf,
+                                                double period_s, double flap_every_s, double rise_s)
+{
+	struct engine_flap_budget b = {0};
+	if (!(period_s > 0) || !isfinite(period_s))
+		return b;
+	double x = flap_every_s >= ENGINE_MIN_INTERVAL ? flap_every_s : ENGINE_MIN_INTERVAL;
+
+	char cname_[] = "service";
+	char *names[] = {cname_};
+	size_t idx[] = {0};
+	struct check_conf cc = {.name = cname_, .interval = 1, .rise = 1, .fall = 1};
+	struct announcement_conf ac = *conf;
+	ac.requires.v = names;
+	ac.requires.n = 1;
+	ac.require_idx = idx;
+	ac.quorum = 1;
+	ac.last_site_guard = false;
+	struct agent_conf agent = {
+	    .checks = &cc, .nchecks = 1, .announcements = &ac, .nannouncements = 1};
+
+	struct engine *e = engine_new(&agent, 0, NULL, NULL);
+	struct check *c = &e->checks[0];
+	struct announcement *a = &e->announcements[0];
+	c->state = CHECK_UP;
+	engine_tick(e, 0);
+
+	/* The check's verdicts: DOWN at each break, UP rise_s after each recovery. */
+	bool rises = rise_s < x;
+	double last = -INFINITY;
+	for (unsigned long k = 0;; k++) {
+		double brk = x * (double)(2 * k + 1);
+		double up = x * (double)(2 * k + 2) + (rise_s > 0 ? rise_s : 0);
+		for (int phase = 0; phase < 2; phase++) {
+			double at = phase ? up : brk;
+			if (phase && !rises)
+				continue;
+			/* Each tick consumes its event; a repeat would be an engine bug, not a
+			 * loop. */
+			for (double ev;
+			     (ev = engine_next_event(e)) <= fmin(at, period_s) && ev > last;)
+				engine_tick(e, last = ev);
+			if (at > period_s)
+				goto done;
+			c->state = phase ? CHECK_UP : CHECK_DOWN;
+			c->since = at;
+			engine_check_changed(e, c, at);
+		}
+	}
+done:
+	b.withdraws = a->counters.withdraws;
+	b.announces = a->counters.announces;
+	b.suppressions = a->counters.suppressions;
+	engine_free(e);
+	return b;
 }

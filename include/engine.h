@@ -1,7 +1,7 @@
 /*
  * engine.h - the one place that owns state transitions: per-check hysteresis
- * (rise/fall, fast interval, jitter, degraded) now, and the per-announcement
- * state machine (issue 4) beside it later.
+ * (rise/fall, fast interval, jitter, degraded) and the per-announcement state
+ * machine (quorum, hold-down, flap damping, operator drain, last-site guard).
  *
  * Pure logic: no I/O, no libuv, no clock reads. Every function that needs
  * time takes `now` (monotonic seconds, as mono_now() returns); every function
@@ -164,6 +164,190 @@ bool engine_check_reload(struct check *c, const struct check *old, const struct 
 /* Worst-case seconds from a service failure to the DOWN verdict (formula above). */
 double engine_detection_bound(const struct check_conf *conf);
 
+/*
+ * Announcements
+ * -------------
+ * An announcement is a set of BIRD protocols gated by its required checks.
+ * States (announce_state_name()): ADOPTING (start-up or a changed definition,
+ * before the checks decide), ANNOUNCED, DEGRADED, WITHDRAWN, DRAINING,
+ * DRAINED, SUPPRESSED. Plus `guarded`: the last-site guard holds a withdraw
+ * back (the route stays; report CRITICAL).
+ *
+ * Variant (what the sync layer makes BIRD carry): KEEP in ADOPTING (touch
+ * nothing: hitless restart), NORMAL in ANNOUNCED, DEGRADED in DEGRADED (NORMAL
+ * when degraded_protocols is empty), DRAIN in DRAINING, NONE otherwise. The
+ * protocols of the variant are enabled, every other protocol of the
+ * announcement disabled (engine_variant_action()).
+ *
+ * Rules (q = conf->quorum, 0 read as "all"; a required check the engine does
+ * not know counts as DOWN):
+ *   - eligible: UP checks >= q; ineligible: UP + UNKNOWN < q; otherwise
+ *     undecided. UNKNOWN arises at start-up and when a reload restarts a
+ *     check: undecided never changes what is announced, so neither a restart
+ *     nor a reload withdraws anything; the check's first verdict decides.
+ *   - ADOPTING: eligible -> ANNOUNCED/DEGRADED at once (no hold-down: rise is
+ *     the confidence); ineligible -> WITHDRAWN (no damping penalty: we don't
+ *     know BIRD carried it). BIRD's state files start `disabled yes;` on a
+ *     fresh host, so nothing is announced before the checks rise.
+ *   - ANNOUNCED/DEGRADED: ineligible -> WITHDRAWN at once, adding
+ *     damp_penalty to the penalty. DEGRADED while eligible and any UP
+ *     required check is degraded, else ANNOUNCED.
+ *   - WITHDRAWN -> ANNOUNCED/DEGRADED once continuously eligible for
+ *     hold_down s (a lost eligibility restarts it); if the penalty is then
+ *     > damp_suppress -> SUPPRESSED instead.
+ *   - SUPPRESSED until the penalty decays to damp_reuse (whatever the checks
+ *     do meanwhile: RFC 2439 hysteresis); then ANNOUNCED/DEGRADED if eligible
+ *     for hold_down s already, else WITHDRAWN (the hold-down goes on).
+ *   - Damping: penalty(t) = p0 * 2^-((t - t0) / damp_half_life), capped at
+ *     damp_reuse * 2^(damp_max_suppress / damp_half_life) so no announcement
+ *     stays suppressed longer than damp_max_suppress after its last withdraw.
+ *     Only check-caused withdraws add penalty: an operator drain is not a
+ *     flap. damp_penalty <= 0 or damp_half_life <= 0 turns damping off.
+ *   - Drain (engine_announcement_drain()) wins over the checks: from
+ *     ANNOUNCED/DEGRADED (or ADOPTING when eligible: a restart in mid-drain)
+ *     -> DRAINING for drain_time, then DRAINED; without drain_protocols or
+ *     with drain_time <= 0, or when nothing is announced -> DRAINED at once
+ *     (never announce a broken service, not even at low preference). A
+ *     DRAINING announcement whose checks become ineligible -> DRAINED at once.
+ *     `until` ends the drain by itself (engine_tick()). Undrain: eligible ->
+ *     ANNOUNCED/DEGRADED at once (operator intent: no hold-down, no damping),
+ *     else WITHDRAWN.
+ *   - Last-site guard (conf->last_site_guard): a check-caused withdraw while
+ *     the last path observation (engine_announcement_observe_paths()) is
+ *     younger than e->guard_max_age and says no other path exists keeps the
+ *     current state with guarded = true. "Others exist", a stale observation
+ *     or none at all lets the withdraw happen (engine_next_event() includes
+ *     the moment an observation goes stale).
+ *
+ * Every change (state, variant or guarded) is recorded in the announcement
+ * (cause, message, counters) and handed to e->on_change, synchronously,
+ * from whichever call caused it: engine_check_changed()/engine_apply_result(),
+ * engine_tick(), drain/undrain, observe_paths, engine_reload().
+ *
+ * Flapping budget (engine_damping_budget(); BGP updates = withdraws +
+ * announces), defaults penalty 1000, suppress 2000, reuse 750, half-life
+ * 900 s, max_suppress 3600 s, hold_down 10 s, checks rise 3 x interval 1 s:
+ *   - a service flapping every 2 s for 1 hour: 1 update (the withdraw). Its
+ *     check never sees 3 passes in a row; were every flap a verdict, the
+ *     10 s hold-down alone would still hold the route back.
+ *   - flapping just slowly enough to pass rise + hold-down (every 13-14 s):
+ *     13 updates in the first hour, the worst of any period: 3 withdraws
+ *     suppress it for ~30 min, then W A W A per ~28 min (~8.5/h).
+ *   - every 20-120 s: 9 in the first hour; every 15 min: 3.
+ *   - RFC 2439's blind spot: a flap period just long enough never to reach
+ *     suppress (~5.3 min) costs ~11 updates/h indefinitely (270 in 24 h).
+ *     Half-life 1800 / max_suppress 7200 would bound every period to 7/h.
+ * Without damping, flapping every 15 s costs 239 updates/h.
+ */
+
+#define ANNOUNCE_STATES(X)                                                                         \
+	X(ANN_ADOPTING, "ADOPTING")                                                                \
+	X(ANN_ANNOUNCED, "ANNOUNCED")                                                              \
+	X(ANN_DEGRADED, "DEGRADED")                                                                \
+	X(ANN_WITHDRAWN, "WITHDRAWN")                                                              \
+	X(ANN_DRAINING, "DRAINING")                                                                \
+	X(ANN_DRAINED, "DRAINED")                                                                  \
+	X(ANN_SUPPRESSED, "SUPPRESSED")
+
+enum announce_state {
+#define X(code, name) code,
+	ANNOUNCE_STATES(X)
+#undef X
+	    ANN__STATES
+};
+
+const char *announce_state_name(enum announce_state s);
+/* Parse a state name; returns -1 if unknown. */
+int announce_state_from_name(const char *name);
+
+#define ANNOUNCE_VARIANTS(X)                                                                       \
+	X(VARIANT_KEEP, "KEEP")                                                                    \
+	X(VARIANT_NONE, "NONE")                                                                    \
+	X(VARIANT_NORMAL, "NORMAL")                                                                \
+	X(VARIANT_DRAIN, "DRAIN")                                                                  \
+	X(VARIANT_DEGRADED, "DEGRADED")
+
+enum announce_variant {
+#define X(code, name) code,
+	ANNOUNCE_VARIANTS(X)
+#undef X
+	    VARIANT__COUNT
+};
+
+const char *announce_variant_name(enum announce_variant v);
+
+/* Which list of the announcement a protocol comes from. */
+enum proto_role { PROTO_ROLE_NORMAL, PROTO_ROLE_DRAIN, PROTO_ROLE_DEGRADED, PROTO__ROLES };
+/* What the sync layer does with one protocol. */
+enum proto_action { PROTO_UNTOUCHED, PROTO_ENABLE, PROTO_DISABLE };
+
+/* The role's list in conf (protocols, drain_protocols, degraded_protocols). */
+const struct proto_list *engine_role_protocols(const struct announcement_conf *conf,
+                                               enum proto_role role);
+/* KEEP: untouched; otherwise the variant's own role enabled, every other role disabled. */
+enum proto_action engine_variant_action(enum announce_variant v, enum proto_role role);
+
+#define ENGINE_CAUSE_MAX 320
+/* BIRD's `disable "P" "message"` text: printable ASCII, no quotes, RFC 8203 size. */
+#define ENGINE_MESSAGE_MAX 128
+#define ENGINE_REASON_MAX  200
+
+/* An operator drain (anycastctl drain). Times are monotonic seconds. */
+struct announcement_drain {
+	bool active;
+	char reason[ENGINE_REASON_MAX];
+	char who[CONF_NAME_MAX]; /* user name, "" if unknown */
+	long uid;                /* -1 if unknown */
+	double since;            /* when it was asked */
+	double until;            /* ends by itself then; INFINITY: until undrained */
+};
+
+struct announcement_counters {
+	unsigned long transitions;  /* state changes */
+	unsigned long announces;    /* variant NONE -> a carrying variant */
+	unsigned long withdraws;    /* a carrying variant -> NONE (drains included) */
+	unsigned long suppressions; /* re-announces damping held back */
+	unsigned long guard_holds;  /* withdraws the last-site guard held back */
+	unsigned long drains;       /* operator drains begun */
+};
+
+/* One announcement's live state; conf is its (immutable) definition. */
+struct announcement {
+	const struct announcement_conf *conf;
+	struct check *
+	    *requires; /* conf->requires resolved into the engine's checks; NULL: unknown */
+	size_t nrequires;
+	enum announce_state state;
+	enum announce_variant variant;
+	bool guarded;
+	double since; /* last state change (or creation) */
+	bool eligible;
+	double eligible_since; /* valid while eligible */
+	double drain_end;      /* DRAINING: when drain_time is over */
+	/* Damping: penalty as of penalty_at (decay with engine_announcement_penalty()). */
+	double penalty, penalty_at;
+	/* The last path observation for the last-site guard. */
+	bool has_paths, others_exist;
+	double paths_at;
+	struct announcement_drain drain;
+	char cause[ENGINE_CAUSE_MAX];     /* why the last change happened, one line */
+	char message[ENGINE_MESSAGE_MAX]; /* what to tell BIRD with disable */
+	struct announcement_counters counters;
+	void *user; /* the caller's; carried across reloads */
+};
+
+/* One change, handed to on_change; cause is a->cause. */
+struct announcement_change {
+	enum announce_state old_state, new_state;
+	enum announce_variant old_variant, new_variant;
+	bool old_guarded, new_guarded;
+	const char *cause;
+};
+
+struct engine;
+typedef void (*engine_change_fn)(struct engine *e, struct announcement *a,
+                                 const struct announcement_change *ch, void *arg);
+
 /* The engine: every live object of one agent, built from one agent_conf. */
 struct engine {
 	const struct agent_conf *conf;
@@ -171,23 +355,89 @@ struct engine {
 	size_t nchecks;
 	engine_rand_fn rand;
 	void *rand_arg;
-	/* issue 4: struct announcement *announcements; size_t nannouncements; */
+	struct announcement *announcements; /* conf->nannouncements, in conf order */
+	size_t nannouncements;
+	/* A path observation older than this (s) is stale for the last-site guard; set from
+	 * 3 * bird.reconcile_interval (3 s when unset) by engine_new/engine_reload. */
+	double guard_max_age;
+	engine_change_fn on_change; /* may be NULL */
+	void *on_change_arg;
 };
 
 /* Called for each old check a reload does not keep (changed or removed), before it is freed;
  * the caller cancels its run (c->running) and releases c->user. */
 typedef void (*engine_dropped_fn)(struct check *old, void *arg);
 
+/* Every announcement starts ADOPTING; set on_change, then call engine_tick() once (it resolves
+ * announcements with nothing to wait for, e.g. no required checks). */
 struct engine *engine_new(const struct agent_conf *conf, double now, engine_rand_fn rand,
                           void *rand_arg);
+void engine_set_on_change(struct engine *e, engine_change_fn fn, void *arg);
 /* Switch to conf (see "Reload" above). The old conf may be freed when this returns, except
  * what a kept check's in-flight run still uses: the caller points that run at c->conf (equal
- * content) or cancels it with engine_check_cancelled(). Returns the number of checks kept. */
+ * content) or cancels it with engine_check_cancelled(). Returns the number of checks kept.
+ * Announcements: one whose definition is unchanged (same name, conf_announcement_equal())
+ * keeps its live state (drain, penalty, hold-down, counters), re-linked to the new checks;
+ * a changed one starts ADOPTING (hitless), keeping only an operator drain. `user` follows the
+ * name either way; a removed announcement's user is the caller's to release (walk
+ * e->announcements before the reload and look each name up in the new conf). Then every
+ * announcement is re-evaluated (on_change fires). */
 size_t engine_reload(struct engine *e, const struct agent_conf *conf, double now,
                      engine_dropped_fn dropped, void *arg);
 void engine_free(struct engine *e);
 struct check *engine_find_check(struct engine *e, const char *name);
+struct announcement *engine_find_announcement(struct engine *e, const char *name);
 /* The earliest next_due of the checks not running; +INFINITY if none (to arm one timer). */
 double engine_next_due(const struct engine *e);
+
+/* Apply a result (engine_check_result()) and re-evaluate the announcements requiring c. */
+struct check_change engine_apply_result(struct engine *e, struct check *c,
+                                        const struct check_report *rep, double now, double rnd);
+/* c's state or degraded changed: re-evaluate the announcements requiring it. A caller using
+ * engine_check_result() directly calls this whenever the change says so. */
+void engine_check_changed(struct engine *e, const struct check *c, double now);
+/* Time passed: hold-down and drain_time ends, drain expiry, damping reuse, stale guard
+ * observations. Call at engine_next_event() (calling more often is harmless). */
+void engine_tick(struct engine *e, double now);
+/* The earliest time engine_tick() has something to do; +INFINITY if nothing is pending. */
+double engine_next_event(const struct engine *e);
+
+/* Operator drain; until = INFINITY for none. Draining again updates reason, who and until.
+ * Returns -1 (nothing changed) if until is NaN or not after now. */
+int engine_announcement_drain(struct engine *e, struct announcement *a, const char *reason,
+                              const char *who, long uid, double until, double now);
+/* Ends a drain; who/uid name the operator for the cause line. -1 if a is not drained. */
+int engine_announcement_undrain(struct engine *e, struct announcement *a, const char *who, long uid,
+                                double now);
+/* The sync layer's path observation for the last-site guard: does another path exist? */
+void engine_announcement_observe_paths(struct engine *e, struct announcement *a, bool others_exist,
+                                       double now);
+/* The damping penalty decayed to now. */
+double engine_announcement_penalty(const struct announcement *a, double now);
+/* What to do with the protocols of a role now (from a->variant). */
+enum proto_action engine_announcement_action(const struct announcement *a, enum proto_role role);
+/* One log line: `announcement "web": ANNOUNCED -> WITHDRAWN: check "web" DOWN: ...`. Returns
+ * what snprintf returns. */
+int engine_announcement_describe(char *buf, size_t len, const struct announcement *a,
+                                 const struct announcement_change *ch);
+
+/* What a flapping service costs in BGP updates (engine_damping_budget()). */
+struct engine_flap_budget {
+	unsigned long withdraws;
+	unsigned long announces;
+	unsigned long suppressions;
+};
+
+/*
+ * Simulate conf's hold-down and damping (its requires and guard are ignored: one check) for
+ * period_s seconds: the announcement starts ANNOUNCED with the service healthy; the service
+ * then breaks at flap_every_s and alternates broken/healthy every flap_every_s. Its check goes
+ * DOWN the moment it breaks (the worst case) and UP rise_s after it recovers if it stays
+ * healthy that long (rise_s < flap_every_s; e.g. rise * interval). Counts what the engine
+ * emits. flap_every_s is floored at ENGINE_MIN_INTERVAL.
+ */
+struct engine_flap_budget engine_damping_budget(const struct announcement_conf *conf,
+                                                double period_s, double flap_every_s,
+                                                double rise_s);
 
 #endif

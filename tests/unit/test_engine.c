@@ -1,8 +1,10 @@
 /*
- * test_engine.c - the check half of the engine, driven by a fake clock,
- * fake results and a seeded fake RNG: rise/fall edges, degraded, fast
- * interval, timeouts, jitter bounds, no double start, reload, and the
- * detection bound checked against a simulated failing service.
+ * test_engine.c - the engine, driven by a fake clock, fake results and a
+ * seeded fake RNG. Checks: rise/fall edges, degraded, fast interval,
+ * timeouts, jitter bounds, no double start, reload, and the detection bound
+ * checked against a simulated failing service. Announcements: every rule of
+ * engine.h as scenario tables (adopting, quorum, hold-down, degraded, drain,
+ * last-site guard), damping numbers, reload, timers and the flapping budget.
  */
 #include <config.h>
 
@@ -12,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -30,6 +33,23 @@ __attribute__((weak)) bool conf_check_equal(const struct check_conf *a, const st
 	       a->rise == b->rise && a->fall == b->fall &&
 	       strcmp(a->u.tcp.address.host, b->u.tcp.address.host) == 0 &&
 	       a->u.tcp.address.port == b->u.tcp.address.port;
+}
+
+/* Stand-in for config.c's conf_announcement_equal(), weak for the same reason: it compares
+ * what these tests vary. */
+__attribute__((weak)) bool conf_announcement_equal(const struct announcement_conf *a,
+                                                   const struct announcement_conf *b)
+{
+	if (strcmp(a->name, b->name) != 0 || a->requires.n != b->requires.n)
+		return false;
+	for (size_t i = 0; i < a->requires.n; i++)
+		if (strcmp(a->requires.v[i], b->requires.v[i]) != 0)
+			return false;
+	return a->quorum == b->quorum && a->hold_down == b->hold_down &&
+	       a->drain_time == b->drain_time && a->damp_penalty == b->damp_penalty &&
+	       a->damp_suppress == b->damp_suppress && a->last_site_guard == b->last_site_guard &&
+	       a->protocols.n == b->protocols.n && a->drain_protocols.n == b->drain_protocols.n &&
+	       a->degraded_protocols.n == b->degraded_protocols.n;
 }
 
 /* --- fakes ---------------------------------------------------------------- */
@@ -692,6 +712,1228 @@ static void test_engine_next_due(void **state)
 	engine_free(e);
 }
 
+/* --- announcements: fixture ------------------------------------------------ */
+
+enum { FX_NO_DRAIN = 1, FX_NO_DEGRADED = 2, FX_GUARD = 4 };
+
+struct change_rec {
+	enum announce_state from, to;
+	enum announce_variant vfrom, vto;
+	bool guarded;
+	char cause[ENGINE_CAUSE_MAX];
+};
+
+/* One engine with checks a, b, c (rise 1, fall 1: one result is one verdict) and one
+ * announcement "web" requiring some of them. */
+struct fx {
+	char names[3][2];
+	char *req[3];
+	size_t idx[3];
+	char pn[8], pd[8], pg[8], an[8];
+	struct proto_ref normal, drain, degraded;
+	struct check_conf checks[3];
+	struct announcement_conf ann;
+	struct agent_conf conf;
+	struct engine *e;
+	struct announcement *a;
+	struct change_rec log[256];
+	size_t nlog;
+	double now;
+};
+
+static void record_change(struct engine *e, struct announcement *a,
+                          const struct announcement_change *ch, void *arg)
+{
+	struct fx *fx = arg;
+	(void)e;
+	assert_true(fx->nlog < ARRAY_SIZE(fx->log));
+	/* A change record always says what it changed, and matches the announcement. */
+	assert_true(ch->old_state != ch->new_state || ch->old_guarded != ch->new_guarded ||
+	            ch->old_variant != ch->new_variant);
+	assert_int_equal(ch->new_state, a->state);
+	assert_int_equal(ch->new_variant, a->variant);
+	assert_ptr_equal(ch->cause, a->cause);
+	assert_true(strlen(ch->cause) > 0);
+	struct change_rec *r = &fx->log[fx->nlog++];
+	r->from = ch->old_state;
+	r->to = ch->new_state;
+	r->vfrom = ch->old_variant;
+	r->vto = ch->new_variant;
+	r->guarded = ch->new_guarded;
+	snprintf(r->cause, sizeof(r->cause), "%s", ch->cause);
+}
+
+/* The defaults of the issue: penalty 1000, suppress 2000, reuse 750, half-life 900, max 3600. */
+static void default_damping(struct announcement_conf *ac)
+{
+	ac->damp_penalty = 1000;
+	ac->damp_suppress = 2000;
+	ac->damp_reuse = 750;
+	ac->damp_half_life = 900;
+	ac->damp_max_suppress = 3600;
+}
+
+static void fx_conf(struct fx *fx, const char *requires, unsigned quorum, unsigned flags,
+                    double hold_down, double drain_time)
+{
+	memset(fx, 0, sizeof(*fx));
+	for (int i = 0; i < 3; i++) {
+		fx->names[i][0] = (char)('a' + i);
+		fx->checks[i] = make_conf(fx->names[i], 1, 1, 0.5, 1, 1);
+	}
+	snprintf(fx->pn, sizeof(fx->pn), "web4");
+	snprintf(fx->pd, sizeof(fx->pd), "web4_dr");
+	snprintf(fx->pg, sizeof(fx->pg), "web4_dg");
+	snprintf(fx->an, sizeof(fx->an), "web");
+	fx->normal.name = fx->pn;
+	fx->drain.name = fx->pd;
+	fx->degraded.name = fx->pg;
+	struct announcement_conf *ac = &fx->ann;
+	ac->name = fx->an;
+	ac->protocols = (struct proto_list){&fx->normal, 1};
+	if (!(flags & FX_NO_DRAIN))
+		ac->drain_protocols = (struct proto_list){&fx->drain, 1};
+	if (!(flags & FX_NO_DEGRADED))
+		ac->degraded_protocols = (struct proto_list){&fx->degraded, 1};
+	size_t n = strlen(requires);
+	for (size_t i = 0; i < n; i++) {
+		fx->idx[i] = (size_t)(requires[i] - 'a');
+		fx->req[i] = fx->names[fx->idx[i]];
+	}
+	ac->requires = (struct strlist){fx->req, n};
+	ac->require_idx = fx->idx;
+	ac->quorum = quorum;
+	ac->hold_down = hold_down;
+	ac->drain_time = drain_time;
+	default_damping(ac);
+	ac->last_site_guard = flags & FX_GUARD;
+	fx->conf = (struct agent_conf){
+	    .checks = fx->checks, .nchecks = 3, .announcements = &fx->ann, .nannouncements = 1};
+	fx->conf.bird.reconcile_interval = 1.0; /* guard observations stale after 3 s */
+}
+
+static void fx_start(struct fx *fx)
+{
+	fx->e = engine_new(&fx->conf, fx->now, NULL, NULL);
+	engine_set_on_change(fx->e, record_change, fx);
+	engine_tick(fx->e, fx->now);
+	fx->a = &fx->e->announcements[0];
+}
+
+static void fx_init(struct fx *fx, const char *requires, unsigned quorum, unsigned flags,
+                    double hold_down, double drain_time)
+{
+	fx_conf(fx, requires, quorum, flags, hold_down, drain_time);
+	fx_start(fx);
+}
+
+/* What an event loop does: tick at every engine_next_event() up to `at`. */
+static void fx_advance(struct fx *fx, double at)
+{
+	for (int i = 0;; i++) {
+		assert_true(i < 1000);
+		double ev = engine_next_event(fx->e);
+		if (ev > at)
+			break;
+		assert_true(ev >= fx->now - 1e-9); /* never an event in the past */
+		fx->now = fmax(fx->now, ev);
+		size_t before = fx->nlog;
+		engine_tick(fx->e, fx->now);
+		/* Something was due, so something changed. */
+		assert_true(fx->nlog > before);
+	}
+	fx->now = at;
+}
+
+/* One verdict for check l: '+' UP, '~' UP degraded, '-' DOWN. */
+static void fx_verdict(struct fx *fx, char l, char v)
+{
+	struct check *c = &fx->e->checks[l - 'a'];
+	assert_int_equal(engine_check_started(c, fx->now), 0);
+	char r = v == '+' ? 'P' : v == '~' ? 'W' : 'F';
+	struct check_report rep = fake_report(code_of(r), fx->now, 0);
+	assert_true(engine_apply_result(fx->e, c, &rep, fx->now, 0.5).applied);
+	assert_int_equal(c->state, v == '-' ? CHECK_DOWN : CHECK_UP);
+}
+
+static void fx_op(struct fx *fx, const char *op)
+{
+	if (op[0] >= 'a' && op[0] <= 'c' && strlen(op) == 2) {
+		fx_verdict(fx, op[0], op[1]);
+	} else if (strcmp(op, "tick") == 0) {
+		engine_tick(fx->e, fx->now);
+	} else if (strncmp(op, "drain", 5) == 0) {
+		double until = op[5] == ':' ? fx->now + atof(op + 6) : INFINITY;
+		assert_int_equal(engine_announcement_drain(fx->e, fx->a, "maintenance", "alice",
+		                                           1000, until, fx->now),
+		                 0);
+	} else if (strcmp(op, "undrain") == 0) {
+		assert_int_equal(engine_announcement_undrain(fx->e, fx->a, "bob", 1001, fx->now),
+		                 0);
+	} else if (strcmp(op, "alone") == 0) {
+		engine_announcement_observe_paths(fx->e, fx->a, false, fx->now);
+	} else if (strcmp(op, "others") == 0) {
+		engine_announcement_observe_paths(fx->e, fx->a, true, fx->now);
+	} else {
+		fail_msg("bad op %s", op);
+	}
+}
+
+static void fx_free(struct fx *fx)
+{
+	engine_free(fx->e);
+	fx->e = NULL;
+}
+
+/* "STATE VARIANT" plus " guarded" */
+static void fx_describe_state(const struct announcement *a, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s %s%s", announce_state_name(a->state),
+	         announce_variant_name(a->variant), a->guarded ? " guarded" : "");
+}
+
+/* --- announcements: rule tables --------------------------------------------- */
+
+struct step {
+	double at;
+	const char *op;
+	const char *want; /* "STATE VARIANT[ guarded]" after the op */
+};
+
+static const struct scenario {
+	const char *what;
+	const char *requires;
+	unsigned quorum, flags;
+	double hold_down, drain_time;
+	struct step steps[16];
+	long withdraws, announces; /* at the end; -1: not checked */
+} scenarios[] = {
+    /* ADOPTING */
+    {"hitless: eligible at start announces without a withdraw",
+     "a",
+     0,
+     0,
+     10,
+     30,
+     {{0, "tick", "ADOPTING KEEP"},
+      {0.5, "a+", "ANNOUNCED NORMAL"},
+      {100, "tick", "ANNOUNCED NORMAL"}},
+     0,
+     0},
+    {"fail closed: ineligible at start withdraws, re-announce after hold-down",
+     "a",
+     0,
+     0,
+     10,
+     30,
+     {{0.5, "a-", "WITHDRAWN NONE"},
+      {1, "a+", "WITHDRAWN NONE"},
+      {10.9, "tick", "WITHDRAWN NONE"},
+      {11, "tick", "ANNOUNCED NORMAL"}},
+     0,
+     1},
+    {"adopting waits for every check it needs",
+     "ab",
+     0,
+     0,
+     10,
+     30,
+     {{0, "a+", "ADOPTING KEEP"}, {1, "b+", "ANNOUNCED NORMAL"}},
+     0,
+     0},
+    {"adopting: one DOWN of all is ineligible at once",
+     "ab",
+     0,
+     0,
+     10,
+     30,
+     {{0, "a-", "WITHDRAWN NONE"}, {1, "b+", "WITHDRAWN NONE"}},
+     0,
+     0},
+    /* quorum */
+    {"quorum all: one check down withdraws",
+     "ab",
+     2,
+     0,
+     10,
+     30,
+     {{0, "a+", "ADOPTING KEEP"},
+      {0, "b+", "ANNOUNCED NORMAL"},
+      {5, "b-", "WITHDRAWN NONE"},
+      {6, "b+", "WITHDRAWN NONE"},
+      {16, "tick", "ANNOUNCED NORMAL"}},
+     1,
+     1},
+    {"quorum any: one UP is enough",
+     "ab",
+     1,
+     0,
+     10,
+     30,
+     {{0, "a-", "ADOPTING KEEP"},
+      {0, "b+", "ANNOUNCED NORMAL"},
+      {5, "a+", "ANNOUNCED NORMAL"},
+      {6, "b-", "ANNOUNCED NORMAL"},
+      {7, "a-", "WITHDRAWN NONE"}},
+     1,
+     0},
+    {"quorum 2 of 3",
+     "abc",
+     2,
+     0,
+     10,
+     30,
+     {{0, "a+", "ADOPTING KEEP"},
+      {0, "b-", "ADOPTING KEEP"},
+      {0, "c+", "ANNOUNCED NORMAL"},
+      {5, "b+", "ANNOUNCED NORMAL"},
+      {6, "a-", "ANNOUNCED NORMAL"},
+      {7, "c-", "WITHDRAWN NONE"},
+      {8, "a+", "WITHDRAWN NONE"},
+      {18, "tick", "ANNOUNCED NORMAL"}},
+     1,
+     1},
+    /* hold-down */
+    {"hold-down restarts on a failure",
+     "a",
+     0,
+     0,
+     10,
+     30,
+     {{0, "a+", "ANNOUNCED NORMAL"},
+      {1, "a-", "WITHDRAWN NONE"},
+      {2, "a+", "WITHDRAWN NONE"},
+      {8, "a-", "WITHDRAWN NONE"},
+      {9, "a+", "WITHDRAWN NONE"},
+      {12, "tick", "WITHDRAWN NONE"},
+      {18.99, "tick", "WITHDRAWN NONE"},
+      {19, "tick", "ANNOUNCED NORMAL"}},
+     1,
+     1},
+    {"hold-down 0 re-announces at once",
+     "a",
+     0,
+     0,
+     0,
+     30,
+     {{0, "a+", "ANNOUNCED NORMAL"}, {1, "a-", "WITHDRAWN NONE"}, {2, "a+", "ANNOUNCED NORMAL"}},
+     1,
+     1},
+    /* degraded */
+    {"degraded variant and back",
+     "a",
+     0,
+     0,
+     10,
+     30,
+     {{0, "a~", "DEGRADED DEGRADED"},
+      {1, "a+", "ANNOUNCED NORMAL"},
+      {2, "a~", "DEGRADED DEGRADED"},
+      {3, "a-", "WITHDRAWN NONE"},
+      {4, "a~", "WITHDRAWN NONE"},
+      {14, "tick", "DEGRADED DEGRADED"}},
+     1,
+     1},
+    {"degraded without degraded_protocols keeps the normal variant",
+     "a",
+     0,
+     FX_NO_DEGRADED,
+     10,
+     30,
+     {{0, "a+", "ANNOUNCED NORMAL"}, {1, "a~", "DEGRADED NORMAL"}, {2, "a+", "ANNOUNCED NORMAL"}},
+     0,
+     0},
+    {"any required UP check degraded degrades",
+     "ab",
+     1,
+     0,
+     10,
+     30,
+     {{0, "a+", "ANNOUNCED NORMAL"}, {1, "b~", "DEGRADED DEGRADED"}, {2, "b-", "ANNOUNCED NORMAL"}},
+     0,
+     0},
+    /* drain */
+    {"drain: DRAINING for drain_time, then DRAINED; undrain announces at once",
+     "a",
+     0,
+     0,
+     10,
+     30,
+     {{0, "a+", "ANNOUNCED NORMAL"},
+      {5, "drain", "DRAINING DRAIN"},
+      {34.9, "tick", "DRAINING DRAIN"},
+      {35, "tick", "DRAINED NONE"},
+      {40, "undrain", "ANNOUNCED NORMAL"}},
+     1,
+     1},
+    {"drain without drain_protocols: DRAINED at once",
+     "a",
+     0,
+     FX_NO_DRAIN,
+     10,
+     30,
+     {{0, "a+", "ANNOUNCED NORMAL"},
+      {5, "drain", "DRAINED NONE"},
+      {6, "undrain", "ANNOUNCED NORMAL"}},
+     1,
+     1},
+    {"drain_time 0: DRAINED at once",
+     "a",
+     0,
+     0,
+     10,
+     0,
+     {{0, "a+", "ANNOUNCED NORMAL"}, {5, "drain", "DRAINED NONE"}},
+     1,
+     0},
+    {"drain with until expires by itself",
+     "a",
+     0,
+     0,
+     10,
+     30,
+     {{0, "a+", "ANNOUNCED NORMAL"},
+      {5, "drain:100", "DRAINING DRAIN"},
+      {35, "tick", "DRAINED NONE"},
+      {104.9, "tick", "DRAINED NONE"},
+      {105, "tick", "ANNOUNCED NORMAL"}},
+     1,
+     1},
+    {"a drain expiring mid drain_time ends it",
+     "a",
+     0,
+     0,
+     10,
+     30,
+     {{0, "a+", "ANNOUNCED NORMAL"},
+      {5, "drain:10", "DRAINING DRAIN"},
+      {15, "tick", "ANNOUNCED NORMAL"}},
+     0,
+     0},
+    {"drain while checks down: DRAINED, never the drain variant",
+     "a",
+     0,
+     0,
+     10,
+     30,
+     {{0, "a-", "WITHDRAWN NONE"},
+      {1, "drain", "DRAINED NONE"},
+      {2, "a+", "DRAINED NONE"},
+      {30, "tick", "DRAINED NONE"},
+      {31, "a-", "DRAINED NONE"},
+      {32, "undrain", "WITHDRAWN NONE"},
+      {33, "a+", "WITHDRAWN NONE"},
+      {43, "tick", "ANNOUNCED NORMAL"}},
+     0,
+     1},
+    {"undrain right after the checks rise: no hold-down",
+     "a",
+     0,
+     0,
+     10,
+     30,
+     {{0, "a-", "WITHDRAWN NONE"},
+      {1, "drain", "DRAINED NONE"},
+      {2, "a+", "DRAINED NONE"},
+      {3, "undrain", "ANNOUNCED NORMAL"}},
+     0,
+     1},
+    {"checks failing while DRAINING cut the drain short",
+     "a",
+     0,
+     0,
+     10,
+     30,
+     {{0, "a+", "ANNOUNCED NORMAL"}, {5, "drain", "DRAINING DRAIN"}, {6, "a-", "DRAINED NONE"}},
+     1,
+     0},
+    {"drain wins over degraded and failures",
+     "a",
+     0,
+     0,
+     10,
+     30,
+     {{0, "a~", "DEGRADED DEGRADED"},
+      {1, "drain", "DRAINING DRAIN"},
+      {2, "a+", "DRAINING DRAIN"},
+      {31, "a-", "DRAINED NONE"},
+      {32, "a+", "DRAINED NONE"}},
+     1,
+     0},
+    {"drain while adopting and undecided: DRAINED",
+     "a",
+     0,
+     0,
+     10,
+     30,
+     {{0, "drain", "DRAINED NONE"}, {1, "a+", "DRAINED NONE"}, {2, "undrain", "ANNOUNCED NORMAL"}},
+     0,
+     1},
+    {"drain again updates, does not restart",
+     "a",
+     0,
+     0,
+     10,
+     30,
+     {{0, "a+", "ANNOUNCED NORMAL"},
+      {5, "drain", "DRAINING DRAIN"},
+      {20, "drain", "DRAINING DRAIN"},
+      {35, "tick", "DRAINED NONE"}},
+     1,
+     0},
+    /* last-site guard */
+    {"guard: fresh 'no other path' holds the withdraw, stale releases it",
+     "a",
+     0,
+     FX_GUARD,
+     10,
+     30,
+     {{0, "a+", "ANNOUNCED NORMAL"},
+      {1, "alone", "ANNOUNCED NORMAL"},
+      {2, "a-", "ANNOUNCED NORMAL guarded"},
+      {3.9, "tick", "ANNOUNCED NORMAL guarded"},
+      {4, "tick", "WITHDRAWN NONE"}},
+     1,
+     0},
+    {"guard: a fresh observation keeps holding, 'others exist' releases",
+     "a",
+     0,
+     FX_GUARD,
+     10,
+     30,
+     {{0, "a+", "ANNOUNCED NORMAL"},
+      {1, "alone", "ANNOUNCED NORMAL"},
+      {2, "a-", "ANNOUNCED NORMAL guarded"},
+      {3.5, "alone", "ANNOUNCED NORMAL guarded"},
+      {6, "alone", "ANNOUNCED NORMAL guarded"},
+      {7, "others", "WITHDRAWN NONE"}},
+     1,
+     0},
+    {"guard: no observation lets the withdraw happen",
+     "a",
+     0,
+     FX_GUARD,
+     10,
+     30,
+     {{0, "a+", "ANNOUNCED NORMAL"}, {2, "a-", "WITHDRAWN NONE"}},
+     1,
+     0},
+    {"guard: a stale observation lets the withdraw happen",
+     "a",
+     0,
+     FX_GUARD,
+     10,
+     30,
+     {{0, "a+", "ANNOUNCED NORMAL"}, {0, "alone", "ANNOUNCED NORMAL"}, {3, "a-", "WITHDRAWN NONE"}},
+     1,
+     0},
+    {"guard: 'others exist' lets the withdraw happen",
+     "a",
+     0,
+     FX_GUARD,
+     10,
+     30,
+     {{0, "a+", "ANNOUNCED NORMAL"},
+      {1, "others", "ANNOUNCED NORMAL"},
+      {2, "a-", "WITHDRAWN NONE"}},
+     1,
+     0},
+    {"guard off: 'no other path' changes nothing",
+     "a",
+     0,
+     0,
+     10,
+     30,
+     {{0, "a+", "ANNOUNCED NORMAL"}, {1, "alone", "ANNOUNCED NORMAL"}, {2, "a-", "WITHDRAWN NONE"}},
+     1,
+     0},
+    {"guard: checks back while guarded announce on, no hold-down",
+     "a",
+     0,
+     FX_GUARD,
+     10,
+     30,
+     {{0, "a~", "DEGRADED DEGRADED"},
+      {1, "alone", "DEGRADED DEGRADED"},
+      {2, "a-", "DEGRADED DEGRADED guarded"},
+      {2.5, "a+", "ANNOUNCED NORMAL"}},
+     0,
+     0},
+    {"guard while adopting: touches nothing until the observation is stale",
+     "a",
+     0,
+     FX_GUARD,
+     10,
+     30,
+     {{0, "alone", "ADOPTING KEEP"},
+      {1, "a-", "ADOPTING KEEP guarded"},
+      {3, "tick", "WITHDRAWN NONE"}},
+     0,
+     0},
+    {"guard does not hold an operator drain",
+     "a",
+     0,
+     FX_GUARD | FX_NO_DRAIN,
+     10,
+     30,
+     {{0, "a+", "ANNOUNCED NORMAL"},
+      {1, "alone", "ANNOUNCED NORMAL"},
+      {2, "drain", "DRAINED NONE"}},
+     1,
+     0},
+};
+
+static void test_announcement_rules(void **state)
+{
+	(void)state;
+	for (size_t t = 0; t < ARRAY_SIZE(scenarios); t++) {
+		const struct scenario *sc = &scenarios[t];
+		struct fx fx;
+		fx_init(&fx, sc->requires, sc->quorum, sc->flags, sc->hold_down, sc->drain_time);
+		assert_int_equal(fx.a->state, ANN_ADOPTING);
+		for (size_t i = 0; i < ARRAY_SIZE(sc->steps) && sc->steps[i].op; i++) {
+			const struct step *st = &sc->steps[i];
+			fx_advance(&fx, st->at);
+			fx_op(&fx, st->op);
+			char got[64];
+			fx_describe_state(fx.a, got, sizeof(got));
+			if (strcmp(got, st->want) != 0)
+				fail_msg("%s: step %zu (%g %s): got \"%s\", want \"%s\"", sc->what,
+				         i + 1, st->at, st->op, got, st->want);
+		}
+		const struct announcement_counters *n = &fx.a->counters;
+		if (sc->withdraws >= 0 && n->withdraws != (unsigned long)sc->withdraws)
+			fail_msg("%s: %lu withdraws, want %ld", sc->what, n->withdraws,
+			         sc->withdraws);
+		if (sc->announces >= 0 && n->announces != (unsigned long)sc->announces)
+			fail_msg("%s: %lu announces, want %ld", sc->what, n->announces,
+			         sc->announces);
+		/* The log and the counters agree: one record per change. */
+		unsigned long transitions = 0, guard = 0;
+		for (size_t i = 0; i < fx.nlog; i++) {
+			transitions += fx.log[i].from != fx.log[i].to;
+			guard += fx.log[i].guarded && (i == 0 || !fx.log[i - 1].guarded);
+		}
+		assert_int_equal(n->transitions, transitions);
+		assert_int_equal(n->guard_holds, guard);
+		fx_free(&fx);
+	}
+}
+
+/* Fail closed with a real rise: nothing is announced before `rise` passes, and an
+ * announcement is never withdrawn on the way (ADOPTING touches nothing). */
+static void test_fail_closed_rise(void **state)
+{
+	(void)state;
+	struct fx fx;
+	fx_conf(&fx, "a", 0, 0, 10, 30);
+	fx.checks[0].rise = 3;
+	fx.checks[0].fall = 2;
+	fx_start(&fx);
+	struct check *c = &fx.e->checks[0];
+	static const char results[] = "PFPPP";
+	static const enum announce_state want[] = {ANN_ADOPTING, ANN_ADOPTING, ANN_ADOPTING,
+	                                           ANN_ADOPTING, ANN_ANNOUNCED};
+	for (size_t i = 0; results[i]; i++) {
+		fx.now += 1;
+		assert_int_equal(engine_check_started(c, fx.now), 0);
+		struct check_report rep = fake_report(code_of(results[i]), fx.now, 0);
+		engine_apply_result(fx.e, c, &rep, fx.now, 0.5);
+		assert_int_equal(fx.a->state, want[i]);
+		assert_int_equal(engine_announcement_action(fx.a, PROTO_ROLE_NORMAL),
+		                 want[i] == ANN_ADOPTING ? PROTO_UNTOUCHED : PROTO_ENABLE);
+	}
+	assert_int_equal(fx.nlog, 1);
+	assert_int_equal(fx.log[0].vfrom, VARIANT_KEEP);
+	assert_int_equal(fx.log[0].vto, VARIANT_NORMAL);
+	assert_string_equal(fx.log[0].cause, "check \"a\" UP: OK (fake OK)");
+	assert_int_equal(fx.a->counters.withdraws, 0);
+	fx_free(&fx);
+}
+
+/* --- announcements: variants, names, causes --------------------------------- */
+
+static void test_variant_actions(void **state)
+{
+	(void)state;
+	/* Rows: variant; columns: normal, drain, degraded. U untouched, E enable, D disable. */
+	static const struct {
+		enum announce_variant v;
+		const char *want;
+	} rows[] = {
+	    {VARIANT_KEEP, "UUU"},  {VARIANT_NONE, "DDD"},     {VARIANT_NORMAL, "EDD"},
+	    {VARIANT_DRAIN, "DED"}, {VARIANT_DEGRADED, "DDE"},
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(rows); i++)
+		for (int r = 0; r < PROTO__ROLES; r++) {
+			enum proto_action act =
+			    engine_variant_action(rows[i].v, (enum proto_role)r);
+			char got = act == PROTO_UNTOUCHED ? 'U' : act == PROTO_ENABLE ? 'E' : 'D';
+			if (got != rows[i].want[r])
+				fail_msg("variant %s role %d: %c, want %c",
+				         announce_variant_name(rows[i].v), r, got, rows[i].want[r]);
+		}
+
+	struct fx fx;
+	fx_conf(&fx, "a", 0, 0, 10, 30);
+	assert_ptr_equal(engine_role_protocols(&fx.ann, PROTO_ROLE_NORMAL)->v, &fx.normal);
+	assert_ptr_equal(engine_role_protocols(&fx.ann, PROTO_ROLE_DRAIN)->v, &fx.drain);
+	assert_ptr_equal(engine_role_protocols(&fx.ann, PROTO_ROLE_DEGRADED)->v, &fx.degraded);
+
+	static const char *const states[] = {"ADOPTING", "ANNOUNCED", "DEGRADED",  "WITHDRAWN",
+	                                     "DRAINING", "DRAINED",   "SUPPRESSED"};
+	for (int i = 0; i < ANN__STATES; i++) {
+		assert_string_equal(announce_state_name((enum announce_state)i), states[i]);
+		assert_int_equal(announce_state_from_name(states[i]), i);
+	}
+	assert_int_equal(announce_state_from_name("announced"), -1);
+	assert_string_equal(announce_state_name((enum announce_state)99), "INVALID");
+	assert_string_equal(announce_variant_name(VARIANT_DRAIN), "DRAIN");
+	assert_string_equal(announce_variant_name((enum announce_variant)99), "INVALID");
+}
+
+static void test_causes_and_messages(void **state)
+{
+	(void)state;
+	struct fx fx;
+	char line[512];
+	fx_init(&fx, "ab", 0, 0, 10, 30);
+	fx_op(&fx, "a+");
+	fx_op(&fx, "b+");
+	assert_string_equal(fx.a->cause, "check \"b\" UP: OK (fake OK) [2 of 2 UP, quorum 2]");
+	fx.now = 5;
+	fx_op(&fx, "a-");
+	assert_string_equal(fx.a->cause,
+	                    "check \"a\" DOWN: CONNECT_REFUSED (fake CONNECT_REFUSED) [1 of 2 UP, "
+	                    "quorum 2]");
+	assert_string_equal(fx.a->message, "anycast-agent: check a DOWN");
+	struct announcement_change ch = {.old_state = ANN_ANNOUNCED,
+	                                 .new_state = ANN_WITHDRAWN,
+	                                 .old_variant = VARIANT_NORMAL,
+	                                 .new_variant = VARIANT_NONE};
+	engine_announcement_describe(line, sizeof(line), fx.a, &ch);
+	assert_string_equal(line, "announcement \"web\": ANNOUNCED -> WITHDRAWN: check \"a\" DOWN: "
+	                          "CONNECT_REFUSED (fake CONNECT_REFUSED) [1 of 2 UP, quorum 2]");
+	fx_op(&fx, "a+");
+	fx_advance(&fx, 15);
+	assert_string_equal(fx.a->cause, "hold-down 10.0 s elapsed");
+	assert_string_equal(fx.a->message, "anycast-agent: announced");
+	fx.now = 16;
+	fx_op(&fx, "b~");
+	assert_string_equal(fx.a->message, "anycast-agent: check b degraded");
+	assert_string_equal(
+	    fx.a->cause, "check \"b\" UP (degraded): WARNING (fake WARNING) [2 of 2 UP, quorum 2]");
+
+	/* Operator text is kept on one line and out of BIRD's quotes. */
+	assert_int_equal(
+	    engine_announcement_drain(fx.e, fx.a, "swap \"rack\"\n2", "alice", 1000, INFINITY, 20),
+	    0);
+	assert_string_equal(fx.a->cause, "drained by alice (uid 1000): swap \"rack\"?2");
+	assert_string_equal(fx.a->message, "anycast-agent: draining by alice: swap ?rack??2");
+	assert_true(fx.a->drain.since == 20 && fx.a->drain.uid == 1000);
+	assert_string_equal(fx.a->drain.who, "alice");
+	fx_advance(&fx, 50);
+	assert_string_equal(fx.a->cause, "drain_time 30.0 s elapsed");
+	assert_string_equal(fx.a->message, "anycast-agent: drained by alice: swap ?rack??2");
+	/* Bad requests change nothing. */
+	assert_int_equal(engine_announcement_drain(fx.e, fx.a, "x", "eve", 1, 50, 50), -1);
+	assert_int_equal(engine_announcement_drain(fx.e, fx.a, "x", "eve", 1, NAN, 50), -1);
+	assert_string_equal(fx.a->drain.who, "alice");
+	assert_int_equal(engine_announcement_undrain(fx.e, fx.a, "bob", 1001, 51), 0);
+	assert_string_equal(fx.a->cause, "undrained by bob (uid 1001)");
+	assert_int_equal(engine_announcement_undrain(fx.e, fx.a, "bob", 1001, 52), -1);
+	assert_int_equal(fx.a->counters.drains, 1);
+
+	/* A long detail is truncated, never overflowing, and a tiny buffer is fine too. */
+	char small[8];
+	assert_true(engine_announcement_describe(small, sizeof(small), fx.a, &ch) > 7);
+	assert_string_equal(small, "announc");
+	fx_free(&fx);
+
+	/* A guard hold and its release say so. */
+	fx_init(&fx, "a", 0, FX_GUARD, 10, 30);
+	fx_op(&fx, "a+");
+	fx.now = 1;
+	fx_op(&fx, "alone");
+	fx.now = 2;
+	fx_op(&fx, "a-");
+	assert_string_equal(fx.a->cause, "last-site guard: no other path (seen 1.0 s ago), not "
+	                                 "withdrawing: check \"a\" DOWN: CONNECT_REFUSED (fake "
+	                                 "CONNECT_REFUSED)");
+	ch = (struct announcement_change){
+	    .old_state = ANN_ANNOUNCED, .new_state = ANN_ANNOUNCED, .new_guarded = true};
+	engine_announcement_describe(line, sizeof(line), fx.a, &ch);
+	assert_true(
+	    strncmp(line, "announcement \"web\": ANNOUNCED guarded by the last-site guard: ", 60) ==
+	    0);
+	fx_advance(&fx, 10);
+	assert_string_equal(fx.a->cause, "last-site guard released (path observation stale): check "
+	                                 "\"a\" DOWN: CONNECT_REFUSED (fake CONNECT_REFUSED)");
+	assert_int_equal(fx.a->counters.guard_holds, 1);
+	fx_free(&fx);
+}
+
+/* --- damping ------------------------------------------------------------------ */
+
+static void test_damping_numbers(void **state)
+{
+	(void)state;
+	struct fx fx;
+	fx_init(&fx, "a", 0, 0, 10, 30);
+	fx_op(&fx, "a+");
+	/* Withdraw 1 at 10: penalty 1000, halving every 900 s. */
+	fx_advance(&fx, 10);
+	fx_op(&fx, "a-");
+	assert_true(fabs(engine_announcement_penalty(fx.a, 10) - 1000) < 1e-9);
+	assert_true(fabs(engine_announcement_penalty(fx.a, 910) - 500) < 1e-9);
+	assert_true(fabs(engine_announcement_penalty(fx.a, 1810) - 250) < 1e-9);
+	/* Back after hold-down; withdraw 2 at 40. */
+	fx_advance(&fx, 20);
+	fx_op(&fx, "a+");
+	fx_advance(&fx, 40);
+	assert_int_equal(fx.a->state, ANN_ANNOUNCED);
+	fx_op(&fx, "a-");
+	double p2 = 1000 * pow(2, -30.0 / 900) + 1000;
+	assert_true(fabs(engine_announcement_penalty(fx.a, 40) - p2) < 1e-6);
+	/* 1977 at 51 is below suppress: re-announced. */
+	fx_advance(&fx, 41);
+	fx_op(&fx, "a+");
+	fx_advance(&fx, 51);
+	assert_int_equal(fx.a->state, ANN_ANNOUNCED);
+	/* Withdraw 3 at 60: about 2950 > 2000 at the end of hold-down -> SUPPRESSED. */
+	fx_advance(&fx, 60);
+	fx_op(&fx, "a-");
+	double p3 = p2 * pow(2, -20.0 / 900) + 1000;
+	assert_true(fabs(engine_announcement_penalty(fx.a, 60) - p3) < 1e-6);
+	fx_advance(&fx, 61);
+	fx_op(&fx, "a+");
+	fx_advance(&fx, 71);
+	assert_int_equal(fx.a->state, ANN_SUPPRESSED);
+	assert_int_equal(fx.a->counters.suppressions, 1);
+	char want[96];
+	snprintf(want, sizeof(want), "damping: penalty %.0f > suppress 2000",
+	         p3 * pow(2, -11.0 / 900));
+	assert_string_equal(fx.a->cause, want);
+	/* Reuse when the penalty has decayed to 750: 60 + 900 * log2(p3 / 750). */
+	double reuse = 60 + 900 * log2(p3 / 750);
+	assert_true(fabs(engine_next_event(fx.e) - reuse) < 1e-6);
+	fx_advance(&fx, reuse - 0.01);
+	fx_op(&fx, "tick");
+	assert_int_equal(fx.a->state, ANN_SUPPRESSED);
+	fx_advance(&fx, reuse + 0.01);
+	assert_int_equal(fx.a->state, ANN_ANNOUNCED);
+	assert_string_equal(fx.a->cause, "damping: penalty 750 <= reuse 750");
+	assert_true(isinf(engine_next_event(fx.e)));
+	assert_int_equal(fx.a->counters.withdraws, 3);
+	assert_int_equal(fx.a->counters.announces, 3);
+	fx_free(&fx);
+}
+
+static void test_damping_cap(void **state)
+{
+	(void)state;
+	struct fx fx;
+	/* Hold-down 0 and an unreachable suppress: every flap withdraws and adds 1000. */
+	fx_init(&fx, "a", 0, 0, 0, 30);
+	fx.ann.damp_suppress = 1e12;
+	fx_op(&fx, "a+");
+	for (int i = 0; i < 40; i++) {
+		fx.now += 1;
+		fx_op(&fx, "a-");
+		fx_op(&fx, "a+");
+	}
+	assert_int_equal(fx.a->counters.withdraws, 40);
+	/* Capped at reuse * 2^(max_suppress / half_life) = 750 * 16. */
+	assert_true(fabs(engine_announcement_penalty(fx.a, fx.now) - 12000) < 1e-6);
+	/* With the real threshold, the next withdraw suppresses for exactly max_suppress. */
+	fx.ann.damp_suppress = 2000;
+	fx.now += 1;
+	double last = fx.now;
+	fx_op(&fx, "a-");
+	fx_op(&fx, "a+");
+	assert_int_equal(fx.a->state, ANN_SUPPRESSED);
+	assert_true(fabs(engine_next_event(fx.e) - (last + 3600)) < 1e-6);
+	/* SUPPRESSED holds whatever the checks do; at reuse the hold-down (0 here) applies. */
+	fx.now += 100;
+	fx_op(&fx, "a-");
+	assert_int_equal(fx.a->state, ANN_SUPPRESSED);
+	fx_advance(&fx, last + 3600);
+	assert_int_equal(fx.a->state, ANN_WITHDRAWN);
+	assert_true(isinf(engine_next_event(fx.e)));
+	fx_op(&fx, "a+");
+	assert_int_equal(fx.a->state, ANN_ANNOUNCED);
+	fx_free(&fx);
+}
+
+/* At reuse the hold-down still applies: eligible for less than hold_down -> WITHDRAWN first. */
+static void test_damping_reuse_then_hold_down(void **state)
+{
+	(void)state;
+	struct fx fx;
+	fx_init(&fx, "a", 0, 0, 10, 30);
+	fx.ann.damp_penalty = 3000; /* one withdraw suppresses */
+	fx_op(&fx, "a+");
+	fx.now = 1;
+	fx_op(&fx, "a-");
+	fx.now = 2;
+	fx_op(&fx, "a+");
+	fx_advance(&fx, 12);
+	assert_int_equal(fx.a->state, ANN_SUPPRESSED);
+	double reuse = 1 + 900 * log2(3000.0 / 750);
+	fx_advance(&fx, reuse - 5);
+	fx_op(&fx, "a-");
+	fx_advance(&fx, reuse - 3);
+	fx_op(&fx, "a+");
+	fx_advance(&fx, reuse);
+	assert_int_equal(fx.a->state, ANN_WITHDRAWN);
+	assert_string_equal(fx.a->cause, "damping: penalty 750 <= reuse 750; hold-down goes on");
+	assert_true(fabs(engine_next_event(fx.e) - (reuse + 7)) < 1e-6);
+	fx_advance(&fx, reuse + 7);
+	assert_int_equal(fx.a->state, ANN_ANNOUNCED);
+	fx_free(&fx);
+
+	/* ADOPTING -> WITHDRAWN is no flap: nothing is known to have been announced. */
+	fx_init(&fx, "a", 0, 0, 10, 30);
+	fx_op(&fx, "a-");
+	assert_int_equal(fx.a->state, ANN_WITHDRAWN);
+	assert_true(engine_announcement_penalty(fx.a, fx.now) == 0);
+	assert_int_equal(fx.a->counters.withdraws, 0);
+	fx_free(&fx);
+
+	/* Drains are operator actions, not flaps: no penalty however often. */
+	fx_init(&fx, "a", 0, FX_NO_DRAIN, 10, 30);
+	fx_op(&fx, "a+");
+	for (int i = 0; i < 10; i++) {
+		fx.now += 1;
+		fx_op(&fx, "drain");
+		assert_int_equal(fx.a->state, ANN_DRAINED);
+		fx_op(&fx, "undrain");
+		assert_int_equal(fx.a->state, ANN_ANNOUNCED);
+	}
+	assert_int_equal(fx.a->counters.withdraws, 10);
+	assert_true(engine_announcement_penalty(fx.a, fx.now) == 0);
+	fx_free(&fx);
+
+	/* Damping off: never suppressed, the penalty stays 0. */
+	fx_init(&fx, "a", 0, 0, 0, 30);
+	fx.ann.damp_penalty = 0;
+	fx_op(&fx, "a+");
+	for (int i = 0; i < 10; i++) {
+		fx.now += 1;
+		fx_op(&fx, "a-");
+		fx_op(&fx, "a+");
+		assert_int_equal(fx.a->state, ANN_ANNOUNCED);
+	}
+	assert_true(engine_announcement_penalty(fx.a, fx.now) == 0);
+	fx_free(&fx);
+}
+
+/* --- timers --------------------------------------------------------------------- */
+
+static void test_next_event(void **state)
+{
+	(void)state;
+	struct fx fx;
+	fx_init(&fx, "a", 0, FX_GUARD, 10, 30);
+	assert_true(isinf(engine_next_event(fx.e))); /* adopting: waits for checks, not time */
+	fx.now = 1;
+	fx_op(&fx, "a-");
+	assert_true(isinf(engine_next_event(fx.e))); /* withdrawn, not eligible */
+	fx.now = 2;
+	fx_op(&fx, "a+");
+	assert_true(engine_next_event(fx.e) == 12); /* hold-down end */
+	fx_advance(&fx, 12);
+	assert_true(isinf(engine_next_event(fx.e)));
+	fx.now = 13;
+	fx_op(&fx, "drain:100");
+	assert_true(engine_next_event(fx.e) == 43); /* drain_time end before the expiry */
+	fx_advance(&fx, 43);
+	assert_true(engine_next_event(fx.e) == 113); /* expiry */
+	fx_advance(&fx, 113);
+	assert_int_equal(fx.a->state, ANN_ANNOUNCED);
+	assert_true(isinf(engine_next_event(fx.e)));
+	fx.now = 120;
+	fx_op(&fx, "alone");
+	assert_true(isinf(engine_next_event(fx.e))); /* an observation alone arms nothing */
+	fx.now = 121;
+	fx_op(&fx, "a-");
+	assert_true(fx.a->guarded);
+	assert_true(engine_next_event(fx.e) == 123); /* the observation goes stale */
+	fx_free(&fx);
+
+	/* The earliest of several announcements; ticking early changes nothing. */
+	char a[] = "a", w[] = "w", d[] = "d", pn[] = "p1", pm[] = "p2";
+	struct check_conf checks[] = {make_conf(a, 1, 1, 0.5, 1, 1)};
+	char *req[] = {a};
+	size_t idx[] = {0};
+	struct proto_ref p1 = {.name = pn}, p2 = {.name = pm};
+	struct announcement_conf anns[2] = {{.name = w,
+	                                     .protocols = {&p1, 1},
+	                                     .requires = {req, 1},
+	                                     .require_idx = idx,
+	                                     .hold_down = 10},
+	                                    {.name = d,
+	                                     .protocols = {&p2, 1},
+	                                     .requires = {req, 1},
+	                                     .require_idx = idx,
+	                                     .hold_down = 4}};
+	struct agent_conf conf = {
+	    .checks = checks, .nchecks = 1, .announcements = anns, .nannouncements = 2};
+	struct engine *e = engine_new(&conf, 0, NULL, NULL);
+	engine_tick(e, 0);
+	struct check *c = &e->checks[0];
+	engine_check_started(c, 0);
+	struct check_report rep = fake_report(RES_TIMEOUT, 0, 0.5);
+	engine_apply_result(e, c, &rep, 0.5, 0.5);
+	engine_check_started(c, 1);
+	rep = fake_report(RES_OK, 1, 0.1);
+	engine_apply_result(e, c, &rep, 1, 0.5);
+	assert_true(engine_next_event(e) == 5);
+	engine_tick(e, 4.9);
+	assert_int_equal(e->announcements[1].state, ANN_WITHDRAWN);
+	engine_tick(e, 5);
+	assert_int_equal(e->announcements[1].state, ANN_ANNOUNCED);
+	assert_int_equal(e->announcements[0].state, ANN_WITHDRAWN);
+	assert_true(engine_next_event(e) == 11);
+	assert_ptr_equal(engine_find_announcement(e, "d"), &e->announcements[1]);
+	assert_null(engine_find_announcement(e, "x"));
+	engine_free(e);
+}
+
+/* An announcement without required checks is always eligible; one needing an unknown check
+ * is never announced. */
+static void test_requires_edge_cases(void **state)
+{
+	(void)state;
+	char a[] = "a", w[] = "w", x[] = "x", ghost[] = "ghost", pn[] = "p1";
+	struct check_conf checks[] = {make_conf(a, 1, 1, 0.5, 1, 1)};
+	char *req[] = {ghost};
+	struct proto_ref p1 = {.name = pn};
+	struct announcement_conf anns[2] = {
+	    {.name = w, .protocols = {&p1, 1}, .hold_down = 10},
+	    {.name = x, .protocols = {&p1, 1}, .requires = {req, 1}, .hold_down = 10}};
+	struct agent_conf conf = {
+	    .checks = checks, .nchecks = 1, .announcements = anns, .nannouncements = 2};
+	struct engine *e = engine_new(&conf, 0, NULL, NULL);
+	assert_int_equal(e->announcements[0].state, ANN_ADOPTING);
+	engine_tick(e, 0);
+	assert_int_equal(e->announcements[0].state, ANN_ANNOUNCED);
+	assert_int_equal(e->announcements[1].state, ANN_WITHDRAWN);
+	assert_null(e->announcements[1].requires[0]);
+	assert_string_equal(e->announcements[1].cause, "check \"ghost\" is not defined");
+	engine_free(e);
+}
+
+/* --- reload ----------------------------------------------------------------------- */
+
+static void test_announcement_reload(void **state)
+{
+	(void)state;
+	char a[] = "a", b[] = "b", web[] = "web", dns[] = "dns", ntp[] = "ntp", pn[] = "p1",
+	     pd[] = "p2";
+	struct proto_ref p1 = {.name = pn}, p2 = {.name = pd};
+	char *ra[] = {a}, *rb[] = {b};
+	size_t ia[] = {0}, ib[] = {1};
+	struct check_conf checks[] = {make_conf(a, 1, 1, 0.5, 1, 1), make_conf(b, 1, 1, 0.5, 1, 1)};
+	struct announcement_conf anns[] = {{.name = web,
+	                                    .protocols = {&p1, 1},
+	                                    .requires = {ra, 1},
+	                                    .require_idx = ia,
+	                                    .hold_down = 10},
+	                                   {.name = dns,
+	                                    .protocols = {&p1, 1},
+	                                    .drain_protocols = {&p2, 1},
+	                                    .requires = {rb, 1},
+	                                    .require_idx = ib,
+	                                    .hold_down = 10,
+	                                    .drain_time = 30}};
+	default_damping(&anns[0]);
+	struct agent_conf conf = {
+	    .checks = checks, .nchecks = 2, .announcements = anns, .nannouncements = 2};
+	struct fx log = {0};
+	struct engine *e = engine_new(&conf, 0, NULL, NULL);
+	engine_set_on_change(e, record_change, &log);
+	double now = 0;
+	for (int i = 0; i < 2; i++) {
+		engine_check_started(&e->checks[i], now);
+		struct check_report rep = fake_report(RES_OK, now, 0);
+		engine_apply_result(e, &e->checks[i], &rep, now, 0.5);
+	}
+	/* web: flapped once (penalty), withdrawn, eligible again, in hold-down; dns: drained. */
+	struct announcement *aw = engine_find_announcement(e, "web");
+	struct announcement *ad = engine_find_announcement(e, "dns");
+	static int before_tag;
+	aw->user = &log;
+	ad->user = &before_tag;
+	now = 5;
+	engine_check_started(&e->checks[0], now);
+	struct check_report rep = fake_report(RES_CONNECT_REFUSED, now, 0);
+	engine_apply_result(e, &e->checks[0], &rep, now, 0.5);
+	now = 6;
+	engine_check_started(&e->checks[0], now);
+	rep = fake_report(RES_OK, now, 0);
+	engine_apply_result(e, &e->checks[0], &rep, now, 0.5);
+	assert_int_equal(aw->state, ANN_WITHDRAWN);
+	assert_int_equal(engine_announcement_drain(e, ad, "upgrade", "alice", 1000, INFINITY, 6),
+	                 0);
+	assert_int_equal(ad->state, ANN_DRAINING);
+	struct announcement before = *aw;
+
+	/* New conf: a changed (restarts UNKNOWN), b same; web same (copy), dns changed, ntp new,
+	 * in a new order. */
+	struct check_conf checks2[] = {make_conf(b, 1, 1, 0.5, 1, 1),
+	                               make_conf(a, 2, 1, 0.5, 1, 1)};
+	size_t ia2[] = {1}, ib2[] = {0};
+	struct announcement_conf anns2[] = {{.name = ntp,
+	                                     .protocols = {&p1, 1},
+	                                     .requires = {rb, 1},
+	                                     .require_idx = ib2,
+	                                     .hold_down = 10},
+	                                    {.name = dns,
+	                                     .protocols = {&p1, 1},
+	                                     .drain_protocols = {&p2, 1},
+	                                     .requires = {rb, 1},
+	                                     .require_idx = ib2,
+	                                     .hold_down = 20,
+	                                     .drain_time = 30},
+	                                    {.name = web,
+	                                     .protocols = {&p1, 1},
+	                                     .requires = {ra, 1},
+	                                     .require_idx = ia2,
+	                                     .hold_down = 10}};
+	default_damping(&anns2[2]);
+	struct agent_conf conf2 = {
+	    .checks = checks2, .nchecks = 2, .announcements = anns2, .nannouncements = 3};
+	size_t nlog = log.nlog;
+	now = 8;
+	assert_int_equal(engine_reload(e, &conf2, now, NULL, NULL), 1);
+	aw = engine_find_announcement(e, "web");
+	ad = engine_find_announcement(e, "dns");
+	struct announcement *an = engine_find_announcement(e, "ntp");
+	assert_ptr_equal(aw, &e->announcements[2]);
+
+	/* web kept its live state, re-linked to the new check array. */
+	assert_ptr_equal(aw->conf, &anns2[2]);
+	assert_ptr_equal(aw->requires[0], &e -> checks[1]);
+	assert_int_equal(e->checks[1].state, CHECK_UNKNOWN);
+	assert_int_equal(aw->state, ANN_WITHDRAWN);
+	assert_true(aw->penalty == before.penalty && aw->penalty_at == before.penalty_at);
+	assert_int_equal(aw->counters.withdraws, 1);
+	assert_ptr_equal(aw->user, &log);
+	/* Its check restarted UNKNOWN: undecided, no hold-down runs until it rises again (the
+	 * next event is dns's drain_time end). */
+	assert_false(aw->eligible);
+	assert_true(engine_next_event(e) == 38);
+
+	/* ntp is new: ADOPTING resolved at once from b, UP. dns changed: fresh, the drain kept. */
+	assert_int_equal(an->state, ANN_ANNOUNCED);
+	/* A restart in mid-drain: still draining gracefully, drain_time anew. */
+	assert_int_equal(ad->state, ANN_DRAINING);
+	assert_int_equal(ad->variant, VARIANT_DRAIN);
+	assert_true(ad->drain_end == 38);
+	assert_true(ad->drain.active);
+	assert_string_equal(ad->drain.reason, "upgrade");
+	assert_ptr_equal(ad->user, &before_tag); /* the caller's glue follows the name */
+	assert_null(an->user);
+	assert_int_equal(ad->counters.withdraws, 0);
+	assert_int_equal(log.nlog, nlog + 2); /* ntp and dns, each from ADOPTING */
+
+	/* The restarted check rises: web's hold-down starts then. */
+	now = 9;
+	engine_check_started(&e->checks[1], now);
+	rep = fake_report(RES_OK, now, 0);
+	engine_apply_result(e, &e->checks[1], &rep, now, 0.5);
+	assert_true(engine_next_event(e) == 19);
+	engine_tick(e, 19);
+	assert_int_equal(aw->state, ANN_ANNOUNCED);
+
+	/* A kept announcement whose check was changed stays announced across the reload. */
+	struct agent_conf conf3 = conf2;
+	struct check_conf checks3[] = {make_conf(b, 1, 1, 0.5, 1, 1),
+	                               make_conf(a, 3, 1, 0.5, 1, 1)};
+	conf3.checks = checks3;
+	now = 20;
+	engine_reload(e, &conf3, now, NULL, NULL);
+	aw = engine_find_announcement(e, "web");
+	assert_int_equal(aw->state, ANN_ANNOUNCED);
+	assert_int_equal(e->checks[1].state, CHECK_UNKNOWN);
+	assert_ptr_equal(aw->requires[0], &e -> checks[1]);
+	engine_free(e);
+}
+
+/* --- the flapping budget ------------------------------------------------------------ */
+
+static void test_flapping_budget(void **state)
+{
+	(void)state;
+	struct announcement_conf ac = {.hold_down = 10};
+	default_damping(&ac);
+	double rise_s = 3 * 1.0; /* rise 3, interval 1 */
+
+	/* The issue's case: flapping every 2 s for an hour. The check never rises again. */
+	struct engine_flap_budget b = engine_damping_budget(&ac, 3600, 2, rise_s);
+	assert_int_equal(b.withdraws, 1);
+	assert_int_equal(b.announces, 0);
+	/* Even if every flap reached the engine as a verdict, hold-down holds the route back. */
+	b = engine_damping_budget(&ac, 3600, 2, 0);
+	assert_int_equal(b.withdraws, 1);
+	assert_int_equal(b.announces, 0);
+
+	/* Slower flaps get past rise and hold-down; damping bounds them. */
+	static const struct {
+		double every, period;
+		unsigned long withdraws, announces, suppressions;
+	} rows[] = {
+	    /* Hand-checked: W at 13.5, A at 40 (hold-down), W at 40.5 (penalty 1979), A at 67
+	     * (1939 < 2000), W at 67.5 (2939): suppressed until 1841 (750), then the same again:
+	     * A, W (1735), A, W (2690), suppressed until ~3500; A, W. */
+	    {13.5, 3600, 7, 6, 2},
+	    {15, 3600, 6, 5, 2},
+	    {30, 3600, 5, 4, 2},
+	    {120, 3600, 5, 4, 2},
+	    {300, 3600, 6, 5, 0},
+	    {900, 3600, 2, 1, 0},
+	    /* Just too slow to reach suppress: the damping curve's blind spot (11/h). */
+	    {319, 86400, 135, 135, 0},
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(rows); i++) {
+		b = engine_damping_budget(&ac, rows[i].period, rows[i].every, rise_s);
+		if (b.withdraws != rows[i].withdraws || b.announces != rows[i].announces ||
+		    b.suppressions != rows[i].suppressions)
+			fail_msg(
+			    "flapping every %g s: %lu withdraws %lu announces %lu suppressions, "
+			    "want %lu %lu %lu",
+			    rows[i].every, b.withdraws, b.announces, b.suppressions,
+			    rows[i].withdraws, rows[i].announces, rows[i].suppressions);
+	}
+
+	/* "A handful per hour" whatever the flap period. */
+	unsigned long worst = 0;
+	double worst_at = 0;
+	for (double x = 0.5; x <= 3600; x += x < 60 ? 0.5 : 10) {
+		b = engine_damping_budget(&ac, 3600, x, rise_s);
+		if (b.withdraws + b.announces > worst) {
+			worst = b.withdraws + b.announces;
+			worst_at = x;
+		}
+	}
+	print_message("worst flap period %g s: %lu BGP updates in the first hour\n", worst_at,
+	              worst);
+	assert_int_equal(worst, 13);
+
+	/* Without damping the same flapping costs a lot more: damping is what bounds it. */
+	ac.damp_penalty = 0;
+	b = engine_damping_budget(&ac, 3600, 15, rise_s);
+	assert_int_equal(b.withdraws, 120);
+	assert_int_equal(b.announces, 119);
+
+	/* Bad input: nothing. */
+	b = engine_damping_budget(&ac, -1, 2, 3);
+	assert_int_equal(b.withdraws + b.announces, 0);
+	b = engine_damping_budget(&ac, 60, 0, 0);
+	assert_true(b.withdraws >= 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -706,6 +1948,17 @@ int main(void)
 	    cmocka_unit_test(test_reload_table),
 	    cmocka_unit_test(test_detection_bound_simulation),
 	    cmocka_unit_test(test_engine_next_due),
+	    cmocka_unit_test(test_announcement_rules),
+	    cmocka_unit_test(test_fail_closed_rise),
+	    cmocka_unit_test(test_variant_actions),
+	    cmocka_unit_test(test_causes_and_messages),
+	    cmocka_unit_test(test_damping_numbers),
+	    cmocka_unit_test(test_damping_cap),
+	    cmocka_unit_test(test_damping_reuse_then_hold_down),
+	    cmocka_unit_test(test_next_event),
+	    cmocka_unit_test(test_requires_edge_cases),
+	    cmocka_unit_test(test_announcement_reload),
+	    cmocka_unit_test(test_flapping_budget),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
