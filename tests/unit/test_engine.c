@@ -21,37 +21,6 @@
 
 #include "engine.h"
 
-/*
- * Stand-in for config.c's conf_check_equal() until the loader lands in this
- * branch; weak, so the real one wins whenever config.o is linked in. It
- * compares everything these tests vary.
- */
-__attribute__((weak)) bool conf_check_equal(const struct check_conf *a, const struct check_conf *b)
-{
-	return strcmp(a->name, b->name) == 0 && a->type == b->type && a->interval == b->interval &&
-	       a->fast_interval == b->fast_interval && a->timeout == b->timeout &&
-	       a->rise == b->rise && a->fall == b->fall &&
-	       strcmp(a->u.tcp.address.host, b->u.tcp.address.host) == 0 &&
-	       a->u.tcp.address.port == b->u.tcp.address.port;
-}
-
-/* Stand-in for config.c's conf_announcement_equal(), weak for the same reason: it compares
- * what these tests vary. */
-__attribute__((weak)) bool conf_announcement_equal(const struct announcement_conf *a,
-                                                   const struct announcement_conf *b)
-{
-	if (strcmp(a->name, b->name) != 0 || a->requires.n != b->requires.n)
-		return false;
-	for (size_t i = 0; i < a->requires.n; i++)
-		if (strcmp(a->requires.v[i], b->requires.v[i]) != 0)
-			return false;
-	return a->quorum == b->quorum && a->hold_down == b->hold_down &&
-	       a->drain_time == b->drain_time && a->damp_penalty == b->damp_penalty &&
-	       a->damp_suppress == b->damp_suppress && a->last_site_guard == b->last_site_guard &&
-	       a->protocols.n == b->protocols.n && a->drain_protocols.n == b->drain_protocols.n &&
-	       a->degraded_protocols.n == b->degraded_protocols.n;
-}
-
 /* --- fakes ---------------------------------------------------------------- */
 
 /* splitmix64: a seeded fake RNG so every run of the test draws the same values. */
