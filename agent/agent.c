@@ -15,7 +15,11 @@
 #include "check.h"
 #include "engine.h"
 #include "log.h"
+#include "sync.h"
 #include "util.h"
+
+/* How long a stop waits for BIRD to confirm the withdraw. */
+#define AGENT_WITHDRAW_TIMEOUT(conf) (3 * (conf)->bird.timeout + 1.0)
 
 /* The runtime side of one check; engine's struct check points here via ->user. */
 struct agent_check {
@@ -34,9 +38,12 @@ struct agent {
 	struct agent_opts opts;
 	struct engine *engine;
 	struct check_env *env;
+	struct sync *sync;
+	uv_timer_t event_timer; /* engine_next_event(): hold-down, drain_time, expiry, ... */
 	uv_signal_t sig_term, sig_int, sig_hup;
 	unsigned short rand_state[3];
 	int stopping;
+	int exit_code;
 	unsigned long lag[LAG_BUCKETS];
 	unsigned long lag_runs;
 	double lag_max;
@@ -73,6 +80,67 @@ static double agent_rand(void *arg)
 
 static void check_timer_cb(uv_timer_t *t);
 static void check_done(struct check_run *run, const struct check_report *rep, void *arg);
+static void arm_events(struct agent *a);
+
+/* Tell the sync layer what each protocol of the announcement should be now. */
+static void push_wants(struct agent *a, const struct announcement *ann)
+{
+	static const enum sync_want map[] = {
+	    [PROTO_UNTOUCHED] = SYNC_UNTOUCHED,
+	    [PROTO_ENABLE] = SYNC_ENABLED,
+	    [PROTO_DISABLE] = SYNC_DISABLED,
+	};
+
+	for (int role = 0; role < PROTO__ROLES; role++) {
+		const struct proto_list *l = engine_role_protocols(ann->conf, role);
+		enum proto_action act = engine_announcement_action(ann, role);
+
+		for (size_t i = 0; i < l->n; i++)
+			sync_want(a->sync, l->v[i].name, map[act], ann->message);
+	}
+}
+
+static void push_all_wants(struct agent *a)
+{
+	for (size_t i = 0; i < a->engine->nannouncements; i++)
+		push_wants(a, &a->engine->announcements[i]);
+	sync_kick(a->sync);
+}
+
+static void on_announcement_change(struct engine *e, struct announcement *ann,
+				   const struct announcement_change *ch, void *arg)
+{
+	struct agent *a = arg;
+	char line[768];
+
+	engine_announcement_describe(line, sizeof(line), ann, ch);
+	log_notice("%s", line);
+	if (a->stopping)
+		return;
+	push_wants(a, ann);
+	sync_kick(a->sync);
+}
+
+static void event_timer_cb(uv_timer_t *t)
+{
+	struct agent *a = t->data;
+
+	engine_tick(a->engine, mono_now());
+	arm_events(a);
+}
+
+static void arm_events(struct agent *a)
+{
+	double next = engine_next_event(a->engine), wait;
+
+	if (a->stopping || isinf(next)) {
+		uv_timer_stop(&a->event_timer);
+		return;
+	}
+	wait = next - mono_now();
+	uv_timer_start(&a->event_timer, event_timer_cb, wait > 0 ? (uint64_t)ceil(wait * 1e3) : 0,
+		       0);
+}
 
 /* Arm the check's timer for its next due time. */
 static void schedule(struct agent_check *ac)
@@ -109,7 +177,7 @@ static void check_done(struct check_run *run, const struct check_report *rep, vo
 	struct agent_check *ac = arg;
 	struct agent *a = ac->agent;
 	double now = mono_now();
-	struct check_change ch = engine_check_result(ac->check, rep, now, agent_rand(a));
+	struct check_change ch = engine_apply_result(a->engine, ac->check, rep, now, agent_rand(a));
 	char line[512];
 
 	if (ch.state_changed || ch.degraded_changed) {
@@ -121,6 +189,7 @@ static void check_done(struct check_run *run, const struct check_report *rep, vo
 	}
 	if (!a->stopping)
 		schedule(ac);
+	arm_events(a);
 }
 
 static void agent_check_closed(uv_handle_t *h)
@@ -185,7 +254,8 @@ static void on_signal(uv_signal_t *s, int signum)
 		}
 		return;
 	}
-	log_notice("received %s, stopping", strsignal(signum));
+	log_notice("received %s, stopping (on_exit = %s)", strsignal(signum),
+		   a->conf->on_exit == ON_EXIT_KEEP ? "keep" : "withdraw");
 	log_info("schedule lag over %lu runs: p50 %.1f ms, p99 %.1f ms, max %.1f ms", a->lag_runs,
 	         lag_quantile(a, 0.5) * 1e3, lag_quantile(a, 0.99) * 1e3, a->lag_max * 1e3);
 	agent_stop(a);
@@ -206,6 +276,10 @@ struct agent *agent_new(uv_loop_t *loop, struct agent_conf *conf, const struct a
 	memcpy(a->rand_state, seed, sizeof(seed));
 	a->env = check_env_new(loop);
 	a->engine = engine_new(conf, mono_now(), agent_rand, a);
+	engine_set_on_change(a->engine, on_announcement_change, a);
+	a->sync = sync_new(loop, conf, opts->dry_run);
+	uv_timer_init(loop, &a->event_timer);
+	a->event_timer.data = a;
 	return a;
 }
 
@@ -235,12 +309,39 @@ int agent_reload(struct agent *a, char **errors)
 	if (conf == NULL)
 		return -1;
 	kept = engine_reload(a->engine, conf, mono_now(), drop_check, a);
+	sync_reload(a->sync, conf);
 	conf_free(a->conf);
 	a->conf = conf;
 	attach_checks(a);
+	engine_tick(a->engine, mono_now());
+	push_all_wants(a);
+	arm_events(a);
 	log_notice("configuration reloaded from %s: %zu checks (%zu kept their state)",
 	           a->opts.conf_path, conf->nchecks, kept);
 	return 0;
+}
+
+/* Last step of a stop: close what keeps the loop running. */
+static void stop_finish(struct agent *a)
+{
+	uv_close((uv_handle_t *)&a->event_timer, NULL);
+	sync_free(a->sync);
+	a->sync = NULL;
+}
+
+static void withdrawn_cb(bool ok, void *arg)
+{
+	struct agent *a = arg;
+
+	if (ok) {
+		log_notice("every announcement withdrawn, confirmed by BIRD");
+	} else {
+		log_warnx("could not confirm the withdraw with BIRD before the deadline; the state "
+			  "files say disabled, so BIRD drops the routes on its next configure or "
+			  "restart");
+		a->exit_code = 1;
+	}
+	stop_finish(a);
 }
 
 void agent_stop(struct agent *a)
@@ -253,6 +354,22 @@ void agent_stop(struct agent *a)
 	uv_close((uv_handle_t *)&a->sig_term, NULL);
 	uv_close((uv_handle_t *)&a->sig_int, NULL);
 	uv_close((uv_handle_t *)&a->sig_hup, NULL);
+	uv_timer_stop(&a->event_timer);
+	if (a->conf->on_exit == ON_EXIT_KEEP || a->conf->nannouncements == 0) {
+		stop_finish(a);
+		return;
+	}
+	for (size_t i = 0; i < sync_nprotos(a->sync); i++) {
+		struct sync_proto_status ps;
+		sync_proto_status(a->sync, i, &ps);
+		sync_want(a->sync, ps.name, SYNC_DISABLED, "anycast-agent stopped");
+	}
+	sync_flush(a->sync, AGENT_WITHDRAW_TIMEOUT(a->conf), withdrawn_cb, a);
+}
+
+int agent_exit_code(const struct agent *a)
+{
+	return a->exit_code;
 }
 
 void agent_free(struct agent *a)
@@ -268,4 +385,41 @@ void agent_free(struct agent *a)
 const struct engine *agent_engine(const struct agent *a)
 {
 	return a->engine;
+}
+
+struct withdraw_all_ctx {
+	struct sync *sync;
+	int rc;
+};
+
+static void withdraw_all_done(bool ok, void *arg)
+{
+	struct withdraw_all_ctx *w = arg;
+
+	w->rc = ok ? 0 : 1;
+	if (ok)
+		log_notice("every protocol of every announcement is disabled, confirmed by BIRD");
+	else
+		log_warnx("BIRD did not confirm every disable in time; the state files say "
+			  "disabled");
+	sync_free(w->sync);
+}
+
+int agent_withdraw_all(const struct agent_conf *conf)
+{
+	uv_loop_t loop;
+	struct withdraw_all_ctx w = {NULL, 1};
+
+	uv_loop_init(&loop);
+	w.sync = sync_new(&loop, conf, false);
+	sync_start(w.sync);
+	for (size_t i = 0; i < sync_nprotos(w.sync); i++) {
+		struct sync_proto_status ps;
+		sync_proto_status(w.sync, i, &ps);
+		sync_want(w.sync, ps.name, SYNC_DISABLED, "withdrawn: anycast-agent is not running");
+	}
+	sync_flush(w.sync, AGENT_WITHDRAW_TIMEOUT(conf), withdraw_all_done, &w);
+	uv_run(&loop, UV_RUN_DEFAULT);
+	uv_loop_close(&loop);
+	return w.rc;
 }

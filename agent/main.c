@@ -17,10 +17,10 @@
 #include "probe.h"
 
 static int run_daemon(struct agent_conf *conf, const char *conf_path,
-                      const struct conf_overrides *ov)
+                      const struct conf_overrides *ov, int dry_run)
 {
 	uv_loop_t loop;
-	struct agent_opts opts = {.conf_path = conf_path, .overrides = *ov};
+	struct agent_opts opts = {.conf_path = conf_path, .overrides = *ov, .dry_run = dry_run};
 	struct agent *a;
 	int rc;
 
@@ -30,6 +30,8 @@ static int run_daemon(struct agent_conf *conf, const char *conf_path,
 	if (rc != 0)
 		agent_stop(a);
 	uv_run(&loop, UV_RUN_DEFAULT);
+	if (rc == 0)
+		rc = agent_exit_code(a);
 	agent_free(a);
 	uv_run(&loop, UV_RUN_DEFAULT); /* let the handles closed by agent_free go */
 	if (uv_loop_close(&loop) != 0)
@@ -50,6 +52,10 @@ static void usage(FILE *out)
 	    "  -d, --foreground        log to stderr instead of syslog (the agent never forks)\n"
 	    "      --probe [NAME...]   run the named (or all) checks once without BIRD, print the\n"
 	    "                          results; exit 0 all passed, 2 one failed, 1 unknown name\n"
+	    "      --dry-run           run everything, but only read BIRD: log each change as\n"
+	    "                          \"would enable/disable\" and write no state file\n"
+	    "      --withdraw-all      disable every protocol of every announcement, wait for\n"
+	    "                          BIRD to confirm and exit (0 confirmed, 1 not)\n"
 	    "      --bird-socket PATH  BIRD control socket (overrides bird.socket)\n"
 	    "      --control-socket P  agent control socket (overrides control.socket)\n"
 	    "      --state-dir DIR     durable BIRD state directory (overrides bird.state_dir)\n"
@@ -61,7 +67,7 @@ static void usage(FILE *out)
 
 int main(int argc, char **argv)
 {
-	enum { OPT_BIRD = 256, OPT_CTL, OPT_STATEDIR, OPT_DEBUG, OPT_PROBE };
+	enum { OPT_BIRD = 256, OPT_CTL, OPT_STATEDIR, OPT_DEBUG, OPT_PROBE, OPT_DRYRUN, OPT_WITHDRAW };
 	static const struct option longopts[] = {
 	    {"config", required_argument, NULL, 'f'},
 	    {"check-config", no_argument, NULL, 'n'},
@@ -72,13 +78,15 @@ int main(int argc, char **argv)
 	    {"state-dir", required_argument, NULL, OPT_STATEDIR},
 	    {"debug", required_argument, NULL, OPT_DEBUG},
 	    {"probe", no_argument, NULL, OPT_PROBE},
+	    {"dry-run", no_argument, NULL, OPT_DRYRUN},
+	    {"withdraw-all", no_argument, NULL, OPT_WITHDRAW},
 	    {"version", no_argument, NULL, 'V'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
 	const char *conf_path = AA_CONF_PATH;
 	struct conf_overrides ov = {0};
-	int check_only = 0, verbose = 0, foreground = 0, probe = 0, c;
+	int check_only = 0, verbose = 0, foreground = 0, probe = 0, dry_run = 0, withdraw = 0, c;
 	struct agent_conf *conf;
 	char *errors = NULL;
 
@@ -108,6 +116,12 @@ int main(int argc, char **argv)
 		case OPT_PROBE:
 			probe = 1;
 			break;
+		case OPT_DRYRUN:
+			dry_run = 1;
+			break;
+		case OPT_WITHDRAW:
+			withdraw = 1;
+			break;
 		case OPT_DEBUG:
 			if (log_set_debug(optarg) < 0) {
 				fprintf(stderr,
@@ -132,7 +146,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	/* the agent never forks: a supervisor (systemd) runs it; -d only picks stderr */
-	log_init("anycast-agent", foreground || check_only || probe);
+	log_init("anycast-agent", foreground || check_only || probe || withdraw);
 
 	conf = conf_load(conf_path, &ov, &errors);
 	if (conf == NULL) {
@@ -152,5 +166,10 @@ int main(int argc, char **argv)
 		conf_free(conf);
 		return rc;
 	}
-	return run_daemon(conf, conf_path, &ov);
+	if (withdraw) {
+		int rc = agent_withdraw_all(conf);
+		conf_free(conf);
+		return rc;
+	}
+	return run_daemon(conf, conf_path, &ov, dry_run);
 }

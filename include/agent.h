@@ -4,10 +4,13 @@
  * its cause, and handles signals (SIGTERM/SIGINT stop, SIGHUP reload).
  *
  * Owns the glue between the engine (pure state) and the world (check runs,
- * timers, signals). It holds no policy: transitions are the engine's.
+ * timers, signals, the sync layer that applies decisions to BIRD). It holds
+ * no policy: transitions are the engine's.
  */
 #ifndef AA_AGENT_H
 #define AA_AGENT_H
+
+#include <stdbool.h>
 
 #include <uv.h>
 
@@ -30,6 +33,12 @@ int agent_reload(struct agent *a, char **errors);
 /* Stop every check and close every handle; uv_run() returns once they are closed. */
 void agent_stop(struct agent *a);
 void agent_free(struct agent *a);
+/* 0, or 1 when a stop could not confirm its withdraw with BIRD. */
+int agent_exit_code(const struct agent *a);
+
+/* Disable every protocol of every announcement and wait for BIRD to confirm (systemd
+ * ExecStopPost when the agent died). Uses only the BIRD sockets. 0 when confirmed. */
+int agent_withdraw_all(const struct agent_conf *conf);
 
 struct engine;
 const struct engine *agent_engine(const struct agent *a);
