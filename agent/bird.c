@@ -316,6 +316,8 @@ struct bird_client {
 
 	char version[64];
 	char last_error[256];
+	size_t conn_bytes; /* sent on this connection */
+	bool recycling;    /* planned reconnect (BIRD 1.x budget): no callbacks */
 	unsigned failures;
 	uint64_t commands_ok, commands_failed, connects;
 	bool error_logged; /* last_error was logged; repeat failures go to debug */
@@ -445,13 +447,14 @@ static void client_drop(struct bird_client *bc, enum bird_status st, const char 
 {
 	char reason[256];
 	va_list ap;
-	bool was_up = bc->state == BC_READY;
+	bool was_up = bc->state == BC_READY || bc->recycling;
 
 	va_start(ap, fmt);
 	vsnprintf(reason, sizeof(reason), fmt, ap);
 	va_end(ap);
 	conn_close(bc);
 	bird_parser_reset(&bc->parser);
+	bc->recycling = false;
 	bc->failures++;
 	set_error(bc, reason);
 	uv_timer_stop(&bc->timer);
@@ -470,6 +473,20 @@ static void write_cb(uv_write_t *req, int status)
 		            uv_strerror(status));
 }
 
+/*
+ * BIRD 1.6.8 resets its CLI read position only when the CLI goes idle; a
+ * client that sends each command right after the previous reply walks
+ * through the 1024-byte buffer and BIRD closes the connection (measured:
+ * after ~40 enable/disable pairs). Only bytes sent on one connection can
+ * move it, so on BIRD 1.x we reconnect before sending more than this.
+ */
+#define BIRD1_CONN_BUDGET 900
+
+static bool needs_budget(const struct bird_client *bc)
+{
+	return strncmp(bc->version, "BIRD 1.", 7) == 0;
+}
+
 static void send_next(struct bird_client *bc)
 {
 	struct bird_cmd *c;
@@ -482,6 +499,15 @@ static void send_next(struct bird_client *bc)
 	c = TAILQ_FIRST(&bc->queue);
 	if (c == NULL)
 		return;
+	if (needs_budget(bc) && bc->conn_bytes + c->len > BIRD1_CONN_BUDGET) {
+		log_debug(LOG_SUB_BIRD, "bird %s: %zu bytes sent, reconnecting (BIRD 1.x)",
+		          bc->name, bc->conn_bytes);
+		conn_close(bc);
+		bc->recycling = true;
+		client_connect(bc);
+		return;
+	}
+	bc->conn_bytes += c->len;
 	TAILQ_REMOVE(&bc->queue, c, entry);
 	bc->inflight = c;
 	log_debug(LOG_SUB_BIRD, "bird %s: > %.*s", bc->name, (int)c->len - 1, c->line);
@@ -600,6 +626,12 @@ static int on_line(const struct bird_line *l, void *arg)
 		uv_timer_stop(&bc->timer);
 		if (TAILQ_EMPTY(&bc->queue))
 			bc->failures = 0;
+		if (bc->recycling) {
+			/* the same session as far as callers are concerned */
+			bc->recycling = false;
+			send_next(bc);
+			return bc->closing || bc->state != BC_READY;
+		}
 		if (bc->error_logged || log_debug_enabled(LOG_SUB_BIRD))
 			log_info("bird %s: connected to %s (%s)", bc->name, bc->path, bc->version);
 		bc->error_logged = false;
@@ -701,6 +733,7 @@ static void client_connect(struct bird_client *bc)
 	conn->pipe.data = conn;
 	conn->creq.data = conn;
 	bc->conn = conn;
+	bc->conn_bytes = 0;
 	bc->state = BC_CONNECTING;
 	bird_parser_reset(&bc->parser);
 	/* One timeout covers connect and banner. */

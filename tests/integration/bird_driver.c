@@ -10,7 +10,7 @@
  *         -> "show: OK n=5" then "proto NAME TYPE TABLE STATE disabled=0 up=1 info=... message=..."
  *     bench N NAME  (disable+enable N times)
  *         -> "bench NAME: n=N median_ms=... p99_ms=... max_ms=..."
- *     version -> "version BIRD 2.0.12"
+ *     version -> "version BIRD 2.0.12" (after a command has connected)
  * Exit status 0 if every command came back OK, 1 if one did not, 2 on usage.
  */
 #include <config.h>
@@ -178,13 +178,7 @@ usage:
 
 static void on_connected(struct bird_client *c, const char *v, void *arg)
 {
-	static bool started;
 	snprintf(version, sizeof(version), "%s", v);
-	uv_timer_stop(&guard);
-	if (!started) {
-		started = true;
-		run_next();
-	}
 }
 
 static void on_disconnected(struct bird_client *c, const char *reason, void *arg)
@@ -196,6 +190,7 @@ static void guard_cb(uv_timer_t *t)
 {
 	struct bird_client_state st;
 	bird_client_state(bc, &st);
+	/* a safety net only: every command is bounded by the client's own timeout */
 	fprintf(stderr, "bird_driver: gave up: %s\n", st.last_error[0] ? st.last_error : "timeout");
 	failed = 1;
 	finish();
@@ -223,7 +218,10 @@ int main(int argc, char **argv)
 	bc = bird_client_new(loop, "driver", argv[i], timeout, &cbs, NULL);
 	uv_timer_init(loop, &guard);
 	/* never hang a test: give up when BIRD cannot be reached at all */
-	uv_timer_start(&guard, guard_cb, (uint64_t)(timeout * 3000) + 2000, 0);
+	uv_timer_start(&guard, guard_cb, (uint64_t)(timeout * 1000) * (uint64_t)(ncmds + 2) + 2000,
+	               0);
+	/* queued while connecting: a BIRD that is not there fails it at once */
+	run_next();
 	uv_run(loop, UV_RUN_DEFAULT);
 	uv_loop_close(loop);
 	return failed;

@@ -46,6 +46,7 @@ struct fake_conn {
 	char in[2048];
 	size_t inlen;
 	bool pending; /* a command is being answered */
+	size_t bytes; /* received on this connection */
 	bool closed;
 	uv_timer_t delay;
 	char reply_file[64];
@@ -60,6 +61,7 @@ struct fake {
 	int accepts;
 	int commands;
 	bool overlap; /* a command arrived while the previous one was unanswered */
+	size_t max_conn_bytes;
 	char last_cmd[2048];
 	struct fake_conn *conns;
 };
@@ -233,6 +235,9 @@ static void fake_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
 		return;
 	}
 	fc->inlen += (size_t)n;
+	fc->bytes += (size_t)n;
+	if (fc->bytes > fc->fake->max_conn_bytes)
+		fc->fake->max_conn_bytes = fc->bytes;
 	while (!fc->closed && (nl = memchr(fc->in, '\n', fc->inlen)) != NULL) {
 		size_t l = (size_t)(nl - fc->in);
 		char cmd[2048];
@@ -673,6 +678,41 @@ static void test_fake_restarts(void **state)
 	fake_free(f);
 }
 
+/* BIRD 1.6.8 closes a CLI connection once ~1 KiB of back-to-back commands
+ * went through it: on 1.x the client moves to a fresh connection first,
+ * without failing a command or telling the caller. BIRD 2 keeps one. */
+static void test_bird1_connection_budget(void **state)
+{
+	static const struct {
+		const char *variant;
+		int min_accepts, max_accepts;
+	} cases[] = {{"bird16", 2, 2}, {"bird2", 1, 1}}; /* 100 x 16 bytes */
+
+	for (size_t v = 0; v < ARRAY_SIZE(cases); v++) {
+		struct fake *f = fake_new("budget", cases[v].variant, FAKE_OK);
+		struct events ev = {0};
+		struct bird_client *bc = bird_client_new(&loop, "test", f->path, 1.0, &cbs, &ev);
+		struct result r[100];
+
+		memset(r, 0, sizeof(r));
+		for (size_t i = 0; i < ARRAY_SIZE(r); i++)
+			assert_int_equal(bird_enable(bc, "anycast4", NULL, done_cb, &r[i]),
+			                 BIRD_OK);
+		assert_true(run_until(is_done, &r[ARRAY_SIZE(r) - 1], 10.0));
+		for (size_t i = 0; i < ARRAY_SIZE(r); i++)
+			assert_int_equal(r[i].st, BIRD_OK);
+		assert_int_equal(f->commands, 100);
+		if (f->accepts < cases[v].min_accepts || f->accepts > cases[v].max_accepts)
+			fail_msg("%s: %d connections", cases[v].variant, f->accepts);
+		if (v == 0)
+			assert_true(f->max_conn_bytes <= 900);
+		assert_int_equal(ev.connected, 1);
+		assert_int_equal(ev.disconnected, 0);
+		client_free_and_drain(bc);
+		fake_free(f);
+	}
+}
+
 /* Two clients (BIRD 1.6 runs v4 and v6 apart) share one loop. */
 static void test_two_clients(void **state)
 {
@@ -760,6 +800,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_backoff_without_bird, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_fake_restarts, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_two_clients, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_bird1_connection_budget, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_free_with_queue, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_free_inside_callback, setup, teardown),
 	};
