@@ -19,6 +19,14 @@
  * capped; a command longer than BIRD_CMD_MAX is refused locally; one
  * command is in flight at a time; the socket is never half-closed.
  *
+ * BIRD 1.6.8 quirk (measured): its CLI read position is reset only when the
+ * CLI goes idle, so commands sent right after each reply walk through its
+ * 1024-byte buffer and BIRD closes the connection after ~1 KiB (about 40
+ * enable/disable pairs). On a "BIRD 1.x" banner the client therefore opens
+ * a fresh connection before a command would take the bytes sent on the
+ * current one past 900; callers see no callback and no error. BIRD 2.0.12
+ * does not have the problem (8,000 bytes back to back on one connection).
+ *
  * Disabled versus "enabled but down" (measured on BIRD 2.0.12 and 1.6.8):
  * neither `show protocols` nor `show protocols all` prints BIRD's internal
  * disabled flag. The state column is the only signal: a disabled protocol
@@ -154,7 +162,8 @@ struct bird_client_cbs {
 	/* The banner arrived; version is e.g. "BIRD 2.0.12". May be NULL. */
 	void (*connected)(struct bird_client *bc, const char *version, void *arg);
 	/* An established connection (banner seen) ended; a reconnect is
-	 * scheduled already. Failed connect attempts do not call this; see
+	 * scheduled already. Failed connect attempts, the BIRD 1.x planned
+	 * reconnect and bird_client_free() do not call this; see
 	 * bird_client_state(). May be NULL. */
 	void (*disconnected)(struct bird_client *bc, const char *reason, void *arg);
 };

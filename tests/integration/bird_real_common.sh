@@ -99,6 +99,30 @@ t1=$(date +%s)
 	not_ok "BIRD stopped: rc $rc after $((t1 - t0)) s"
 expect_out "BIRD stopped: the error names the cause" 'cannot connect: no such file' "$out"
 
+# The fixture can run BIRD inside a network namespace (the lab does); its
+# control socket is a path, so the client outside still reaches it.
+ns=birdtest$$
+if [ "$(id -u)" = 0 ] && ip netns add "$ns" 2>/dev/null; then
+	trap 'ip netns del "$ns" 2>/dev/null; cleanup' EXIT
+	ip -n "$ns" link set lo up
+	nsdir=$BIRD_FIXTURE_DIR/ns
+	mkdir -p "$nsdir"
+	sed "s|$dir/bird.log|$nsdir/bird.log|" "$dir/bird.conf" >"$nsdir/bird.conf"
+	if bird_start "$nsdir" "$BIRD_VERSION" "$ns"; then
+		out=$("$DRIVER" "$nsdir/bird.ctl" disable anycast4 show anycast4)
+		expect_out "BIRD in netns $ns: disable through the client" "^proto anycast4 Static [a-z0-9]+ down disabled=1" "$out"
+		pid=$(cat "$nsdir/bird.pid")
+		[ "$(readlink "/proc/$pid/ns/net")" = "$(readlink /proc/self/ns/net)" ] &&
+			not_ok "BIRD in netns runs in the host namespace" || ok "BIRD runs inside $ns"
+		bird_stop "$nsdir"
+	else
+		not_ok "BIRD did not start inside netns $ns"
+	fi
+	ip netns del "$ns"
+else
+	echo "# no network namespace here (not root or no ip netns): netns fixture not checked"
+fi
+
 [ $fails -eq 0 ] || { echo "FAIL: $fails checks failed"; exit 1; }
 echo "PASS"
 exit 0
