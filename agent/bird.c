@@ -254,6 +254,7 @@ int bird_protocol_parse_row(const char *text, struct bird_protocol *out)
 	copy_field(out->info, sizeof(out->info), cur, n);
 	out->up = strcmp(out->state, "up") == 0;
 	out->disabled = strcmp(out->state, "down") == 0;
+	out->settling = strcmp(out->state, "stop") == 0 || strcmp(out->state, "flush") == 0;
 	return 0;
 }
 

@@ -32,7 +32,11 @@
  * disabled flag. The state column is the only signal: a disabled protocol
  * is `down`; an enabled one is `up`, or `start` while it is connecting (BGP
  * `Active`/`Connect`/`Idle`), `stop`/`flush` while it goes down, and
- * `feed`/`suspended` only on 1.6. An enabled static protocol goes `up` at
+ * `feed`/`suspended` only on 1.6. Right after `disable` BIRD 2 shows
+ * `flush` (measured) and then `down`; a restart passes through `stop` and
+ * `flush` too, so those two say "going down, not settled" (settling = true)
+ * and a caller re-reads, or just sends what it wants: enable and disable are
+ * idempotent ("already ..."). An enabled static protocol goes `up` at
  * once, so for the agent's static protocols `down` <=> disabled. A BGP
  * session that hit a hard error (e.g. `Error: Invalid next hop`) also shows
  * `down`, and BIRD itself answers `already disabled` for it: BIRD has
@@ -152,6 +156,7 @@ struct bird_protocol {
 	char message[BIRD_MSG_MAX + 1]; /* `Message:` line; only with all = true */
 	bool up;                        /* state "up" */
 	bool disabled;                  /* state "down": see the header comment */
+	bool settling; /* state "stop" or "flush": going down (disabled or restarting) */
 };
 
 /* ---- client ------------------------------------------------------------- */

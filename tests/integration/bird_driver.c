@@ -54,9 +54,10 @@ static void show_cb(struct bird_client *c, const struct bird_reply *r,
 	printf("show: %s n=%zu code=%04d ms=%.3f text=%s\n", bird_status_name(r->status), n,
 	       r->code, r->latency * 1e3, r->text);
 	for (size_t i = 0; i < n; i++)
-		printf("proto %s %s %s %s disabled=%d up=%d since=%s info=%s message=%s\n",
+		printf("proto %s %s %s %s disabled=%d up=%d settling=%d since=%s info=%s "
+		       "message=%s\n",
 		       p[i].name, p[i].proto, p[i].table, p[i].state, p[i].disabled, p[i].up,
-		       p[i].since, p[i].info, p[i].message);
+		       p[i].settling, p[i].since, p[i].info, p[i].message);
 	if (r->status != BIRD_OK)
 		failed = 1;
 	run_next();

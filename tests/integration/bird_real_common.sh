@@ -52,7 +52,12 @@ expect_out() {
 }
 # the state column of birdc's own view
 birdc_state() { bird_cli "$dir" show protocols "$1" | awk -v p="$1" '$1 == p { print $4 }'; }
+birdc_state_is() { [ "$(birdc_state "$2")" = "$3" ]; }
+# right after disable BIRD 2 shows "flush" for a moment: wait until it settles
+# (the client reports settling=1 meanwhile)
+settled() { "$DRIVER" "$1" show "$2" | grep -q "^proto $2 .* settling=0 "; }
 
+bird_poll 5 birdc_state_is "$dir" anycast4 up || not_ok "anycast4 did not come up after start"
 out=$("$DRIVER" "$sock" show version)
 expect_out "banner version" "^version BIRD ${BIRD_VERSION%v6}\." "$out"
 expect_out "show lists anycast4 up" "^proto anycast4 Static [a-z0-9]+ up disabled=0 up=1" "$out"
@@ -60,20 +65,22 @@ expect_out "show lists anycast4_drain disabled" "^proto anycast4_drain Static [a
 
 out=$("$DRIVER" "$sock" disable anycast4 'drained by "bird_real"\')
 expect_out "disable with a message" '^disable anycast4: OK changed=1 code=0009' "$out"
-st=$(birdc_state anycast4)
-[ "$st" = down ] && ok "birdc sees anycast4 down" || not_ok "birdc sees anycast4 '$st'"
+bird_poll 5 birdc_state_is "$dir" anycast4 down && ok "birdc sees anycast4 down" ||
+	not_ok "birdc sees anycast4 '$(birdc_state anycast4)'"
 out=$("$DRIVER" "$sock" showall anycast4 disable anycast4)
 expect_out "the client reads it back as disabled" "^proto anycast4 Static [a-z0-9]+ down disabled=1 up=0 .*message=drained by bird_real$" "$out"
 expect_out "disable again is OK, unchanged" '^disable anycast4: OK changed=0 code=0008' "$out"
 bird_cli "$dir" show protocols all anycast4 | grep -q 'Message: *drained by bird_real$' &&
 	ok "birdc shows the sanitised message" || not_ok "birdc does not show the message"
 
-out=$("$DRIVER" "$sock" enable anycast4 enable anycast4 show anycast4)
+out=$("$DRIVER" "$sock" enable anycast4 enable anycast4)
 expect_out "enable" '^enable anycast4: OK changed=1 code=0011' "$out"
 expect_out "enable again is OK, unchanged" '^enable anycast4: OK changed=0 code=0010' "$out"
+bird_poll 5 settled "$sock" anycast4
+out=$("$DRIVER" "$sock" show anycast4)
 expect_out "the client reads it back as up" "^proto anycast4 Static [a-z0-9]+ up disabled=0 up=1" "$out"
-st=$(birdc_state anycast4)
-[ "$st" = up ] && ok "birdc sees anycast4 up" || not_ok "birdc sees anycast4 '$st'"
+bird_poll 5 birdc_state_is "$dir" anycast4 up && ok "birdc sees anycast4 up" ||
+	not_ok "birdc sees anycast4 '$(birdc_state anycast4)'"
 
 out=$("$DRIVER" "$sock" enable nosuch show nosuch)
 [ $? -eq 1 ] && ok "unknown protocol fails the driver" || not_ok "unknown protocol exit status"
@@ -109,7 +116,9 @@ if [ "$(id -u)" = 0 ] && ip netns add "$ns" 2>/dev/null; then
 	mkdir -p "$nsdir"
 	sed "s|$dir/bird.log|$nsdir/bird.log|" "$dir/bird.conf" >"$nsdir/bird.conf"
 	if bird_start "$nsdir" "$BIRD_VERSION" "$ns"; then
-		out=$("$DRIVER" "$nsdir/bird.ctl" disable anycast4 show anycast4)
+		"$DRIVER" "$nsdir/bird.ctl" disable anycast4 >/dev/null
+		bird_poll 5 settled "$nsdir/bird.ctl" anycast4
+		out=$("$DRIVER" "$nsdir/bird.ctl" show anycast4)
 		expect_out "BIRD in netns $ns: disable through the client" "^proto anycast4 Static [a-z0-9]+ down disabled=1" "$out"
 		pid=$(cat "$nsdir/bird.pid")
 		[ "$(readlink "/proc/$pid/ns/net")" = "$(readlink /proc/self/ns/net)" ] &&

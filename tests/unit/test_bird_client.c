@@ -623,6 +623,8 @@ static void test_fake_misbehaves(void **state)
 		assert_true(run_until(accepted_twice, f, 2.0));
 		if (max_lateness_ms() >= MAX_LATE_MS)
 			fail_msg("%s: loop blocked %.1f ms", mc->what, max_lateness_ms());
+		print_message("%s: %s after %.3f s, ticker at most %.2f ms late\n", mc->what,
+		              bird_status_name(r.st), r.at - t0, max_lateness_ms());
 		client_free_and_drain(bc);
 		fake_free(f);
 	}

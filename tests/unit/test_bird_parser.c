@@ -316,6 +316,32 @@ static void test_protocol_row_bad(void **state)
 	assert_int_equal(strlen(bp.info), sizeof(bp.info) - 1);
 }
 
+/* What each state column means for up / disabled / settling. */
+static void test_protocol_row_states(void **state)
+{
+	static const struct {
+		const char *state;
+		bool up, disabled, settling;
+	} cases[] = {
+		{"up", true, false, false},        {"start", false, false, false},
+		{"stop", false, false, true},      {"flush", false, false, true},
+		{"down", false, true, false},      {"feed", false, false, false},
+		{"suspended", false, false, false},
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		char row[128];
+		struct bird_protocol bp;
+		snprintf(row, sizeof(row), "anycast4   Static     master4    %-6s 13:36:34.668  ",
+			 cases[i].state);
+		assert_int_equal(bird_protocol_parse_row(row, &bp), 0);
+		assert_string_equal(bp.state, cases[i].state);
+		assert_int_equal(bp.up, cases[i].up);
+		assert_int_equal(bp.disabled, cases[i].disabled);
+		assert_int_equal(bp.settling, cases[i].settling);
+		assert_string_equal(bp.info, "");
+	}
+}
+
 /* ---- hostile input ------------------------------------------------------------ */
 
 static const struct bad_case {
@@ -549,6 +575,7 @@ int main(void)
 	    cmocka_unit_test(test_continuation_codes),
 	    cmocka_unit_test(test_protocol_rows),
 	    cmocka_unit_test(test_protocol_row_bad),
+	    cmocka_unit_test(test_protocol_row_states),
 	    cmocka_unit_test(test_hostile),
 	    cmocka_unit_test(test_async_inside_reply),
 	    cmocka_unit_test(test_long_line),
