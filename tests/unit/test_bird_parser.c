@@ -1,0 +1,589 @@
+/*
+ * test_bird_parser.c - the BIRD reply parser and `show protocols` row
+ * parser, on bytes captured from real BIRD 2.0.12 and 1.6.8
+ * (tests/data/bird/) and on hostile input.
+ */
+#include <config.h>
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "bird.h"
+#include "util.h"
+
+#ifndef BIRD_TEST_DATA
+#define BIRD_TEST_DATA "tests/data/bird"
+#endif
+
+struct got_line {
+	int code;
+	enum bird_line_kind kind;
+	char *text;
+};
+
+struct collect {
+	struct got_line *v;
+	size_t n, cap;
+	size_t stop_after; /* 0: never stop */
+};
+
+static int collect_cb(const struct bird_line *l, void *arg)
+{
+	struct collect *c = arg;
+	assert_int_equal(strlen(l->text), l->len);
+	if (c->n == c->cap) {
+		c->cap = c->cap ? c->cap * 2 : 64;
+		c->v = xrealloc(c->v, c->cap * sizeof(*c->v));
+	}
+	c->v[c->n].code = l->code;
+	c->v[c->n].kind = l->kind;
+	c->v[c->n].text = xstrdup(l->text);
+	c->n++;
+	if (c->stop_after && c->n == c->stop_after)
+		return 7;
+	return 0;
+}
+
+static void collect_free(struct collect *c)
+{
+	for (size_t i = 0; i < c->n; i++)
+		free(c->v[i].text);
+	free(c->v);
+	memset(c, 0, sizeof(*c));
+}
+
+static char *read_data(const char *rel, size_t *len)
+{
+	char path[512];
+	FILE *f;
+	char *buf;
+	long n;
+
+	snprintf(path, sizeof(path), "%s/%s", BIRD_TEST_DATA, rel);
+	f = fopen(path, "rb");
+	if (f == NULL)
+		fail_msg("cannot open %s", path);
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	fseek(f, 0, SEEK_SET);
+	buf = xmalloc((size_t)n + 1);
+	assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
+	fclose(f);
+	buf[n] = '\0';
+	*len = (size_t)n;
+	return buf;
+}
+
+/* Feed data in pieces of `step` bytes (0: all at once). */
+static int feed_split(struct bird_parser *p, const char *data, size_t len, size_t step,
+                      struct collect *c)
+{
+	if (step == 0)
+		return bird_parser_feed(p, data, len, collect_cb, c);
+	for (size_t off = 0; off < len; off += step) {
+		size_t n = len - off < step ? len - off : step;
+		int rc = bird_parser_feed(p, data + off, n, collect_cb, c);
+		if (rc != 0)
+			return rc;
+	}
+	return 0;
+}
+
+/* ---- captured transcripts ------------------------------------------------- */
+
+static const struct transcript {
+	const char *file;
+	size_t lines;
+	int first_code, last_code;
+	int status; /* bird_status_from_code() of the deciding line */
+} transcripts[] = {
+    {"bird2/banner", 1, 1, 1, BIRD_OK},
+    {"bird2/show_protocols", 7, 2002, 0, BIRD_OK},
+    {"bird2/disable_message", 2, 9, 0, BIRD_OK},
+    {"bird2/already_disabled", 2, 8, 0, BIRD_OK},
+    {"bird2/enable", 2, 11, 0, BIRD_OK},
+    {"bird2/already_enabled", 2, 10, 0, BIRD_OK},
+    {"bird2/glob_enable", 3, 10, 0, BIRD_OK},
+    {"bird2/show_protocols_all_disabled", 11, 2002, 0, BIRD_OK},
+    {"bird2/show_protocols_all_up", 16, 2002, 0, BIRD_OK},
+    {"bird2/show_protocols_all_bgp_error", 15, 2002, 0, BIRD_OK},
+    {"bird2/show_protocols_all_bgp_start", 16, 2002, 0, BIRD_OK},
+    {"bird2/show_protocols_iso_long", 8, 2002, 0, BIRD_OK},
+    {"bird2/unknown_protocol", 1, 9001, 9001, BIRD_NO_SUCH_PROTOCOL},
+    {"bird2/show_protocols_unknown", 1, 9001, 9001, BIRD_NO_SUCH_PROTOCOL},
+    {"bird2/syntax_error", 1, 9001, 9001, BIRD_NO_SUCH_PROTOCOL},
+    {"bird2/show_status", 7, 1000, 13, BIRD_OK},
+    {"bird2/restrict", 1, 16, 16, BIRD_OK},
+    {"bird2/access_denied", 1, 8007, 8007, BIRD_ACCESS_DENIED},
+    {"bird2/show_protocols_restricted", 3, 2002, 0, BIRD_OK},
+    {"bird16/banner", 1, 1, 1, BIRD_OK},
+    {"bird16/show_protocols", 6, 2002, 0, BIRD_OK},
+    {"bird16/disable_message", 2, 9, 0, BIRD_OK},
+    {"bird16/already_disabled", 2, 8, 0, BIRD_OK},
+    {"bird16/enable", 2, 11, 0, BIRD_OK},
+    {"bird16/already_enabled", 2, 10, 0, BIRD_OK},
+    {"bird16/show_protocols_all_disabled", 8, 2002, 0, BIRD_OK},
+    {"bird16/show_protocols_all_up", 13, 2002, 0, BIRD_OK},
+    {"bird16/show_protocols_all_bgp_error", 11, 2002, 0, BIRD_OK},
+    {"bird16/unknown_protocol", 1, 9002, 9002, BIRD_NO_SUCH_PROTOCOL},
+    {"bird16/show_protocols_unknown", 1, 9002, 9002, BIRD_NO_SUCH_PROTOCOL},
+    {"bird16/syntax_error", 1, 9001, 9001, BIRD_NO_SUCH_PROTOCOL},
+    {"bird16/show_status", 6, 1000, 13, BIRD_OK},
+    {"bird16/restrict", 1, 16, 16, BIRD_OK},
+    {"bird16/access_denied", 1, 8007, 8007, BIRD_ACCESS_DENIED},
+    {"bird16/show_protocols_restricted", 6, 2002, 0, BIRD_OK},
+};
+
+static void test_transcripts(void **state)
+{
+	static const size_t steps[] = {0, 1, 2, 3, 7, 64};
+
+	for (size_t t = 0; t < ARRAY_SIZE(transcripts); t++) {
+		const struct transcript *tr = &transcripts[t];
+		size_t len;
+		char *data = read_data(tr->file, &len);
+		struct collect ref = {0};
+
+		for (size_t s = 0; s < ARRAY_SIZE(steps); s++) {
+			struct bird_parser p;
+			struct collect c = {0};
+
+			bird_parser_init(&p, 0);
+			if (feed_split(&p, data, len, steps[s], &c) != 0)
+				fail_msg("%s step %zu: %s", tr->file, steps[s], p.error);
+			assert_int_equal(bird_parser_eof(&p), 0);
+			assert_false(bird_parser_in_reply(&p));
+			if (c.n != tr->lines)
+				fail_msg("%s: %zu lines, expected %zu", tr->file, c.n, tr->lines);
+			assert_int_equal(c.v[0].code, tr->first_code);
+			assert_int_equal(c.v[c.n - 1].code, tr->last_code);
+			assert_int_equal(c.v[c.n - 1].kind, BIRD_LINE_LAST);
+			for (size_t i = 0; i + 1 < c.n; i++)
+				assert_int_not_equal(c.v[i].kind, BIRD_LINE_LAST);
+			/* the deciding line: the first 8xxx/9xxx, else success */
+			int st = BIRD_OK;
+			for (size_t i = 0; i < c.n; i++) {
+				int x = bird_status_from_code(c.v[i].code);
+				if (x > 0) {
+					st = x;
+					break;
+				}
+			}
+			if (st != tr->status)
+				fail_msg("%s: status %s", tr->file, bird_status_name(st));
+			/* every split yields the same lines */
+			if (s == 0) {
+				ref = c;
+			} else {
+				for (size_t i = 0; i < c.n; i++) {
+					assert_int_equal(c.v[i].code, ref.v[i].code);
+					assert_int_equal(c.v[i].kind, ref.v[i].kind);
+					assert_string_equal(c.v[i].text, ref.v[i].text);
+				}
+				collect_free(&c);
+			}
+			bird_parser_free(&p);
+		}
+		collect_free(&ref);
+		free(data);
+	}
+}
+
+/* Continuation lines carry the code of the line before them. */
+static void test_continuation_codes(void **state)
+{
+	size_t len;
+	char *data = read_data("bird2/show_protocols_all_disabled", &len);
+	struct bird_parser p;
+	struct collect c = {0};
+	static const struct {
+		int code;
+		enum bird_line_kind kind;
+		const char *text;
+	} want[] = {
+	    {2002, BIRD_LINE_MORE, NULL},
+	    {1002, BIRD_LINE_MORE, NULL},
+	    {1006, BIRD_LINE_MORE, "  Message:        drained by test"},
+	    {1006, BIRD_LINE_CONT, "  Channel ipv4"},
+	};
+
+	bird_parser_init(&p, 0);
+	assert_int_equal(bird_parser_feed(&p, data, len, collect_cb, &c), 0);
+	for (size_t i = 0; i < ARRAY_SIZE(want); i++) {
+		assert_int_equal(c.v[i].code, want[i].code);
+		assert_int_equal(c.v[i].kind, want[i].kind);
+		if (want[i].text)
+			assert_string_equal(c.v[i].text, want[i].text);
+	}
+	assert_int_equal(c.v[c.n - 2].kind, BIRD_LINE_CONT);
+	assert_string_equal(c.v[c.n - 2].text, "");
+	collect_free(&c);
+	bird_parser_free(&p);
+	free(data);
+}
+
+/* ---- show protocols rows ---------------------------------------------------- */
+
+static const struct row_case {
+	const char *file;
+	size_t row; /* index among the 1002 rows */
+	const char *name, *proto, *table, *state, *since, *info;
+	bool up, disabled;
+} rows[] = {
+    {"bird2/show_protocols", 0, "device1", "Device", "---", "up", "13:36:24.508", "", true, false},
+    {"bird2/show_protocols", 2, "anycast4_drain", "Static", "master4", "down", "13:36:24.508", "",
+     false, true},
+    {"bird2/show_protocols", 4, "peer1", "BGP", "---", "down", "13:36:24.511",
+     "Error: Invalid next hop", false, true},
+    {"bird2/show_protocols_disabled", 1, "anycast4", "Static", "master4", "down", "13:36:34.667",
+     "", false, true},
+    {"bird2/show_protocols_bgp_start", 5, "peer2", "BGP", "---", "start", "13:36:58.804", "Active",
+     false, false},
+    {"bird2/show_protocols_iso_long", 5, "peer2", "BGP", "---", "start", "2026-11-25 13:36:59",
+     "Active", false, false},
+    {"bird2/show_protocols_iso_long", 1, "anycast4", "Static", "master4", "up",
+     "2026-11-25 13:36:34", "", true, false},
+    {"bird16/show_protocols", 1, "anycast4", "Static", "master", "up", "13:36:52", "", true, false},
+    {"bird16/show_protocols", 2, "anycast4_drain", "Static", "master", "down", "13:36:52", "",
+     false, true},
+    {"bird16/show_protocols", 3, "peer1", "BGP", "master", "down", "13:36:52",
+     "Error: Invalid next hop", false, true},
+    {"bird16/show_protocols_disabled", 1, "anycast4", "Static", "master", "down", "13:36:53", "",
+     false, true},
+};
+
+static void test_protocol_rows(void **state)
+{
+	for (size_t t = 0; t < ARRAY_SIZE(rows); t++) {
+		const struct row_case *rc = &rows[t];
+		size_t len, k = 0;
+		char *data = read_data(rc->file, &len);
+		struct bird_parser p;
+		struct collect c = {0};
+		struct bird_protocol bp;
+		bool found = false;
+
+		bird_parser_init(&p, 0);
+		assert_int_equal(bird_parser_feed(&p, data, len, collect_cb, &c), 0);
+		for (size_t i = 0; i < c.n && !found; i++) {
+			if (c.v[i].code != 1002)
+				continue;
+			if (k++ != rc->row)
+				continue;
+			found = true;
+			assert_int_equal(bird_protocol_parse_row(c.v[i].text, &bp), 0);
+		}
+		if (!found)
+			fail_msg("%s: no row %zu", rc->file, rc->row);
+		assert_string_equal(bp.name, rc->name);
+		assert_string_equal(bp.proto, rc->proto);
+		assert_string_equal(bp.table, rc->table);
+		assert_string_equal(bp.state, rc->state);
+		assert_string_equal(bp.since, rc->since);
+		assert_string_equal(bp.info, rc->info);
+		assert_int_equal(bp.up, rc->up);
+		assert_int_equal(bp.disabled, rc->disabled);
+		collect_free(&c);
+		bird_parser_free(&p);
+		free(data);
+	}
+}
+
+static void test_protocol_row_bad(void **state)
+{
+	static const char *const bad[] = {"", "   ", "anycast4 Static master4", "a b c d",
+	                                  "a b c d   "};
+	struct bird_protocol bp;
+	char longname[300];
+
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++)
+		assert_int_equal(bird_protocol_parse_row(bad[i], &bp), -1);
+	/* over-long fields are cut, never overflow */
+	memset(longname, 'x', sizeof(longname) - 1);
+	longname[sizeof(longname) - 1] = '\0';
+	char row[2048];
+	snprintf(row, sizeof(row), "%s %s %s %s %s  %s", longname, longname, longname, longname,
+	         longname, longname);
+	assert_int_equal(bird_protocol_parse_row(row, &bp), 0);
+	assert_int_equal(strlen(bp.name), BIRD_NAME_MAX);
+	assert_int_equal(strlen(bp.info), sizeof(bp.info) - 1);
+}
+
+/* What each state column means for up / disabled / settling. */
+static void test_protocol_row_states(void **state)
+{
+	static const struct {
+		const char *state;
+		bool up, disabled, settling;
+	} cases[] = {
+		{"up", true, false, false},        {"start", false, false, false},
+		{"stop", false, false, true},      {"flush", false, false, true},
+		{"down", false, true, false},      {"feed", false, false, false},
+		{"suspended", false, false, false},
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		char row[128];
+		struct bird_protocol bp;
+		snprintf(row, sizeof(row), "anycast4   Static     master4    %-6s 13:36:34.668  ",
+			 cases[i].state);
+		assert_int_equal(bird_protocol_parse_row(row, &bp), 0);
+		assert_string_equal(bp.state, cases[i].state);
+		assert_int_equal(bp.up, cases[i].up);
+		assert_int_equal(bp.disabled, cases[i].disabled);
+		assert_int_equal(bp.settling, cases[i].settling);
+		assert_string_equal(bp.info, "");
+	}
+}
+
+/* ---- hostile input ------------------------------------------------------------ */
+
+static const struct bad_case {
+	const char *what;
+	const char *data;
+	size_t len;        /* 0: strlen(data) */
+	const char *error; /* substring of p.error; NULL: parses fine */
+	size_t lines;      /* delivered before the error (or in total) */
+} bad_cases[] = {
+    {"no code", "hello\n", 0, "without a reply code", 0},
+    {"code without separator", "0000\n", 0, "without a reply code", 0},
+    {"three digits", "000 x\n", 0, "without a reply code", 0},
+    {"letter in code", "00a0 x\n", 0, "without a reply code", 0},
+    {"empty line", "0001-x\n\n", 0, "empty reply line", 1},
+    {"NUL byte", "0001 BI\0RD\n", 11, "NUL byte", 0},
+    {"continuation first", " row\n", 0, "continuation line outside", 0},
+    {"continuation after last", "0000 \n row\n", 0, "continuation line outside", 1},
+    {"garbage after good", "0001 BIRD 2.0.12 ready.\n\x01\x02\n", 0, "without a reply code", 1},
+    {"async lines are skipped", "+ log line\n0000 \n", 0, NULL, 2},
+    {"async inside a reply", "1002-a\n+ log\n b\n0000 \n", 0, NULL, 4},
+};
+
+static void test_hostile(void **state)
+{
+	for (size_t t = 0; t < ARRAY_SIZE(bad_cases); t++) {
+		const struct bad_case *bc = &bad_cases[t];
+		for (size_t step = 0; step <= 1; step++) {
+			struct bird_parser p;
+			struct collect c = {0};
+			int rc;
+
+			bird_parser_init(&p, 0);
+			rc = feed_split(&p, bc->data, bc->len ? bc->len : strlen(bc->data), step,
+			                &c);
+			if (bc->error) {
+				if (rc != -1 || strstr(p.error, bc->error) == NULL)
+					fail_msg("%s: rc %d error \"%s\"", bc->what, rc, p.error);
+				/* a failed parser stays failed */
+				assert_int_equal(bird_parser_feed(&p, "0000 \n", 6, collect_cb, &c),
+				                 -1);
+			} else {
+				if (rc != 0)
+					fail_msg("%s: %s", bc->what, p.error);
+			}
+			assert_int_equal(c.n, bc->lines);
+			collect_free(&c);
+			bird_parser_free(&p);
+		}
+	}
+}
+
+/* The continuation inside a reply keeps the last code; async lines don't reset it. */
+static void test_async_inside_reply(void **state)
+{
+	struct bird_parser p;
+	struct collect c = {0};
+	const char *d = "1002-a\n+ log\n b\n0000 \n";
+
+	bird_parser_init(&p, 0);
+	assert_int_equal(bird_parser_feed(&p, d, strlen(d), collect_cb, &c), 0);
+	assert_int_equal(c.v[1].kind, BIRD_LINE_ASYNC);
+	assert_string_equal(c.v[1].text, " log");
+	assert_int_equal(c.v[2].code, 1002);
+	assert_int_equal(c.v[2].kind, BIRD_LINE_CONT);
+	collect_free(&c);
+	bird_parser_free(&p);
+}
+
+static void test_long_line(void **state)
+{
+	size_t big = 1024 * 1024;
+	char *data = xmalloc(big);
+	struct bird_parser p;
+	struct collect c = {0};
+	int rc = 0;
+
+	memcpy(data, "1002-", 5);
+	memset(data + 5, 'a', big - 5);
+	bird_parser_init(&p, BIRD_LINE_MAX);
+	for (size_t off = 0; off < big && rc == 0; off += 4096)
+		rc = bird_parser_feed(&p, data + off, 4096, collect_cb, &c);
+	assert_int_equal(rc, -1);
+	assert_non_null(strstr(p.error, "too long"));
+	/* memory stays bounded by the cap, not by what the peer sends */
+	assert_true(p.cap <= 2 * BIRD_LINE_MAX + 2);
+	assert_int_equal(c.n, 0);
+	bird_parser_free(&p);
+
+	/* one line of exactly the cap is fine */
+	bird_parser_init(&p, 1000);
+	memset(data, 'b', 1000);
+	memcpy(data, "0000 ", 5);
+	data[1000] = '\n';
+	assert_int_equal(bird_parser_feed(&p, data, 1001, collect_cb, &c), 0);
+	assert_int_equal(c.n, 1);
+	assert_int_equal(strlen(c.v[0].text), 995);
+	collect_free(&c);
+	bird_parser_free(&p);
+	free(data);
+}
+
+static void test_eof(void **state)
+{
+	static const struct {
+		const char *data;
+		int rc;
+		const char *error;
+	} cases[] = {
+	    {"", 0, NULL},
+	    {"0000 \n", 0, NULL},
+	    {"2002-Name\n1002-x\n", -1, "middle of a reply"},
+	    {"2002-Name\n y\n", -1, "middle of a reply"},
+	    {"0000 par", -1, "middle of a line"},
+	    {"0001 BIRD 2.0.12 ready.\n00", -1, "middle of a line"},
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		struct bird_parser p;
+		struct collect c = {0};
+		bird_parser_init(&p, 0);
+		assert_int_equal(
+		    bird_parser_feed(&p, cases[i].data, strlen(cases[i].data), collect_cb, &c), 0);
+		assert_int_equal(bird_parser_eof(&p), cases[i].rc);
+		if (cases[i].error)
+			assert_non_null(strstr(p.error, cases[i].error));
+		collect_free(&c);
+		bird_parser_free(&p);
+	}
+}
+
+static void test_many_continuations(void **state)
+{
+	size_t n = 10000;
+	size_t len = 7 + n * 11 + 6;
+	char *data = xmalloc(len + 1), *w = data;
+	struct bird_parser p;
+	struct collect c = {0};
+
+	w += sprintf(w, "1002-a\n");
+	for (size_t i = 0; i < n; i++)
+		w += sprintf(w, " row%06zu\n", i);
+	w += sprintf(w, "0000 \n");
+	assert_int_equal((size_t)(w - data), len);
+	bird_parser_init(&p, 0);
+	assert_int_equal(feed_split(&p, data, len, 13, &c), 0);
+	assert_int_equal(c.n, n + 2);
+	for (size_t i = 1; i <= n; i++) {
+		assert_int_equal(c.v[i].code, 1002);
+		assert_int_equal(c.v[i].kind, BIRD_LINE_CONT);
+	}
+	assert_string_equal(c.v[n].text, "row009999");
+	assert_int_equal(c.v[n + 1].kind, BIRD_LINE_LAST);
+	collect_free(&c);
+	bird_parser_free(&p);
+	free(data);
+}
+
+static void test_callback_stops(void **state)
+{
+	struct bird_parser p;
+	struct collect c = {.stop_after = 1};
+	const char *d = "0009-a: disabled\n0000 \n";
+
+	bird_parser_init(&p, 0);
+	assert_int_equal(bird_parser_feed(&p, d, strlen(d), collect_cb, &c), 7);
+	assert_int_equal(c.n, 1);
+	/* reset makes it usable again */
+	bird_parser_reset(&p);
+	assert_false(bird_parser_in_reply(&p));
+	collect_free(&c);
+	bird_parser_free(&p);
+}
+
+static void test_status_table(void **state)
+{
+	static const struct {
+		int code, st;
+	} codes[] = {
+	    {0, BIRD_OK},
+	    {8, BIRD_OK},
+	    {10, BIRD_OK},
+	    {13, BIRD_OK},
+	    {1002, -1},
+	    {2002, -1},
+	    {8003, BIRD_NO_SUCH_PROTOCOL},
+	    {9001, BIRD_NO_SUCH_PROTOCOL},
+	    {9002, BIRD_NO_SUCH_PROTOCOL},
+	    {8007, BIRD_ACCESS_DENIED},
+	    {8002, BIRD_ERROR},
+	    {9000, BIRD_ERROR},
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(codes); i++)
+		assert_int_equal(bird_status_from_code(codes[i].code), codes[i].st);
+	assert_string_equal(bird_status_name(BIRD_OK), "OK");
+	assert_string_equal(bird_status_name(BIRD_NO_SUCH_PROTOCOL), "NO_SUCH_PROTOCOL");
+	assert_string_equal(bird_status_name(BIRD_REFUSED_LOCALLY), "REFUSED_LOCALLY");
+	assert_string_equal(bird_status_name(BIRD_TIMEOUT), "TIMEOUT");
+	assert_string_equal(bird_status_name((enum bird_status)99), "?");
+	for (int s = 0; s < BIRD__STATUS_COUNT; s++)
+		assert_string_not_equal(bird_status_name((enum bird_status)s), "?");
+}
+
+static void test_sanitize(void **state)
+{
+	static const struct {
+		const char *in, *out;
+	} cases[] = {
+	    {"drained by alice", "drained by alice"},
+	    {"a \"quoted\" \\ thing", "a quoted  thing"},
+	    {"tab\there\nnewline", "tabherenewline"},
+	    {"caf\xc3\xa9", "caf"},
+	    {"\"\\\"", ""},
+	    {"", ""},
+	};
+	char out[BIRD_MSG_MAX + 1], longin[400];
+
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		bird_message_sanitize(out, sizeof(out), cases[i].in);
+		assert_string_equal(out, cases[i].out);
+	}
+	assert_int_equal(bird_message_sanitize(out, sizeof(out), NULL), 0);
+	memset(longin, 'm', sizeof(longin) - 1);
+	longin[sizeof(longin) - 1] = '\0';
+	assert_int_equal(bird_message_sanitize(out, sizeof(out), longin), BIRD_MSG_MAX);
+	assert_int_equal(bird_message_sanitize(out, 10, longin), 9);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_transcripts),
+	    cmocka_unit_test(test_continuation_codes),
+	    cmocka_unit_test(test_protocol_rows),
+	    cmocka_unit_test(test_protocol_row_bad),
+	    cmocka_unit_test(test_protocol_row_states),
+	    cmocka_unit_test(test_hostile),
+	    cmocka_unit_test(test_async_inside_reply),
+	    cmocka_unit_test(test_long_line),
+	    cmocka_unit_test(test_eof),
+	    cmocka_unit_test(test_many_continuations),
+	    cmocka_unit_test(test_callback_stops),
+	    cmocka_unit_test(test_status_table),
+	    cmocka_unit_test(test_sanitize),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
