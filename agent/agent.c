@@ -108,7 +108,7 @@ static void push_all_wants(struct agent *a)
 }
 
 static void on_announcement_change(struct engine *e, struct announcement *ann,
-				   const struct announcement_change *ch, void *arg)
+                                   const struct announcement_change *ch, void *arg)
 {
 	struct agent *a = arg;
 	char line[768];
@@ -139,7 +139,7 @@ static void arm_events(struct agent *a)
 	}
 	wait = next - mono_now();
 	uv_timer_start(&a->event_timer, event_timer_cb, wait > 0 ? (uint64_t)ceil(wait * 1e3) : 0,
-		       0);
+	               0);
 }
 
 /* Arm the check's timer for its next due time. */
@@ -255,7 +255,7 @@ static void on_signal(uv_signal_t *s, int signum)
 		return;
 	}
 	log_notice("received %s, stopping (on_exit = %s)", strsignal(signum),
-		   a->conf->on_exit == ON_EXIT_KEEP ? "keep" : "withdraw");
+	           a->conf->on_exit == ON_EXIT_KEEP ? "keep" : "withdraw");
 	log_info("schedule lag over %lu runs: p50 %.1f ms, p99 %.1f ms, max %.1f ms", a->lag_runs,
 	         lag_quantile(a, 0.5) * 1e3, lag_quantile(a, 0.99) * 1e3, a->lag_max * 1e3);
 	agent_stop(a);
@@ -337,8 +337,8 @@ static void withdrawn_cb(bool ok, void *arg)
 		log_notice("every announcement withdrawn, confirmed by BIRD");
 	} else {
 		log_warnx("could not confirm the withdraw with BIRD before the deadline; the state "
-			  "files say disabled, so BIRD drops the routes on its next configure or "
-			  "restart");
+		          "files say disabled, so BIRD drops the routes on its next configure or "
+		          "restart");
 		a->exit_code = 1;
 	}
 	stop_finish(a);
@@ -401,7 +401,7 @@ static void withdraw_all_done(bool ok, void *arg)
 		log_notice("every protocol of every announcement is disabled, confirmed by BIRD");
 	else
 		log_warnx("BIRD did not confirm every disable in time; the state files say "
-			  "disabled");
+		          "disabled");
 	sync_free(w->sync);
 }
 
@@ -416,7 +416,8 @@ int agent_withdraw_all(const struct agent_conf *conf)
 	for (size_t i = 0; i < sync_nprotos(w.sync); i++) {
 		struct sync_proto_status ps;
 		sync_proto_status(w.sync, i, &ps);
-		sync_want(w.sync, ps.name, SYNC_DISABLED, "withdrawn: anycast-agent is not running");
+		sync_want(w.sync, ps.name, SYNC_DISABLED,
+		          "withdrawn: anycast-agent is not running");
 	}
 	sync_flush(w.sync, AGENT_WITHDRAW_TIMEOUT(conf), withdraw_all_done, &w);
 	uv_run(&loop, UV_RUN_DEFAULT);

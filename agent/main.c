@@ -67,7 +67,15 @@ static void usage(FILE *out)
 
 int main(int argc, char **argv)
 {
-	enum { OPT_BIRD = 256, OPT_CTL, OPT_STATEDIR, OPT_DEBUG, OPT_PROBE, OPT_DRYRUN, OPT_WITHDRAW };
+	enum {
+		OPT_BIRD = 256,
+		OPT_CTL,
+		OPT_STATEDIR,
+		OPT_DEBUG,
+		OPT_PROBE,
+		OPT_DRYRUN,
+		OPT_WITHDRAW
+	};
 	static const struct option longopts[] = {
 	    {"config", required_argument, NULL, 'f'},
 	    {"check-config", no_argument, NULL, 'n'},

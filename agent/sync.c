@@ -39,12 +39,12 @@ struct sync_socket {
 	char *name;
 	struct bird_client *bc;
 	bool connected;
-	bool busy;     /* a cycle is under way */
-	bool again;    /* another cycle was asked for meanwhile */
+	bool busy;      /* a cycle is under way */
+	bool again;     /* another cycle was asked for meanwhile */
 	size_t pending; /* commands of the current phase still unanswered */
-	bool changed;  /* this cycle changed something in BIRD */
-	bool failed;   /* a command of this cycle failed */
-	bool seen;     /* a show of this socket succeeded since the last change of want */
+	bool changed;   /* this cycle changed something in BIRD */
+	bool failed;    /* a command of this cycle failed */
+	bool seen;      /* a show of this socket succeeded since the last change of want */
 };
 
 struct sync {
@@ -130,17 +130,17 @@ static int state_file_write(struct sync *s, struct sync_proto *p, int enabled)
 		return 0;
 	path = state_path(s, p->name);
 	xasprintf(&text,
-		  "# anycast-agent's decision for BIRD protocol %s; included by bird.conf.\n"
-		  "# Written by the agent: edits are overwritten. %s\n"
-		  "disabled %s;\n",
-		  p->name, enabled ? "" : "Fail closed: disabled until checks pass.",
-		  enabled ? "no" : "yes");
+	          "# anycast-agent's decision for BIRD protocol %s; included by bird.conf.\n"
+	          "# Written by the agent: edits are overwritten. %s\n"
+	          "disabled %s;\n",
+	          p->name, enabled ? "" : "Fail closed: disabled until checks pass.",
+	          enabled ? "no" : "yes");
 	rc = atomic_write_file(path, text, strlen(text), 0644);
 	if (rc < 0) {
 		s->file_errors++;
 		log_warn("cannot write %s (BIRD would forget this decision on configure or "
-			 "restart)",
-			 path);
+		         "restart)",
+		         path);
 		p->file_state = -1;
 	} else {
 		p->file_state = enabled;
@@ -188,9 +188,9 @@ static void send_command(struct sync_socket *ss, struct sync_proto *p, bool enab
 
 	if (s->dry_run) {
 		if (!p->dry_logged)
-			log_notice("dry run: would %s BIRD protocol %s%s%s", enable ? "enable" : "disable",
-				   p->name, p->message[0] && !enable ? ": " : "",
-				   enable ? "" : p->message);
+			log_notice("dry run: would %s BIRD protocol %s%s%s",
+			           enable ? "enable" : "disable", p->name,
+			           p->message[0] && !enable ? ": " : "", enable ? "" : p->message);
 		p->dry_logged = true;
 		return;
 	}
@@ -199,10 +199,10 @@ static void send_command(struct sync_socket *ss, struct sync_proto *p, bool enab
 	cx->name = xstrdup(p->name);
 	cx->enable = enable;
 	st = enable ? bird_enable(ss->bc, p->name, NULL, command_done, cx)
-		    : bird_disable(ss->bc, p->name, p->message, command_done, cx);
+	            : bird_disable(ss->bc, p->name, p->message, command_done, cx);
 	if (st != BIRD_OK) {
-		log_warnx("BIRD %s: cannot queue %s %s: %s", ss->name, enable ? "enable" : "disable",
-			  p->name, bird_status_name(st));
+		log_warnx("BIRD %s: cannot queue %s %s: %s", ss->name,
+		          enable ? "enable" : "disable", p->name, bird_status_name(st));
 		s->command_errors++;
 		ss->failed = true;
 		free(cx->name);
@@ -252,16 +252,17 @@ static void command_done(struct bird_client *bc, const struct bird_reply *r, voi
 			p->actual = was_enable ? SYNC_ACTUAL_ENABLED : SYNC_ACTUAL_DISABLED;
 			if (r->changed)
 				log_notice("BIRD %s: %s %s (%.1f ms)", ss->name,
-					   was_enable ? "enabled" : "disabled", cx->name,
-					   r->latency * 1e3);
+				           was_enable ? "enabled" : "disabled", cx->name,
+				           r->latency * 1e3);
 		}
 		if (r->changed)
 			ss->changed = true;
 	} else {
 		s->command_errors++;
 		ss->failed = true;
-		log_warnx("BIRD %s: %s %s failed: %s%s%s", ss->name, was_enable ? "enable" : "disable",
-			  cx->name, bird_status_name(r->status), r->text[0] ? ": " : "", r->text);
+		log_warnx("BIRD %s: %s %s failed: %s%s%s", ss->name,
+		          was_enable ? "enable" : "disable", cx->name, bird_status_name(r->status),
+		          r->text[0] ? ": " : "", r->text);
 		if (r->status == BIRD_NO_SUCH_PROTOCOL && p != NULL)
 			p->actual = SYNC_ACTUAL_MISSING;
 	}
@@ -274,14 +275,14 @@ static void command_done(struct bird_client *bc, const struct bird_reply *r, voi
 }
 
 static void show_done(struct bird_client *bc, const struct bird_reply *r,
-		      const struct bird_protocol *protos, size_t n, void *arg)
+                      const struct bird_protocol *protos, size_t n, void *arg)
 {
 	struct sync_socket *ss = arg;
 	struct sync *s = ss->s;
 
 	if (r->status != BIRD_OK) {
 		log_debug(LOG_SUB_BIRD, "BIRD %s: show protocols failed: %s %s", ss->name,
-			  bird_status_name(r->status), r->text);
+		          bird_status_name(r->status), r->text);
 		ss->failed = true;
 		cycle_done(ss);
 		return;
@@ -299,14 +300,16 @@ static void show_done(struct bird_client *bc, const struct bird_reply *r,
 		if (bp == NULL) {
 			if (p->actual != SYNC_ACTUAL_MISSING)
 				log_warnx("BIRD %s has no protocol %s: add it to bird.conf (see "
-					  "bird-snippets/)",
-					  ss->name, p->name);
+				          "bird-snippets/)",
+				          ss->name, p->name);
 			p->actual = SYNC_ACTUAL_MISSING;
 			p->bird_state[0] = '\0';
 			continue;
 		}
 		snprintf(p->bird_state, sizeof(p->bird_state), "%s", bp->state);
-		p->actual = bp->disabled ? SYNC_ACTUAL_DISABLED : SYNC_ACTUAL_ENABLED;
+		/* stop/flush: BIRD is taking it down */
+		p->actual =
+		    bp->disabled || bp->settling ? SYNC_ACTUAL_DISABLED : SYNC_ACTUAL_ENABLED;
 		if (p->want == SYNC_UNTOUCHED)
 			continue;
 		match = (p->want == SYNC_ENABLED) == (p->actual == SYNC_ACTUAL_ENABLED);
@@ -318,9 +321,9 @@ static void show_done(struct bird_client *bc, const struct bird_reply *r,
 			p->corrections++;
 			s->corrections++;
 			log_warnx("BIRD %s drifted: protocol %s is %s but the agent decided %s; "
-				  "correcting (correction #%lu)",
-				  ss->name, p->name, sync_actual_name(p->actual),
-				  sync_want_name(p->want), s->corrections);
+			          "correcting (correction #%lu)",
+			          ss->name, p->name, sync_actual_name(p->actual),
+			          sync_want_name(p->want), s->corrections);
 		}
 	}
 	ss->seen = true;
@@ -380,7 +383,7 @@ static void on_disconnected(struct bird_client *bc, const char *reason, void *ar
 		if (s->protos[i].socket == ss->idx)
 			s->protos[i].actual = SYNC_ACTUAL_UNKNOWN;
 	log_warnx("BIRD %s: connection lost (%s); keeping the decision, reconnecting", ss->name,
-		  reason);
+	          reason);
 }
 
 static void reconcile_cb(uv_timer_t *t)
@@ -427,7 +430,8 @@ static void open_sockets(struct sync *s)
 		ss->s = s;
 		ss->idx = i;
 		ss->name = xstrdup(bs->name);
-		ss->bc = bird_client_new(s->loop, bs->name, bs->path, s->conf->bird.timeout, &cbs, ss);
+		ss->bc =
+		    bird_client_new(s->loop, bs->name, bs->path, s->conf->bird.timeout, &cbs, ss);
 	}
 }
 
@@ -492,18 +496,18 @@ static int prepare_state_files(struct sync *s)
 		if (f == -2) {
 			if (s->dry_run)
 				log_notice("dry run: would create %s/%s.conf (disabled yes;)",
-					   s->conf->bird.state_dir, p->name);
+				           s->conf->bird.state_dir, p->name);
 			else if (state_file_write(s, p, 0) < 0)
 				rc = -1;
 			else
 				log_notice("created %s/%s.conf: disabled until its checks pass",
-					   s->conf->bird.state_dir, p->name);
+				           s->conf->bird.state_dir, p->name);
 			continue;
 		}
 		if (f == -1)
 			log_warnx("%s/%s.conf is not what the agent writes; it will be rewritten "
-				  "with the next decision",
-				  s->conf->bird.state_dir, p->name);
+			          "with the next decision",
+			          s->conf->bird.state_dir, p->name);
 		p->file_state = f;
 	}
 	return rc;
@@ -628,7 +632,7 @@ void sync_status(const struct sync *s, struct sync_status *st)
 			st->in_sync = false;
 	}
 	for (size_t i = 0; i < s->nprotos; i++) {
-		struct sync_proto_status ps;
+		struct sync_proto_status ps = {0};
 		sync_proto_status(s, i, &ps);
 		if (!ps.in_sync)
 			st->in_sync = false;

@@ -21,6 +21,7 @@ struct agent;
 struct agent_opts {
 	const char *conf_path; /* reloaded from here on SIGHUP */
 	struct conf_overrides overrides;
+	bool dry_run; /* log "would enable/disable"; send BIRD only `show` commands */
 };
 
 /* Takes ownership of conf. */
