@@ -177,7 +177,7 @@ static void check_done(struct check_run *run, const struct check_report *rep, vo
 	struct agent_check *ac = arg;
 	struct agent *a = ac->agent;
 	double now = mono_now();
-	struct check_change ch = engine_apply_result(a->engine, ac->check, rep, now, agent_rand(a));
+	struct check_change ch = engine_check_result(ac->check, rep, now, agent_rand(a));
 	char line[512];
 
 	if (ch.state_changed || ch.degraded_changed) {
@@ -187,6 +187,9 @@ static void check_done(struct check_run *run, const struct check_report *rep, vo
 		log_debug(LOG_SUB_CHECK, "check \"%s\": %s %.1f ms %s", ac->check->conf->name,
 		          result_name(rep->code), rep->duration * 1000.0, rep->detail);
 	}
+	/* the check's line first, then what it did to the announcements */
+	if (ch.state_changed || ch.degraded_changed)
+		engine_check_changed(a->engine, ac->check, now);
 	if (!a->stopping)
 		schedule(ac);
 	arm_events(a);
@@ -296,9 +299,19 @@ int agent_start(struct agent *a)
 		sigs[i].h->data = a;
 		uv_signal_start(sigs[i].h, on_signal, sigs[i].signum);
 	}
-	log_notice("anycast-agent %s starting: %zu checks, %zu announcements", PACKAGE_VERSION,
-	           a->conf->nchecks, a->conf->nannouncements);
-	return attach_checks(a);
+	log_notice("anycast-agent %s starting: %zu checks, %zu announcements%s", PACKAGE_VERSION,
+	           a->conf->nchecks, a->conf->nannouncements,
+	           a->opts.dry_run ? " (dry run: BIRD is only read)" : "");
+	/* the state files first: they must exist, fail closed, before BIRD reads them */
+	if (sync_start(a->sync) < 0)
+		log_warnx("some BIRD state files could not be prepared; decisions may not survive "
+		          "a BIRD configure or restart");
+	if (attach_checks(a) < 0)
+		return -1;
+	engine_tick(a->engine, mono_now());
+	push_all_wants(a);
+	arm_events(a);
+	return 0;
 }
 
 int agent_reload(struct agent *a, char **errors)
