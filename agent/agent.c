@@ -144,8 +144,7 @@ static void on_announcement_change(struct engine *e, struct announcement *ann,
 	if (a->stopping)
 		return;
 	/* a drain that ended by itself (`for` expired) leaves the state file too */
-	if (!ann->drain.active &&
-	    (ch->old_state == ANN_DRAINING || ch->old_state == ANN_DRAINED) &&
+	if (!ann->drain.active && (ch->old_state == ANN_DRAINING || ch->old_state == ANN_DRAINED) &&
 	    state_remove(a->state, ann->conf->name))
 		save_state(a);
 	push_wants(a, ann);
@@ -215,8 +214,9 @@ static void answer_waiting(struct agent_check *ac, const char *error)
 		if (error)
 			control_reply_error(w[i], CONTROL_E_INTERNAL, "%s", error);
 		else
-			control_reply(w[i], json_pack("{s:b, s:o}", "ok", 1, "check",
-			                              status_check(ac->check, mono_now(), wall_now())));
+			control_reply(w[i],
+			              json_pack("{s:b, s:o}", "ok", 1, "check",
+			                        status_check(ac->check, mono_now(), wall_now())));
 	}
 	free(w);
 }
@@ -331,15 +331,16 @@ static void restore_drains(struct agent *a)
 		double until = isfinite(d->until) ? now + (d->until - wnow) : INFINITY;
 
 		if (ann == NULL) {
-			log_info("state: drain of \"%s\" kept in the state file; no such announcement "
-			         "in the configuration",
-			         d->name);
+			log_info(
+			    "state: drain of \"%s\" kept in the state file; no such announcement "
+			    "in the configuration",
+			    d->name);
 			continue;
 		}
 		if (ann->drain.active)
 			continue;
-		if (engine_announcement_drain(a->engine, ann, d->reason, d->who, d->uid, until, now) <
-		    0)
+		if (engine_announcement_drain(a->engine, ann, d->reason, d->who, d->uid, until,
+		                              now) < 0)
 			continue; /* expired this very moment: the tick will not find it drained */
 		ann->drain.since = now - (wnow - d->since);
 	}
@@ -392,7 +393,8 @@ static json_t *pick_announcements(struct agent *a, struct control_req *r, bool u
 	json_t *out = json_array(), *v;
 	size_t i;
 
-	if (names == NULL || json_is_null(names) || (json_is_array(names) && !json_array_size(names))) {
+	if (names == NULL || json_is_null(names) ||
+	    (json_is_array(names) && !json_array_size(names))) {
 		for (i = 0; i < a->engine->nannouncements; i++) {
 			const struct announcement *ann = &a->engine->announcements[i];
 			if (!undrain || ann->drain.active)
@@ -401,7 +403,8 @@ static json_t *pick_announcements(struct agent *a, struct control_req *r, bool u
 		if (undrain)
 			for (i = 0; i < a->state->ndrains; i++)
 				if (!engine_find_announcement(a->engine, a->state->drains[i].name))
-					json_array_append_new(out, json_string(a->state->drains[i].name));
+					json_array_append_new(
+					    out, json_string(a->state->drains[i].name));
 		return out;
 	}
 	if (!json_is_array(names)) {
@@ -423,9 +426,10 @@ static json_t *pick_announcements(struct agent *a, struct control_req *r, bool u
 		if (!engine_find_announcement(a->engine, n) &&
 		    !(undrain && state_find(a->state, n))) {
 			json_decref(out);
-			control_reply_error(r, CONTROL_E_UNKNOWN_ANNOUNCEMENT,
-			                    "no announcement \"%.64s\" in %s; see anycastctl status", n,
-			                    a->opts.conf_path);
+			control_reply_error(
+			    r, CONTROL_E_UNKNOWN_ANNOUNCEMENT,
+			    "no announcement \"%.64s\" in %s; see anycastctl status", n,
+			    a->opts.conf_path);
 			return NULL;
 		}
 		json_array_append_new(out, json_string(n));
@@ -462,9 +466,10 @@ static void verb_drain(struct control_req *r, void *arg)
 	if (jfor != NULL && !json_is_null(jfor)) {
 		double f = json_number_value(jfor);
 		if (!json_is_number(jfor) || !(f > 0) || f > DRAIN_FOR_MAX) {
-			control_reply_error(r, CONTROL_E_BAD_REQUEST,
-			                    "\"for\" is a number of seconds, above 0 and at most %.0f",
-			                    DRAIN_FOR_MAX);
+			control_reply_error(
+			    r, CONTROL_E_BAD_REQUEST,
+			    "\"for\" is a number of seconds, above 0 and at most %.0f",
+			    DRAIN_FOR_MAX);
 			return;
 		}
 		until = now + f;
@@ -474,7 +479,8 @@ static void verb_drain(struct control_req *r, void *arg)
 		return;
 	json_array_foreach(names, i, v)
 	{
-		struct announcement *ann = engine_find_announcement(a->engine, json_string_value(v));
+		struct announcement *ann =
+		    engine_find_announcement(a->engine, json_string_value(v));
 		const struct state_drain *old = state_find(a->state, ann->conf->name);
 		double since = old ? old->since : wnow;
 
@@ -507,8 +513,8 @@ static void verb_undrain(struct control_req *r, void *arg)
 		struct announcement *ann = engine_find_announcement(a->engine, n);
 		bool hit = state_remove(a->state, n);
 
-		if (ann && engine_announcement_undrain(a->engine, ann, ri->user, (long)ri->uid,
-		                                       now) == 0)
+		if (ann &&
+		    engine_announcement_undrain(a->engine, ann, ri->user, (long)ri->uid, now) == 0)
 			hit = true;
 		if (hit)
 			json_array_append_new(done, json_string(n));
@@ -560,18 +566,19 @@ static void verb_reload(struct control_req *r, void *arg)
 		     line = strtok_r(NULL, "\n", &save))
 			json_array_append_new(list, json_string(line));
 		free(errors);
-		control_reply_error_json(r, CONTROL_E_RELOAD_FAILED, json_pack("{s:o}", "errors", list),
+		control_reply_error_json(r, CONTROL_E_RELOAD_FAILED,
+		                         json_pack("{s:o}", "errors", list),
 		                         "the new configuration has errors; still running the "
 		                         "previous one");
 		return;
 	}
-	control_reply(r, json_pack("{s:b, s:I, s:I}", "ok", 1, "kept_checks",
-	                           (json_int_t)a->last_kept, "checks",
-	                           (json_int_t)a->conf->nchecks));
+	control_reply(r,
+	              json_pack("{s:b, s:I, s:I}", "ok", 1, "kept_checks", (json_int_t)a->last_kept,
+	                        "checks", (json_int_t)a->conf->nchecks));
 }
 
 static const struct control_verb agent_verbs[] = {
-    {"status", false, verb_status}, {"drain", true, verb_drain}, {"undrain", true, verb_undrain},
+    {"status", false, verb_status}, {"drain", true, verb_drain},   {"undrain", true, verb_undrain},
     {"check", true, verb_check},    {"reload", true, verb_reload},
 };
 

@@ -124,6 +124,7 @@ static int lookup_group(const char *name, gid_t *gid)
 int control_set_admin_group(struct control *c, const char *group)
 {
 	gid_t gid;
+	char *copy;
 
 	if (group == NULL) {
 		c->has_admin_gid = false;
@@ -133,8 +134,9 @@ int control_set_admin_group(struct control *c, const char *group)
 	}
 	if (lookup_group(group, &gid) < 0)
 		return -1;
+	copy = xstrdup(group); /* group may be c->opts.admin_group itself */
 	free((char *)c->opts.admin_group);
-	c->opts.admin_group = xstrdup(group);
+	c->opts.admin_group = copy;
 	c->admin_gid = gid;
 	c->has_admin_gid = true;
 	return 0;
@@ -272,7 +274,8 @@ static void client_finish(struct client *cl)
 
 static void client_send(struct client *cl, json_t *resp)
 {
-	char *text = json_dumps(resp, JSON_COMPACT | JSON_ENSURE_ASCII);
+	/* 15 digits: epoch times keep their microseconds, 0.2 stays 0.2 */
+	char *text = json_dumps(resp, JSON_COMPACT | JSON_ENSURE_ASCII | JSON_REAL_PRECISION(15));
 	size_t n;
 	struct wreq *w;
 	uv_buf_t b;
@@ -295,13 +298,22 @@ static void client_send(struct client *cl, json_t *resp)
 		client_drop(cl, "write failed");
 		return;
 	}
-	if (uv_stream_get_write_queue_size((uv_stream_t *)&cl->pipe) > cl->ctl->opts.write_queue_max)
+	if (uv_stream_get_write_queue_size((uv_stream_t *)&cl->pipe) >
+	    cl->ctl->opts.write_queue_max)
 		client_drop(cl, "it does not read its responses");
 }
 
 static json_t *error_obj(const char *code, const char *msg)
 {
-	return json_pack("{s:b, s:s, s:s}", "ok", 0, "error", msg, "code", code);
+	char clean[512];
+	size_t i = 0;
+
+	/* a name cut at a byte limit may end mid-character: keep the message ASCII */
+	for (; msg[i] && i < sizeof(clean) - 1; i++)
+		clean[i] =
+		    (unsigned char)msg[i] < 0x20 || (unsigned char)msg[i] > 0x7e ? '?' : msg[i];
+	clean[i] = '\0';
+	return json_pack("{s:b, s:s, s:s}", "ok", 0, "error", clean, "code", code);
 }
 
 /* ---- requests ----------------------------------------------------------- */
@@ -438,8 +450,8 @@ static void dispatch(struct client *cl, const char *line, size_t len)
 	r->info.pid = cl->pid;
 	user_name(cl->uid, r->user, sizeof(r->user));
 	r->info.user = r->user;
-	r->info.admin = cl->has_cred &&
-	                control_uid_is_admin(cl->uid, cl->gid, c->has_admin_gid, c->admin_gid);
+	r->info.admin =
+	    cl->has_cred && control_uid_is_admin(cl->uid, cl->gid, c->has_admin_gid, c->admin_gid);
 	if (v->needs_admin) {
 		char *text = json_dumps(req, JSON_COMPACT | JSON_ENSURE_ASCII);
 		size_t tl = text ? strlen(text) : 0;
@@ -454,7 +466,8 @@ static void dispatch(struct client *cl, const char *line, size_t len)
 			snprintf(msg, sizeof(msg),
 			         "\"%s\" needs root or membership of %s%s; you are %s (uid %lu)",
 			         v->verb, c->opts.admin_group ? "group " : "the admin group",
-			         c->opts.admin_group ? c->opts.admin_group : " (control.admin_group)",
+			         c->opts.admin_group ? c->opts.admin_group
+			                             : " (control.admin_group)",
 			         r->user, (unsigned long)cl->uid);
 			cl->pending = r;
 			control_reply_error(r, CONTROL_E_DENIED, "%s", msg);
@@ -643,8 +656,9 @@ static int clear_path(const char *path, char **err)
 		return -1;
 	}
 	if (!S_ISSOCK(st.st_mode)) {
-		xasprintf(err, "%s exists and is not a socket; remove it or set another "
-		               "control.socket",
+		xasprintf(err,
+		          "%s exists and is not a socket; remove it or set another "
+		          "control.socket",
 		          path);
 		return -1;
 	}
@@ -657,8 +671,9 @@ static int clear_path(const char *path, char **err)
 	rc = connect(fd, (struct sockaddr *)&sa, sizeof(sa));
 	if (rc == 0) {
 		close(fd);
-		xasprintf(err, "another anycast-agent is running on %s; stop it first or set "
-		               "another control.socket",
+		xasprintf(err,
+		          "another anycast-agent is running on %s; stop it first or set "
+		          "another control.socket",
 		          path);
 		return -1;
 	}
@@ -691,16 +706,18 @@ int control_start(struct control *c, char **err)
 	}
 	if (c->opts.group) {
 		if (lookup_group(c->opts.group, &c->group_gid) < 0) {
-			xasprintf(err, "control.group \"%s\" does not exist; create it or remove "
-			               "the setting",
+			xasprintf(err,
+			          "control.group \"%s\" does not exist; create it or remove "
+			          "the setting",
 			          c->opts.group);
 			return -1;
 		}
 		c->has_group = true;
 	}
 	if (c->opts.admin_group && control_set_admin_group(c, c->opts.admin_group) < 0) {
-		xasprintf(err, "control.admin_group \"%s\" does not exist; create it or remove "
-		               "the setting",
+		xasprintf(err,
+		          "control.admin_group \"%s\" does not exist; create it or remove "
+		          "the setting",
 		          c->opts.admin_group);
 		return -1;
 	}
@@ -718,8 +735,8 @@ int control_start(struct control *c, char **err)
 		return -1;
 	}
 	if (c->has_group && chown(path, (uid_t)-1, c->group_gid) < 0) {
-		xasprintf(err, "cannot give control socket %s to group %s: %s", path,
-		          c->opts.group, strerror(errno));
+		xasprintf(err, "cannot give control socket %s to group %s: %s", path, c->opts.group,
+		          strerror(errno));
 		unlink(path);
 		return -1;
 	}

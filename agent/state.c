@@ -54,8 +54,8 @@ const struct state_drain *state_find(const struct state *s, const char *name)
 	return NULL;
 }
 
-static void fill(struct state_drain *d, const char *reason, const char *who, long uid,
-                 double since, double until)
+static void fill(struct state_drain *d, const char *reason, const char *who, long uid, double since,
+                 double until)
 {
 	snprintf(d->reason, sizeof(d->reason), "%s", reason ? reason : "");
 	snprintf(d->who, sizeof(d->who), "%s", who ? who : "");
@@ -90,7 +90,8 @@ bool state_remove(struct state *s, const char *name)
 		if (strcmp(s->drains[i].name, name) != 0)
 			continue;
 		free(s->drains[i].name);
-		memmove(&s->drains[i], &s->drains[i + 1], (s->ndrains - i - 1) * sizeof(*s->drains));
+		memmove(&s->drains[i], &s->drains[i + 1],
+		        (s->ndrains - i - 1) * sizeof(*s->drains));
 		s->ndrains--;
 		return true;
 	}
@@ -103,11 +104,10 @@ char *state_format(const struct state_drain *d, size_t n)
 	char *text, *out;
 
 	for (size_t i = 0; i < n; i++) {
-		json_t *e = json_pack("{s:s, s:s, s:o, s:f, s:o}", "reason", d[i].reason, "who",
-		                      d[i].who, "uid",
-		                      d[i].uid >= 0 ? json_integer(d[i].uid) : json_null(), "since",
-		                      d[i].since,
-		                      "until", isfinite(d[i].until) ? json_real(d[i].until) : json_null());
+		json_t *e = json_pack(
+		    "{s:s, s:s, s:o, s:f, s:o}", "reason", d[i].reason, "who", d[i].who, "uid",
+		    d[i].uid >= 0 ? json_integer(d[i].uid) : json_null(), "since", d[i].since,
+		    "until", isfinite(d[i].until) ? json_real(d[i].until) : json_null());
 		json_object_set_new(drains, d[i].name, e);
 	}
 	root = json_pack("{s:i, s:o}", "version", STATE_VERSION, "drains", drains);
@@ -126,8 +126,7 @@ static int bad(char *err, size_t errlen, const char *what, const char *name)
 	return -1;
 }
 
-static int parse_entry(const char *name, json_t *e, struct state_drain *d, char *err,
-                       size_t errlen)
+static int parse_entry(const char *name, json_t *e, struct state_drain *d, char *err, size_t errlen)
 {
 	json_t *reason = json_object_get(e, "reason"), *who = json_object_get(e, "who");
 	json_t *uid = json_object_get(e, "uid"), *since = json_object_get(e, "since");
@@ -165,8 +164,8 @@ int state_parse(const char *buf, size_t len, struct state_drain **out, size_t *n
 	*n = 0;
 	*truncated = false;
 	if (root == NULL) {
-		*truncated = json_error_code(&jerr) == json_error_premature_end_of_input ||
-		             len == 0;
+		/* the writer ends every file with "}\n": without it the file was cut short */
+		*truncated = len < 2 || memcmp(buf + len - 2, "}\n", 2) != 0;
 		snprintf(err, errlen, "%s%s (byte %d)", *truncated ? "cut short: " : "", jerr.text,
 		         jerr.position);
 		return -1;
@@ -175,13 +174,15 @@ int state_parse(const char *buf, size_t len, struct state_drain **out, size_t *n
 	if (!json_is_object(root) || !json_is_integer(json_object_get(root, "version")) ||
 	    !json_is_object(drains)) {
 		json_decref(root);
-		return bad(err, errlen, "not an anycast-agent state file (needs \"version\" and "
-		                         "\"drains\")",
+		return bad(err, errlen,
+		           "not an anycast-agent state file (needs \"version\" and "
+		           "\"drains\")",
 		           NULL);
 	}
 	if (json_integer_value(json_object_get(root, "version")) != STATE_VERSION) {
 		json_decref(root);
-		return bad(err, errlen, "unsupported state file version (this agent reads 1)", NULL);
+		return bad(err, errlen, "unsupported state file version (this agent reads 1)",
+		           NULL);
 	}
 	v = xcalloc(json_object_size(drains) + 1, sizeof(*v));
 	json_object_foreach(drains, name, e)
@@ -211,9 +212,8 @@ static void fail_safe(struct state *s, const char *buf, size_t len, bool all,
 {
 	char reason[STATE_REASON_MAX + 1];
 
-	snprintf(reason, sizeof(reason),
-	         "fail safe: state file %s %s; check it, then undrain", s->path,
-	         all ? "unreadable or cut short" : "corrupted");
+	snprintf(reason, sizeof(reason), "fail safe: state file %s %s; check it, then undrain",
+	         s->path, all ? "unreadable or cut short" : "corrupted");
 	for (size_t i = 0; i < nnames; i++) {
 		if (!all && !bytes_name(buf, len, names[i]))
 			continue;
@@ -297,7 +297,8 @@ enum state_load_result state_load(struct state *s, const char *const *names, siz
 		         s->path, err);
 		xasprintf(&copy, "%s.corrupt", s->path);
 		if (atomic_write_file(copy, buf, len, 0600) < 0)
-			log_warn("state: cannot keep a copy of the corrupted state file in %s", copy);
+			log_warn("state: cannot keep a copy of the corrupted state file in %s",
+			         copy);
 		log_warnx("state: %s (a copy is in %s)", s->load_error, copy);
 		free(copy);
 		fail_safe(s, buf, len, truncated, names, nnames, now);

@@ -50,13 +50,14 @@ json_t *status_check(const struct check *c, double now_mono, double now_wall)
 	              c->degraded, "since", wall(c->since, now_mono, now_wall));
 	if (c->has_report) {
 		json_object_set_new(o, "result", json_string(result_name(r->code)));
-		json_object_set_new(o, "result_class", json_string(class_name(result_class(r->code))));
+		json_object_set_new(o, "result_class",
+		                    json_string(class_name(result_class(r->code))));
 		json_object_set_new(o, "detail", json_string(r->detail));
 		json_object_set_new(o, "duration", json_real(r->duration));
 		json_object_set_new(o, "last_at", wall(c->last_at, now_mono, now_wall));
-		json_object_set_new(o, "cert_days_left", r->cert_days_left == INT_MIN
-		                                             ? json_null()
-		                                             : json_integer(r->cert_days_left));
+		json_object_set_new(o, "cert_days_left",
+		                    r->cert_days_left == INT_MIN ? json_null()
+		                                                 : json_integer(r->cert_days_left));
 	} else {
 		json_object_set_new(o, "result", json_null());
 		json_object_set_new(o, "result_class", json_null());
@@ -68,16 +69,17 @@ json_t *status_check(const struct check *c, double now_mono, double now_wall)
 	json_object_update_new(
 	    o, json_pack("{s:f, s:f, s:f, s:I, s:I, s:I, s:I, s:b}", "interval", cf->interval,
 	                 "fast_interval", cf->fast_interval > 0 ? cf->fast_interval : cf->interval,
-	                 "timeout", cf->timeout, "rise", (json_int_t)cf->rise, "fall", (json_int_t)cf->fall, "pass_streak",
-	                 (json_int_t)c->pass_streak, "fail_streak", (json_int_t)c->fail_streak,
-	                 "running", c->running));
-	json_object_set_new(
-	    o, "counters",
-	    json_pack("{s:I, s:I, s:I, s:I, s:I, s:I}", "runs", (json_int_t)c->counters.runs,
-	              "passes", (json_int_t)c->counters.passes, "warnings",
-	              (json_int_t)c->counters.warnings, "failures", (json_int_t)c->counters.failures,
-	              "timeouts", (json_int_t)c->counters.timeouts, "transitions",
-	              (json_int_t)c->counters.transitions));
+	                 "timeout", cf->timeout, "rise", (json_int_t)cf->rise, "fall",
+	                 (json_int_t)cf->fall, "pass_streak", (json_int_t)c->pass_streak,
+	                 "fail_streak", (json_int_t)c->fail_streak, "running", c->running));
+	json_object_set_new(o, "counters",
+	                    json_pack("{s:I, s:I, s:I, s:I, s:I, s:I}", "runs",
+	                              (json_int_t)c->counters.runs, "passes",
+	                              (json_int_t)c->counters.passes, "warnings",
+	                              (json_int_t)c->counters.warnings, "failures",
+	                              (json_int_t)c->counters.failures, "timeouts",
+	                              (json_int_t)c->counters.timeouts, "transitions",
+	                              (json_int_t)c->counters.transitions));
 	return o;
 }
 
@@ -150,8 +152,8 @@ static json_t *bird_json(const struct sync *s)
 		sync_proto_status(s, i, &ps);
 		json_array_append_new(
 		    protos, json_pack("{s:s, s:s, s:s, s:s, s:s, s:b, s:I}", "name", ps.name,
-		                      "socket", ps.socket, "want", sync_want_name(ps.want), "actual",
-		                      sync_actual_name(ps.actual), "bird_state",
+		                      "socket", ps.socket, "want", sync_want_name(ps.want),
+		                      "actual", sync_actual_name(ps.actual), "bird_state",
 		                      ps.bird_state ? ps.bird_state : "", "in_sync", ps.in_sync,
 		                      "corrections", (json_int_t)ps.corrections));
 	}
@@ -173,9 +175,8 @@ static json_t *state_json(const struct state *st)
 	                 str_or_null(st->load_error), "save_error", str_or_null(st->save_error));
 }
 
-json_t *status_snapshot(const struct status_agent *ag, const struct engine *e,
-                        const struct sync *s, const struct state *st, double now_mono,
-                        double now_wall)
+json_t *status_snapshot(const struct status_agent *ag, const struct engine *e, const struct sync *s,
+                        const struct state *st, double now_mono, double now_wall)
 {
 	json_t *checks = json_array(), *anns = json_array();
 

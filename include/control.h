@@ -80,13 +80,13 @@ void control_reply_error_json(struct control_req *r, const char *code, json_t *e
                               const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
 struct control_stats {
-	size_t clients;               /* connected now */
-	unsigned long accepted;       /* connections accepted */
-	unsigned long busy;           /* turned away with "busy" */
-	unsigned long accept_errors;  /* accept() failed (EMFILE, ...) */
-	unsigned long requests;       /* requests dispatched */
-	unsigned long errors;         /* error responses */
-	unsigned long dropped;        /* closed: oversize, idle, unread output, I/O error */
+	size_t clients;              /* connected now */
+	unsigned long accepted;      /* connections accepted */
+	unsigned long busy;          /* turned away with "busy" */
+	unsigned long accept_errors; /* accept() failed (EMFILE, ...) */
+	unsigned long requests;      /* requests dispatched */
+	unsigned long errors;        /* error responses */
+	unsigned long dropped;       /* closed: oversize, idle, unread output, I/O error */
 };
 void control_stats(const struct control *c, struct control_stats *st);
 

@@ -14,10 +14,10 @@
  *   - a missing file is "nothing drained" (a fresh host);
  *   - a drain whose until has passed is dropped at load (logged);
  *   - a file that does not parse (corrupted, truncated, empty, wrong shape) is
- *     reported (state_error()) and fails safe: every configured announcement
+ *     reported (load_error) and fails safe: every configured announcement
  *     whose name appears in its raw bytes is drained; when the file was cut
- *     short (its JSON ends early) every configured announcement is drained, as
- *     the lost tail may have named any of them. Its bytes are kept in
+ *     short (it lacks the "}\n" every write ends with) every configured
+ *     announcement is drained, as the lost tail may have named any of them. Its bytes are kept in
  *     <state_file>.corrupt for the operator. Such drains last until an operator
  *     undrains them;
  *   - drains of announcements that are no longer configured stay in the file:
@@ -50,9 +50,9 @@ struct state {
 	char *path;
 	struct state_drain *drains;
 	size_t ndrains;
-	bool corrupt;        /* the last load found a corrupted file */
+	bool corrupt; /* the last load found a corrupted file */
 	char load_error[256];
-	bool save_failed;    /* the last write failed */
+	bool save_failed; /* the last write failed */
 	char save_error[256];
 	unsigned long saves, save_failures;
 };

@@ -34,9 +34,8 @@ struct status_agent {
 };
 
 /* The whole snapshot; sync and state may be NULL. */
-json_t *status_snapshot(const struct status_agent *ag, const struct engine *e,
-                        const struct sync *s, const struct state *st, double now_mono,
-                        double now_wall);
+json_t *status_snapshot(const struct status_agent *ag, const struct engine *e, const struct sync *s,
+                        const struct state *st, double now_mono, double now_wall);
 /* One check object as in the snapshot's "checks". */
 json_t *status_check(const struct check *c, double now_mono, double now_wall);
 
