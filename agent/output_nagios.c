@@ -528,10 +528,24 @@ int output_nagios(const json_t *snap, double now, FILE *out)
 			break;
 	}
 	fprintf(out, "%s\n", line);
-	if (json_is_object(snap) &&
-	    ev.nann + ev.nchecks +
-	        json_array_size(snap_array(snap_object(snap, "bird"), "sockets")))
-		long_output(out, snap, now);
+	if (json_is_object(snap)) {
+		/* a '|' from a BIRD version or a path would start perfdata early: none passes */
+		char *buf = NULL;
+		size_t len = 0;
+		FILE *mem = open_memstream(&buf, &len);
+
+		if (mem) {
+			long_output(mem, snap, now);
+			fclose(mem);
+			for (i = 0; i < len; i++)
+				if (buf[i] == '|')
+					buf[i] = '/';
+				else if ((unsigned char)buf[i] < 0x20 && buf[i] != '\n')
+					buf[i] = ' ';
+			fwrite(buf, 1, len, out);
+			free(buf);
+		}
+	}
 	if (first < perf.n) {
 		/* the rest of the perfdata follows the long output (Nagios 3+ reads it there) */
 		fputs("|", out);
