@@ -506,8 +506,11 @@ static int cmd_drain(int argc, char **argv)
 			return bad_args("drain", "an empty announcement name");
 	req = json_pack("{s:s, s:o, s:s}", "verb", "drain", "announcements",
 	                names_array(argc, argv, first), "reason", o.reason);
+	/* whole seconds go as an integer: the daemon may read either */
 	if (o.secs > 0)
-		json_object_set_new(req, "for", json_real(o.secs));
+		json_object_set_new(req, "for",
+		                    o.secs == floor(o.secs) ? json_integer((json_int_t)o.secs)
+		                                            : json_real(o.secs));
 	reply = ask("drain", req, &code);
 	if (!reply)
 		return code;
