@@ -6,9 +6,22 @@ set -u
 . "$top_srcdir/tests/lib/nginx.sh"
 nginx_require
 
+# Run in a network namespace of our own: its loopback ports are ours alone.
+if [ -z "${AGENT_CHECKS_NS:-}" ]; then
+	[ "$(id -u)" = 0 ] || { echo "SKIP: needs root for a private network namespace"; exit 77; }
+	AGENT_CHECKS_NS=aachecks$$
+	export AGENT_CHECKS_NS
+	ip netns add "$AGENT_CHECKS_NS" || exit 99
+	ip -n "$AGENT_CHECKS_NS" link set lo up
+	ip netns exec "$AGENT_CHECKS_NS" sh "$0"
+	rc=$?
+	ip netns del "$AGENT_CHECKS_NS"
+	exit $rc
+fi
+
 agent="$top_builddir/anycast-agent"
 work=$(mktemp -d "${TMPDIR:-/tmp}/agent-checks.XXXXXX")
-port=$((20000 + $$ % 20000))
+port=8080
 apid=
 cleanup() {
 	[ -n "$apid" ] && kill -9 "$apid" 2>/dev/null
