@@ -17,6 +17,7 @@
 #include "control.h"
 #include "engine.h"
 #include "log.h"
+#include "metrics.h"
 #include "state.h"
 #include "status.h"
 #include "sync.h"
@@ -50,6 +51,8 @@ struct agent {
 	struct check_env *env;
 	struct sync *sync;
 	uv_timer_t event_timer; /* engine_next_event(): hold-down, drain_time, expiry, ... */
+	uv_timer_t metrics_timer;
+	bool metrics_failing; /* log a failing metrics file once, not every interval */
 	uv_signal_t sig_term, sig_int, sig_hup;
 	unsigned short rand_state[3];
 	int stopping;
@@ -601,6 +604,8 @@ struct agent *agent_new(uv_loop_t *loop, struct agent_conf *conf, const struct a
 	a->sync = sync_new(loop, conf, opts->dry_run);
 	uv_timer_init(loop, &a->event_timer);
 	a->event_timer.data = a;
+	uv_timer_init(loop, &a->metrics_timer);
+	a->metrics_timer.data = a;
 	a->state = state_new(conf->state_file);
 	a->started_wall = wall_now();
 	return a;
@@ -625,6 +630,29 @@ static int start_control(struct agent *a)
 		return -1;
 	}
 	return 0;
+}
+
+static void metrics_cb(uv_timer_t *t)
+{
+	struct agent *a = t->data;
+	json_t *snap = agent_status(a);
+	int rc = metrics_write_file(snap, a->conf->metrics_file);
+
+	json_decref(snap);
+	if (rc < 0 && !a->metrics_failing)
+		log_warn("cannot write the metrics file %s", a->conf->metrics_file);
+	else if (rc == 0 && a->metrics_failing)
+		log_notice("metrics file %s written again", a->conf->metrics_file);
+	a->metrics_failing = rc < 0;
+}
+
+static void arm_metrics(struct agent *a)
+{
+	uint64_t ms = (uint64_t)(a->conf->metrics_interval * 1e3);
+
+	uv_timer_stop(&a->metrics_timer);
+	if (a->conf->metrics_file != NULL)
+		uv_timer_start(&a->metrics_timer, metrics_cb, 0, ms);
 }
 
 static void load_state(struct agent *a)
@@ -676,6 +704,7 @@ int agent_start(struct agent *a)
 	engine_tick(a->engine, mono_now());
 	push_all_wants(a);
 	arm_events(a);
+	arm_metrics(a);
 	return 0;
 }
 
@@ -703,6 +732,7 @@ int agent_reload(struct agent *a, char **errors)
 	engine_tick(a->engine, mono_now());
 	push_all_wants(a);
 	arm_events(a);
+	arm_metrics(a);
 	log_notice("configuration reloaded from %s: %zu checks (%zu kept their state)",
 	           a->opts.conf_path, conf->nchecks, kept);
 	return 0;
@@ -712,6 +742,7 @@ int agent_reload(struct agent *a, char **errors)
 static void stop_finish(struct agent *a)
 {
 	uv_close((uv_handle_t *)&a->event_timer, NULL);
+	uv_close((uv_handle_t *)&a->metrics_timer, NULL);
 	sync_free(a->sync);
 	a->sync = NULL;
 }

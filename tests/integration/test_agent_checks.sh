@@ -56,6 +56,8 @@ write_conf() {
 bird: { socket = "$work/bird.ctl"; state_dir = "$work/state"; };
 control: { socket = "$work/agent.ctl"; };
 state_file = "$work/state/operator";
+metrics_file = "$work/agent.prom";
+metrics_interval = 1.0;
 checks: {
   web: { type = "http"; url = "http://www.example.test/"; connect_to = "127.0.0.1:$port";
          expect_body = "www.example.test"; interval = 0.2; timeout = 0.1; rise = 2; fall = 2; };
@@ -76,6 +78,13 @@ apid=$!
 wait_for "grep -q 'check \"web\": UNKNOWN -> UP' '$work/agent.log'" 5 || fail "web never came UP"
 wait_for "grep -q 'check \"plugin\": UNKNOWN -> UP' '$work/agent.log'" 5 ||
 	fail "plugin never came UP"
+
+# the Prometheus textfile: written by the daemon, valid exposition format
+wait_for "grep -q 'anycast_agent_check_state{check=.web.,state=.UP.} 1' '$work/agent.prom'" 5 ||
+	{ cat "$work/agent.prom"; fail "metrics file lacks web's state"; }
+if command -v promtool >/dev/null 2>&1; then
+	promtool check metrics <"$work/agent.prom" || fail "promtool rejects the metrics file"
+fi
 
 # detection bound for interval 0.2, fast 0.1, timeout 0.1, fall 2: 0.2*1.1 + 0.1*1.1 + 3*0.1 = 0.63 s
 nginx_stop
