@@ -1,0 +1,131 @@
+#!/bin/sh
+# test_systemd_unit.sh - the generated contrib/anycast-agent.service:
+#  1. every @variable@ was substituted by make;
+#  2. `systemd-analyze verify` prints nothing (no warning at all) for the unit as shipped and
+#     with its opt-in ExecStopPost= line enabled; its man pages are found through MANPATH;
+#  3. the ExecStopPost= guard runs `--withdraw-all -f CONF` for every failed SERVICE_RESULT and
+#     not after a clean stop;
+#  4. the sandbox stays hardened (`systemd-analyze security` exposure below 2.5);
+#  5. the unit agrees with the example config (state and runtime directories) and with the
+#     sysusers.d entry, which systemd-sysusers accepts.
+# ExecStart= points at the configured sbindir; before `make install` that binary does not exist,
+# so the copy being verified runs the anycast-agent just built instead.
+set -u
+
+top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
+top_builddir=${top_builddir:-$top_srcdir}
+unit=$top_builddir/contrib/anycast-agent.service
+
+if ! command -v systemd-analyze >/dev/null 2>&1; then
+	echo "SKIP: systemd-analyze not found (Debian package systemd)"
+	exit 77
+fi
+if [ ! -f "$unit" ] || [ ! -x "$top_builddir/anycast-agent" ]; then
+	echo "FAIL: $unit or $top_builddir/anycast-agent missing: run make first"
+	exit 99
+fi
+
+tmp=$(mktemp -d "/tmp/anycast-systemd.$$.XXXXXX") || exit 99
+trap 'rm -rf "$tmp"' EXIT INT TERM
+fails=0
+fail() {
+	echo "FAIL: $*"
+	fails=$((fails + 1))
+}
+ok() {
+	echo "ok: $*"
+}
+
+# --- 1. substitution --------------------------------------------------------------------------
+if grep -n '@[a-z_]*@' "$unit"; then
+	fail "unsubstituted @variable@ left in $unit"
+else
+	ok "every @variable@ substituted"
+fi
+
+# --- 2. systemd-analyze verify ----------------------------------------------------------------
+exec_start=$(sed -n 's/^ExecStart=\([^ ]*\) .*/\1/p' "$unit")
+conf=$(sed -n 's/^ExecStart=.* -f \([^ ]*\)$/\1/p' "$unit")
+[ -n "$exec_start" ] && [ -n "$conf" ] || fail "cannot read ExecStart= binary and -f CONF"
+binary=$exec_start
+[ -x "$binary" ] || binary=$top_builddir/anycast-agent
+mkdir -p "$tmp/shipped" "$tmp/optin" "$tmp/man/man8" "$tmp/man/man5"
+sed "s|$exec_start|$binary|g" "$unit" >"$tmp/shipped/anycast-agent.service"
+sed "s|^#ExecStopPost=|ExecStopPost=|" "$tmp/shipped/anycast-agent.service" \
+	>"$tmp/optin/anycast-agent.service"
+grep -q '^ExecStopPost=' "$tmp/optin/anycast-agent.service" || fail "no opt-in ExecStopPost= line"
+cp "$top_srcdir/doc/anycast-agent.8" "$tmp/man/man8/"
+cp "$top_srcdir/doc/anycast-agent.conf.5" "$tmp/man/man5/"
+
+for variant in shipped optin; do
+	# from inside the directory: verify reads the unit's own name from the file name
+	out=$(cd "$tmp/$variant" && MANPATH="$tmp/man" systemd-analyze verify anycast-agent.service 2>&1)
+	rc=$?
+	if [ $rc -ne 0 ] || [ -n "$out" ]; then
+		fail "systemd-analyze verify ($variant unit) exited $rc:"
+		printf '%s\n' "$out"
+	else
+		ok "systemd-analyze verify ($variant unit): no warnings"
+	fi
+done
+
+# --- 3. ExecStopPost= guard -------------------------------------------------------------------
+# The line's shell script, with systemd's "$$" unescaped, run by sh as systemd would run it.
+script=$(sed -n "s/^#ExecStopPost=\/bin\/sh -c '\(.*\)'\$/\1/p" "$unit" | sed 's/\$\$/$/g')
+[ -n "$script" ] || fail "cannot read the ExecStopPost= /bin/sh -c '...' script"
+cat >"$tmp/fake-agent" <<EOF
+#!/bin/sh
+echo "\$*" >>"$tmp/calls"
+EOF
+chmod +x "$tmp/fake-agent"
+script=$(printf '%s' "$script" | sed "s|$exec_start|$tmp/fake-agent|g")
+for result in success exit-code signal core-dump watchdog timeout oom-kill protocol resources; do
+	rm -f "$tmp/calls"
+	SERVICE_RESULT=$result /bin/sh -c "$script" || fail "ExecStopPost script failed ($result)"
+	if [ $result = success ]; then
+		[ ! -e "$tmp/calls" ] && ok "SERVICE_RESULT=success: no withdraw (the agent did it)" ||
+			fail "SERVICE_RESULT=success ran: $(cat "$tmp/calls")"
+	else
+		got=$(cat "$tmp/calls" 2>/dev/null)
+		[ "$got" = "--withdraw-all -f $conf" ] && ok "SERVICE_RESULT=$result: withdraw-all" ||
+			fail "SERVICE_RESULT=$result ran \"$got\", want \"--withdraw-all -f $conf\""
+	fi
+done
+
+# --- 4. hardening -----------------------------------------------------------------------------
+level=$(cd "$tmp/shipped" && systemd-analyze security --offline=yes anycast-agent.service 2>&1 |
+	sed -n 's/.*Overall exposure level for anycast-agent.service: \([0-9.]*\).*/\1/p')
+if [ -z "$level" ]; then
+	fail "systemd-analyze security gave no exposure level"
+elif awk "BEGIN { exit !($level < 2.5) }"; then
+	ok "systemd-analyze security: exposure $level"
+else
+	fail "systemd-analyze security: exposure $level, want < 2.5 (hardening removed?)"
+fi
+
+# --- 5. consistency with the example config and sysusers.d ------------------------------------
+example=$top_srcdir/contrib/anycast-agent.conf
+statedir=$(sed -n 's/^StateDirectory=//p' "$unit")
+rundir=$(sed -n 's/^RuntimeDirectory=//p' "$unit")
+user=$(sed -n 's/^User=//p' "$unit")
+grep -q "state_dir = \"/var/lib/$statedir/" "$example" &&
+	grep -q "socket = \"/run/$rundir/" "$example" &&
+	ok "example config uses /var/lib/$statedir and /run/$rundir" ||
+	fail "contrib/anycast-agent.conf paths are outside StateDirectory=$statedir or" \
+		"RuntimeDirectory=$rundir (ProtectSystem=strict makes them read-only)"
+sysusers=$top_srcdir/contrib/sysusers.d/anycast-agent.conf
+grep -q "^u $user " "$sysusers" || fail "sysusers.d entry does not create User=$user"
+if command -v systemd-sysusers >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+	mkdir -p "$tmp/root/etc"
+	if systemd-sysusers --root="$tmp/root" "$sysusers" >"$tmp/sysusers.out" 2>&1 &&
+		grep -q "^$user:x:[0-9]*:[0-9]*:.*:/var/lib/$statedir:" "$tmp/root/etc/passwd" &&
+		grep -q "^$user:x:" "$tmp/root/etc/group"; then
+		ok "systemd-sysusers creates user and group $user"
+	else
+		fail "systemd-sysusers did not create $user:"
+		cat "$tmp/sysusers.out" "$tmp/root/etc/passwd" 2>/dev/null
+	fi
+fi
+
+[ $fails = 0 ] && echo "PASS: systemd unit" || echo "$fails failure(s)"
+[ $fails = 0 ]
