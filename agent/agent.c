@@ -18,6 +18,8 @@
 #include "engine.h"
 #include "log.h"
 #include "metrics.h"
+#include "notify.h"
+#include "output.h"
 #include "state.h"
 #include "status.h"
 #include "sync.h"
@@ -40,6 +42,10 @@ struct agent_check {
 	size_t nwaiting;
 };
 
+/* A check running this long past its timeout, or overdue this long, means the loop is not
+ * doing its job: stop feeding systemd's watchdog so it restarts the agent. */
+#define AGENT_STUCK_GRACE 10.0
+
 /* Schedule lag (actual minus planned start of a run) in 0.1 ms buckets; the last catches all. */
 #define LAG_BUCKETS 1001
 
@@ -54,6 +60,10 @@ struct agent {
 	uv_timer_t metrics_timer;
 	bool metrics_failing; /* log a failing metrics file once, not every interval */
 	uv_signal_t sig_term, sig_int, sig_hup;
+	uv_timer_t notify_timer;  /* WATCHDOG=1 and STATUS= refresh; only under systemd */
+	double watchdog_interval; /* seconds between WATCHDOG=1; 0: systemd wants none */
+	bool ready_sent, unhealthy_logged;
+	char status_sent[512];
 	unsigned short rand_state[3];
 	int stopping;
 	int exit_code;
@@ -135,6 +145,67 @@ static int save_state(struct agent *a)
 	return state_save(a->state);
 }
 
+/* STATUS=: the Nagios summary line for `systemctl status`, sent only when it changed. */
+static void notify_update_status(struct agent *a)
+{
+	char line[sizeof(a->status_sent)];
+	json_t *snap = agent_status(a);
+
+	char summary[sizeof(line) - 32];
+	int state = nagios_summary(snap, wall_now(), summary, sizeof(summary));
+
+	json_decref(snap);
+	snprintf(line, sizeof(line), "ANYCAST %s - %s", nagios_state_name(state), summary);
+	if (strcmp(line, a->status_sent) == 0)
+		return;
+	if (notify_status("%s", line) >= 0)
+		snprintf(a->status_sent, sizeof(a->status_sent), "%s", line);
+}
+
+/* The loop is alive (this timer fired) and every check is being run on time. */
+static bool agent_healthy(struct agent *a, double now)
+{
+	for (size_t i = 0; i < a->engine->nchecks; i++) {
+		const struct check *c = &a->engine->checks[i];
+		double late = c->running ? now - c->started - c->conf->timeout : now - c->next_due;
+
+		if (late > AGENT_STUCK_GRACE) {
+			if (!a->unhealthy_logged)
+				log_warnx("check \"%s\" is %.0f s %s; no longer feeding systemd's "
+				          "watchdog, which will restart the agent",
+				          c->conf->name, late,
+				          c->running ? "past its timeout" : "overdue");
+			a->unhealthy_logged = true;
+			return false;
+		}
+	}
+	a->unhealthy_logged = false;
+	return true;
+}
+
+static void notify_timer_cb(uv_timer_t *t)
+{
+	struct agent *a = t->data;
+
+	if (a->watchdog_interval > 0 && agent_healthy(a, mono_now()))
+		notify_watchdog();
+	if (a->ready_sent)
+		notify_update_status(a);
+}
+
+/* The first reconcile with BIRD is done (or BIRD did not answer in time): READY=1. */
+static void first_sync_cb(bool ok, void *arg)
+{
+	struct agent *a = arg;
+
+	if (!ok)
+		log_warnx("BIRD did not confirm the first reconcile in time; running anyway and "
+		          "reconnecting (is BIRD running, and is the agent in its group?)");
+	a->ready_sent = true;
+	notify_ready();
+	notify_update_status(a);
+}
+
 static void on_announcement_change(struct engine *e, struct announcement *ann,
                                    const struct announcement_change *ch, void *arg)
 {
@@ -152,6 +223,8 @@ static void on_announcement_change(struct engine *e, struct announcement *ann,
 		save_state(a);
 	push_wants(a, ann);
 	sync_kick(a->sync);
+	if (a->ready_sent)
+		notify_update_status(a);
 }
 
 static void event_timer_cb(uv_timer_t *t)
@@ -606,6 +679,8 @@ struct agent *agent_new(uv_loop_t *loop, struct agent_conf *conf, const struct a
 	a->event_timer.data = a;
 	uv_timer_init(loop, &a->metrics_timer);
 	a->metrics_timer.data = a;
+	uv_timer_init(loop, &a->notify_timer);
+	a->notify_timer.data = a;
 	a->state = state_new(conf->state_file);
 	a->started_wall = wall_now();
 	return a;
@@ -705,16 +780,31 @@ int agent_start(struct agent *a)
 	push_all_wants(a);
 	arm_events(a);
 	arm_metrics(a);
+	/* systemd's watchdog runs from the start, before READY=1 */
+	a->watchdog_interval = notify_watchdog_interval();
+	if (getenv("NOTIFY_SOCKET") != NULL) {
+		double every = a->watchdog_interval > 0 && a->watchdog_interval < 5.0
+		                   ? a->watchdog_interval
+		                   : 5.0;
+		uv_timer_start(&a->notify_timer, notify_timer_cb, 0, (uint64_t)(every * 1e3));
+	}
+	notify_status("starting: %zu checks, %zu announcements, connecting to BIRD",
+	              a->conf->nchecks, a->conf->nannouncements);
+	sync_flush(a->sync, AGENT_WITHDRAW_TIMEOUT(a->conf), first_sync_cb, a);
 	return 0;
 }
 
 int agent_reload(struct agent *a, char **errors)
 {
-	struct agent_conf *conf = conf_load(a->opts.conf_path, &a->opts.overrides, errors);
+	struct agent_conf *conf;
 	size_t kept;
 
-	if (conf == NULL)
+	notify_reloading();
+	conf = conf_load(a->opts.conf_path, &a->opts.overrides, errors);
+	if (conf == NULL) {
+		notify_ready(); /* still running the previous configuration */
 		return -1;
+	}
 	kept = engine_reload(a->engine, conf, mono_now(), drop_check, a);
 	sync_reload(a->sync, conf);
 	if (a->ctl && control_set_admin_group(a->ctl, conf->control.admin_group) < 0)
@@ -735,6 +825,9 @@ int agent_reload(struct agent *a, char **errors)
 	arm_metrics(a);
 	log_notice("configuration reloaded from %s: %zu checks (%zu kept their state)",
 	           a->opts.conf_path, conf->nchecks, kept);
+	notify_ready();
+	a->status_sent[0] = '\0';
+	notify_update_status(a);
 	return 0;
 }
 
@@ -743,6 +836,7 @@ static void stop_finish(struct agent *a)
 {
 	uv_close((uv_handle_t *)&a->event_timer, NULL);
 	uv_close((uv_handle_t *)&a->metrics_timer, NULL);
+	uv_close((uv_handle_t *)&a->notify_timer, NULL);
 	sync_free(a->sync);
 	a->sync = NULL;
 }
@@ -767,6 +861,13 @@ void agent_stop(struct agent *a)
 	if (a->stopping)
 		return;
 	a->stopping = 1;
+	/* systemd stops its watchdog on STOPPING=1; the withdraw below may take seconds */
+	notify_stopping();
+	uv_timer_stop(&a->notify_timer);
+	notify_status("stopping: %s",
+	              a->conf->on_exit == ON_EXIT_KEEP || a->conf->nannouncements == 0
+	                  ? "leaving BIRD as it is"
+	                  : "withdrawing every announcement");
 	for (size_t i = 0; i < a->engine->nchecks; i++)
 		drop_check(&a->engine->checks[i], a);
 	control_free(a->ctl);

@@ -112,11 +112,13 @@ pre=$(payloads | head -n $((ready - 1)))
 printf '%s\n' "$pre" | grep -q '^STATUS=starting' || fail "no STATUS=starting before READY=1"
 printf '%s\n' "$pre" | grep -q '^WATCHDOG=1$' || fail "no WATCHDOG=1 before READY=1"
 # the STATUS right after READY=1 shows the reconcile READY waited for
-payloads | sed -n "$((ready + 1))p" | grep -q 'BIRD 1/1 connected, in sync' &&
-	ok "READY=1 after the first reconcile, then STATUS: $(payloads | sed -n "$((ready + 1))p")" ||
-	fail "STATUS after READY=1 is not 'BIRD 1/1 connected, in sync': $(payloads | sed -n "$((ready + 1))p")"
-poll 10 has '^STATUS=1 announced' || die "STATUS never said '1 announced'"
-ok "STATUS follows the announcement: $(payloads | grep '^STATUS=1 announced' | head -n 1)"
+after=$(payloads | sed -n "$((ready + 1))p")
+printf '%s\n' "$after" | grep -q '^STATUS=ANYCAST ' &&
+	! printf '%s\n' "$after" | grep -q 'not connected' &&
+	ok "READY=1 after the first reconcile, then STATUS: $after" ||
+	fail "STATUS after READY=1 is not a summary with BIRD connected: $after"
+poll 10 has '^STATUS=ANYCAST OK - 1/1 announced' || die "STATUS never said 'ANYCAST OK - 1/1 announced'"
+ok "STATUS follows the announcement: $(payloads | grep '^STATUS=ANYCAST OK' | head -n 1)"
 
 poll 10 sh -c "[ \$(cut -d' ' -f3- '$dir/notify.log' | grep -c '^WATCHDOG=1\$') -ge 5 ]" ||
 	die "fewer than 5 WATCHDOG=1 within 10 s"
@@ -162,8 +164,9 @@ start
 poll 10 has '^READY=1$' || die "no READY=1 with BIRD unreachable"
 grep -q "did not confirm the first reconcile" "$dir/agent.log" ||
 	fail "the unreachable BIRD at start was not logged"
-poll 5 has 'BIRD 0/1 connected' && ok "BIRD unreachable: READY=1 anyway, STATUS: $(payloads | grep 'BIRD 0/1' | tail -n 1)" ||
-	fail "STATUS does not say BIRD 0/1 connected"
+poll 5 has 'ANYCAST CRITICAL - BIRD socket default not connected' &&
+	ok "BIRD unreachable: READY=1 anyway, STATUS: $(payloads | grep 'not connected' | tail -n 1)" ||
+	fail "STATUS does not say the BIRD socket is not connected"
 stop
 
 [ $fails = 0 ] && echo "PASS: systemd notifications" || {
