@@ -820,7 +820,7 @@ static void test_fake_reference_silent(void **state)
 	free(h);
 }
 
-/* The same run object, many runs in a row: the channels are kept, but every run
+/* The same run object, many runs in a row: the channels are reused, but every run
  * opens fresh sockets (a new TCP connection each time) and closes them before it reports. */
 static void test_fake_repeated_runs(void **state)
 {
@@ -851,6 +851,51 @@ static void test_fake_repeated_runs(void **state)
 	assert_int_equal(h->socks_max, 0);
 	/* runs back to back keep the loop busy on purpose: timings are only printed */
 	free(h);
+}
+
+/* Checks of one loop share the env's channel pool: each still asks its own server. */
+static void test_fake_shared_pool(void **state)
+{
+	struct fake f[2];
+	struct check_conf conf[2];
+	struct harness h[2] = {{.done = 0}};
+	const enum fake_mode modes[2] = {FAKE_OK, FAKE_REFUSED};
+	const enum check_result_code want[2] = {RES_OK, RES_DNS_RCODE};
+	struct check_run *run[2];
+	uv_loop_t loop;
+
+	uv_loop_init(&loop);
+	struct check_env *env = check_env_new(&loop);
+	for (int i = 0; i < 2; i++) {
+		assert_int_equal(fake_start(&f[i], AF_INET, modes[i], modes[i], 1), 0);
+		struct conf_spec s = {.family = AF_INET,
+		                      .port = f[i].port,
+		                      .transport = DNS_UDP,
+		                      .qtype = 1,
+		                      .aa = 1,
+		                      .timeout = 0.4};
+		conf_fill(&conf[i], &s);
+		run[i] = check_run_new(env, &conf[i], on_done, &h[i]);
+	}
+	for (int n = 0; n < 20; n++) {
+		for (int i = 0; i < 2; i++) {
+			int before = h[i].done;
+			assert_int_equal(check_run_start(run[i]), 0);
+			while (h[i].done == before)
+				uv_run(&loop, UV_RUN_ONCE);
+			assert_int_equal(h[i].rep.code, want[i]);
+		}
+	}
+	for (int i = 0; i < 2; i++) {
+		check_run_free(run[i]);
+		fake_stop(&f[i]);
+		assert_int_equal(f[i].queries, 20);
+		strlist_free(&conf[i].u.dns.expect_answer);
+	}
+	uv_run(&loop, UV_RUN_DEFAULT);
+	check_env_free(env);
+	uv_run(&loop, UV_RUN_DEFAULT);
+	assert_int_equal(uv_loop_close(&loop), 0);
 }
 
 struct cancel_ctx {
@@ -932,8 +977,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_fake_servers),       cmocka_unit_test(test_closed_port),
 	    cmocka_unit_test(test_fake_serial_lag),    cmocka_unit_test(test_fake_reference_silent),
-	    cmocka_unit_test(test_fake_repeated_runs), cmocka_unit_test(test_fake_cancel),
-	    cmocka_unit_test(test_bad_server_address),
+	    cmocka_unit_test(test_fake_repeated_runs), cmocka_unit_test(test_fake_shared_pool),
+	    cmocka_unit_test(test_fake_cancel),        cmocka_unit_test(test_bad_server_address),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
