@@ -827,8 +827,15 @@ static int dns_start(struct check_run *run)
 			return -1;
 		}
 	}
-	/* a query may already have ended inside ares_send: report from the loop */
-	uv_timer_start(&dc->timer, on_timer, 0, 0);
+	/* a query may already have ended inside ares_send: report from the loop; else wait for
+	 * c-ares's first timeout (a zero timer here cost a heap insert and a pass per run) */
+	for (int i = 0; i < n; i++) {
+		if (dc->q[i].done || dc->q[i].bad) {
+			uv_timer_start(&dc->timer, on_timer, 0, 0);
+			return 0;
+		}
+	}
+	arm_timer(dc);
 	return 0;
 }
 

@@ -60,8 +60,6 @@ nsd_available || {
 }
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/bench-checks.$$.XXXXXX")
-hport=$((20000 + $$ % 20000))
-dport=$((hport + 1))
 apid=
 cleanup() {
 	[ -n "$apid" ] && kill -9 "$apid" 2>/dev/null
@@ -72,13 +70,24 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 1' INT TERM
 
-nginx_setup "$work/nginx"
-nginx_vhost "127.0.0.1:$hport" www.example.test - "access_log off;"
-nginx_start || exit 1
-NSD_BASE=$work/nsd
+# Ports above the ephemeral range (the agent's own connections use that), a few tries in
+# case another process holds one.
+read -r _ eph_hi </proc/sys/net/ipv4/ip_local_port_range
+[ "$eph_hi" -lt 64000 ] && pbase=$((eph_hi + 1)) || pbase=10000
 # nsd's response rate limiting (200 qps per /24 by default) answers the excess truncated
 NSD_SERVER_OPTS="	rrl-ratelimit: 0"
-nsd_start bench 127.0.0.1 "$dport" 1 || exit 1
+for try in 1 2 3 4 5; do
+	hport=$((pbase + (RANDOM + $$) % 1000 * 2)) dport=$((hport + 1))
+	nginx_setup "$work/nginx"
+	nginx_vhost "127.0.0.1:$hport" www.example.test - "access_log off;"
+	if nginx_start 2>"$work/start.err"; then
+		NSD_BASE=$work/nsd
+		nsd_start bench 127.0.0.1 "$dport" 1 2>>"$work/start.err" && break
+		nsd_cleanup
+	fi
+	nginx_cleanup
+	[ "$try" = 5 ] && { cat "$work/start.err" >&2; exit 1; }
+done
 
 hz=$(getconf CLK_TCK)
 now_ns() { date +%s%N; }
@@ -156,6 +165,11 @@ for n in "$@"; do
 	fi
 	sleep "$window"
 	[ -n "$ppid" ] && kill -INT "$ppid" && wait "$ppid"
+	if ! kill -0 "$apid" 2>/dev/null; then
+		echo "checks.sh: the agent (N=$n) ended during the window; its log:" >&2
+		tail -5 "$work/agent.log" >&2
+		exit 1
+	fi
 	c1=$(cpu_ticks "$apid") w1=$(now_ns)
 	hwm=$(hwm_kb "$apid")
 	kill -TERM "$apid"
