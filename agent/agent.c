@@ -94,8 +94,9 @@ static double lag_quantile(const struct agent *a, double q)
 
 	for (size_t b = 0; b < LAG_BUCKETS; b++) {
 		seen += a->lag[b];
+		/* a bucket's upper bound, but never above the largest lag seen */
 		if (seen >= want && seen > 0)
-			return (double)(b + 1) / 1e4;
+			return fmin((double)(b + 1) / 1e4, a->lag_max);
 	}
 	return a->lag_max;
 }

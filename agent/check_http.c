@@ -32,6 +32,9 @@
 #include "util.h"
 
 #define HTTP_BODY_MAX_DEFAULT (64 * 1024)
+/* A run's body buffer starts this small and doubles up to body_max: health pages are tiny,
+ * and freeing a 64 KB block on every run made malloc consolidate its free lists each time. */
+#define HTTP_BODY_START 1024
 /* curl's own timeout fires this much before the run's guard, so its more
  * precise message ("Connection timed out after ...") becomes the detail. */
 #define HTTP_CURL_TIMEOUT_MARGIN_MS 10
@@ -66,8 +69,8 @@ struct http_priv {
 
 	/* the current run */
 	CURL *easy;
-	char *body; /* body_max + 1 bytes, NUL terminated */
-	size_t body_len;
+	char *body; /* body_cap + 1 bytes, NUL terminated */
+	size_t body_len, body_cap;
 	bool body_full; /* we stopped the transfer at body_max */
 	char errbuf[CURL_ERROR_SIZE];
 };
@@ -341,6 +344,14 @@ static size_t write_cb(char *data, size_t size, size_t nmemb, void *userp)
 	struct http_priv *p = userp;
 	size_t n = size * nmemb, room = p->body_max - p->body_len;
 
+	if (p->body_len + n > p->body_cap && p->body_cap < p->body_max) {
+		size_t cap = p->body_cap;
+
+		while (cap < p->body_len + n && cap < p->body_max)
+			cap = cap * 2 < p->body_max ? cap * 2 : p->body_max;
+		p->body = xrealloc(p->body, cap + 1);
+		p->body_cap = cap;
+	}
 	if (n > room) {
 		/* keep what fits, then stop: a probe never downloads more than body_max */
 		memcpy(p->body + p->body_len, data, room);
@@ -439,7 +450,8 @@ static int http_start(struct check_run *run)
 		snprintf(run->rep.detail, sizeof(run->rep.detail), "curl_easy_init failed");
 		return -1;
 	}
-	p->body = xmalloc(p->body_max + 1);
+	p->body_cap = p->body_max < HTTP_BODY_START ? p->body_max : HTTP_BODY_START;
+	p->body = xmalloc(p->body_cap + 1);
 	p->body[0] = '\0';
 	p->body_len = 0;
 	p->body_full = false;

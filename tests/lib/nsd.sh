@@ -8,7 +8,8 @@
 #       on ADDR (IPv4 or IPv6) port PORT, UDP and TCP, with SOA serial SERIAL,
 #       inside network namespace NETNS if given. Returns once it answers SOA
 #       queries with that serial (5 s deadline), else prints its log and fails.
-#       Extra zone lines may be given in $NSD_RECORDS (relative names).
+#       Extra zone lines may be given in $NSD_RECORDS (relative names), extra
+#       "server:" options in $NSD_SERVER_OPTS (one per line, e.g. "rrl-ratelimit: 0").
 #   nsd_set_serial NAME SERIAL
 #       Rewrite the zone with a new serial, reload (SIGHUP) and wait until it
 #       is served.
@@ -142,6 +143,7 @@ server:
 	verbosity: 1
 	hide-version: yes
 	tcp-count: 16
+${NSD_SERVER_OPTS:-}
 remote-control:
 	control-enable: no
 zone:

@@ -59,6 +59,7 @@ struct fake {
 	enum fake_mode udp_mode, tcp_mode;
 	uint32_t serial;
 	unsigned queries;
+	unsigned conns; /* TCP connections accepted */
 	pthread_t th;
 };
 
@@ -181,8 +182,10 @@ static void *fake_thread(void *arg)
 		}
 		if (p[1].revents & POLLIN) {
 			int c = accept(f->tcp, NULL, NULL);
-			if (c >= 0)
+			if (c >= 0) {
+				__atomic_add_fetch(&f->conns, 1, __ATOMIC_SEQ_CST);
 				fake_tcp_conn(f, c);
+			}
 		}
 	}
 	return NULL;
@@ -271,8 +274,28 @@ struct harness {
 	double next_tick, late_max, busy_max, prev;
 	uint64_t prev_idle;
 	int done;
+	int socks_max; /* our sockets to watch_port when a report arrived */
 	struct check_report rep;
 };
+
+/* If set, on_done counts this process's sockets connected to this port. */
+static uint16_t watch_port;
+
+/* Client sockets of this process connected to port `port` of the loopback fake. */
+static int count_client_sockets(uint16_t port)
+{
+	int n = 0;
+
+	for (int fd = 0; fd < 1024; fd++) {
+		struct sockaddr_storage ss;
+		socklen_t len = sizeof(ss);
+
+		if (getpeername(fd, (struct sockaddr *)&ss, &len) == 0 && ss.ss_family == AF_INET &&
+		    ntohs(((struct sockaddr_in *)&ss)->sin_port) == port)
+			n++;
+	}
+	return n;
+}
 
 static void on_tick(uv_timer_t *t)
 {
@@ -294,8 +317,12 @@ static void on_done(struct check_run *run, const struct check_report *rep, void 
 {
 	struct harness *h = arg;
 
+	int socks = watch_port ? count_client_sockets(watch_port) : 0;
+
 	h->done++;
 	h->rep = *rep;
+	if (socks > h->socks_max)
+		h->socks_max = socks;
 }
 
 struct conf_spec {
@@ -793,7 +820,8 @@ static void test_fake_reference_silent(void **state)
 	free(h);
 }
 
-/* The same run object, many runs in a row: fresh channels, no leak. */
+/* The same run object, many runs in a row: the channels are reused, but every run
+ * opens fresh sockets (a new TCP connection each time) and closes them before it reports. */
 static void test_fake_repeated_runs(void **state)
 {
 	struct fake f;
@@ -809,7 +837,9 @@ static void test_fake_repeated_runs(void **state)
 	                      .timeout = 0.4};
 	conf_fill(&conf, &s);
 	double t0 = mono_now();
+	watch_port = f.port;
 	struct harness *h = run_check(&conf, 200);
+	watch_port = 0;
 	double per = (mono_now() - t0) / 200 * 1000;
 	fake_stop(&f);
 	printf("# 200 runs udp+tcp: %.2f ms per run, timer late <= %.1f ms, busy <= %.1f ms\n", per,
@@ -817,8 +847,55 @@ static void test_fake_repeated_runs(void **state)
 	assert_int_equal(h->rep.code, RES_OK);
 	assert_int_equal(h->done, 200);
 	assert_int_equal(f.queries, 400);
+	assert_int_equal(f.conns, 200);
+	assert_int_equal(h->socks_max, 0);
 	/* runs back to back keep the loop busy on purpose: timings are only printed */
 	free(h);
+}
+
+/* Checks of one loop share the env's channel pool: each still asks its own server. */
+static void test_fake_shared_pool(void **state)
+{
+	struct fake f[2];
+	struct check_conf conf[2];
+	struct harness h[2] = {{.done = 0}};
+	const enum fake_mode modes[2] = {FAKE_OK, FAKE_REFUSED};
+	const enum check_result_code want[2] = {RES_OK, RES_DNS_RCODE};
+	struct check_run *run[2];
+	uv_loop_t loop;
+
+	uv_loop_init(&loop);
+	struct check_env *env = check_env_new(&loop);
+	for (int i = 0; i < 2; i++) {
+		assert_int_equal(fake_start(&f[i], AF_INET, modes[i], modes[i], 1), 0);
+		struct conf_spec s = {.family = AF_INET,
+		                      .port = f[i].port,
+		                      .transport = DNS_UDP,
+		                      .qtype = 1,
+		                      .aa = 1,
+		                      .timeout = 0.4};
+		conf_fill(&conf[i], &s);
+		run[i] = check_run_new(env, &conf[i], on_done, &h[i]);
+	}
+	for (int n = 0; n < 20; n++) {
+		for (int i = 0; i < 2; i++) {
+			int before = h[i].done;
+			assert_int_equal(check_run_start(run[i]), 0);
+			while (h[i].done == before)
+				uv_run(&loop, UV_RUN_ONCE);
+			assert_int_equal(h[i].rep.code, want[i]);
+		}
+	}
+	for (int i = 0; i < 2; i++) {
+		check_run_free(run[i]);
+		fake_stop(&f[i]);
+		assert_int_equal(f[i].queries, 20);
+		strlist_free(&conf[i].u.dns.expect_answer);
+	}
+	uv_run(&loop, UV_RUN_DEFAULT);
+	check_env_free(env);
+	uv_run(&loop, UV_RUN_DEFAULT);
+	assert_int_equal(uv_loop_close(&loop), 0);
 }
 
 struct cancel_ctx {
@@ -900,8 +977,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_fake_servers),       cmocka_unit_test(test_closed_port),
 	    cmocka_unit_test(test_fake_serial_lag),    cmocka_unit_test(test_fake_reference_silent),
-	    cmocka_unit_test(test_fake_repeated_runs), cmocka_unit_test(test_fake_cancel),
-	    cmocka_unit_test(test_bad_server_address),
+	    cmocka_unit_test(test_fake_repeated_runs), cmocka_unit_test(test_fake_shared_pool),
+	    cmocka_unit_test(test_fake_cancel),        cmocka_unit_test(test_bad_server_address),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -392,6 +392,12 @@ static const struct http_case cases[] = {
      .mode = FAKE_HUGE,
      .expect_body = "ok x",
      .want = RES_OK},
+    /* the second 64 KB chunk starts with "ok ": found after the body buffer grew */
+    {.name = "fake_body_match_past_first_kilobytes",
+     .mode = FAKE_HUGE,
+     .expect_body = "xok x",
+     .body_max = 100000,
+     .want = RES_OK},
     {.name = "fake_100MB_body_match_missing",
      .mode = FAKE_HUGE,
      .expect_body = "END",

@@ -1,0 +1,221 @@
+#!/bin/bash
+# tests/bench/checks.sh - benchmark (not a test, not in `make check`) of the check scheduler.
+#
+# Starts a private nginx and nsd on loopback (tests/lib fixtures), then for each N runs
+# `anycast-agent -d -f CONF` with N checks at interval 1 s: half "http" (GET of a 17-byte page
+# over plain HTTP via connect_to, a fresh TCP connection per run) and half "dns" (SOA query for
+# the zone over UDP, expect NOERROR + AA), or with -m tcp a third each of http, dns and "tcp"
+# (connect to nginx). After a warm-up it measures a fixed window:
+#   CPU     utime+stime of the agent (/proc/PID/stat) over the window / wall time of the window,
+#           in % of one core
+#   RSS     peak resident set (VmHWM in /proc/PID/status) at the end of the window; "anon" is
+#           RssAnon there (the agent's own memory; the rest is shared library pages)
+#   lag     actual minus planned start of every run, from the agent's own SIGTERM line
+#           "schedule lag over N runs: p50 X ms, p99 Y ms, max Z ms" (whole life, warm-up included)
+#   checks/s  runs counted by that line / the agent's lifetime (checks that have not risen yet
+#           run at fast_interval, so this is a little above N at first)
+#   load    the machine's 1-minute load average at the end of the window: other work on the
+#           machine shows in CPU and lag
+# and prints a Markdown table (paste into BENCHMARKS.md).
+#
+# Usage: tests/bench/checks.sh [-w WARMUP_S] [-t WINDOW_S] [-r REPEAT] [-m tcp] [N ...]
+#   (default: -w 5 -t 30 -r 1, N = 10 100 1000; -r runs each N that many times, a row each)
+#   make bench [BENCH_ARGS="-t 60 1000"]
+# Needs root only if nginx must drop to nobody; runs as any user otherwise. Environment:
+#   AGENT    the anycast-agent binary (default $top_builddir/anycast-agent, else ./build/...)
+#   PROFILE  a command that gets the agent's pid appended and runs over the measured window,
+#            stopped with SIGINT: PROFILE="perf record -e cpu-clock -g -o /tmp/perf.data -p"
+set -u
+
+here=$(cd "$(dirname "$0")" && pwd)
+top_srcdir=${top_srcdir:-$(cd "$here/../.." && pwd)}
+agent=${AGENT:-${top_builddir:-$top_srcdir/build}/anycast-agent}
+warmup=5
+window=30
+mix=dns
+repeat=1
+while getopts "w:t:r:m:h" o; do
+	case $o in
+	w) warmup=$OPTARG ;;
+	r) repeat=$OPTARG ;;
+	t) window=$OPTARG ;;
+	m) mix=$OPTARG ;;
+	*)
+		sed -n '2,/^set -u/p' "$0" | sed '$d; s/^# \{0,1\}//'
+		exit 2
+		;;
+	esac
+done
+shift $((OPTIND - 1))
+[ $# -gt 0 ] || set -- 10 100 1000
+case $mix in dns | tcp) ;; *)
+	echo "checks.sh: -m takes \"tcp\" (add tcp checks) or \"dns\" (default)" >&2
+	exit 2
+	;;
+esac
+[ -x "$agent" ] || {
+	echo "checks.sh: $agent not found: build first, or set AGENT=path/to/anycast-agent" >&2
+	exit 2
+}
+
+. "$top_srcdir/tests/lib/nginx.sh"
+. "$top_srcdir/tests/lib/nsd.sh"
+nginx_require
+nsd_available || {
+	echo "checks.sh: nsd (Debian package nsd) and /usr/bin/python3 are needed" >&2
+	exit 2
+}
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/bench-checks.$$.XXXXXX")
+apid=
+cleanup() {
+	[ -n "$apid" ] && kill -9 "$apid" 2>/dev/null
+	nginx_cleanup
+	nsd_cleanup
+	rm -rf "$work"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+
+# Ports above the ephemeral range (the agent's own connections use that), a few tries in
+# case another process holds one.
+read -r _ eph_hi </proc/sys/net/ipv4/ip_local_port_range
+[ "$eph_hi" -lt 64000 ] && pbase=$((eph_hi + 1)) || pbase=10000
+# nsd's response rate limiting (200 qps per /24 by default) answers the excess truncated
+# shellcheck disable=SC2034 # NSD_SERVER_OPTS and NSD_BASE are read by tests/lib/nsd.sh
+NSD_SERVER_OPTS="	rrl-ratelimit: 0"
+for try in 1 2 3 4 5; do
+	hport=$((pbase + (RANDOM + $$) % 1000 * 2)) dport=$((hport + 1))
+	nginx_setup "$work/nginx"
+	nginx_vhost "127.0.0.1:$hport" www.example.test - "access_log off;"
+	if nginx_start 2>"$work/start.err"; then
+		# shellcheck disable=SC2034
+		NSD_BASE=$work/nsd
+		nsd_start bench 127.0.0.1 "$dport" 1 2>>"$work/start.err" && break
+		nsd_cleanup
+	fi
+	nginx_cleanup
+	[ "$try" = 5 ] && { cat "$work/start.err" >&2; exit 1; }
+done
+
+hz=$(getconf CLK_TCK)
+now_ns() { date +%s%N; }
+# utime + stime in clock ticks: fields 14 and 15, counted after the ")" that ends comm
+cpu_ticks() { sed 's/.*) //' "/proc/$1/stat" | awk '{ print $12 + $13 }'; }
+hwm_kb() { awk '/^VmHWM:/ { print $2 }' "/proc/$1/status"; }
+anon_kb() { awk '/^RssAnon:/ { print $2 }' "/proc/$1/status"; }
+
+write_conf() { # N
+	local n=$1 i kinds=2
+	[ "$mix" = tcp ] && kinds=3
+	{
+		echo "bird: { socket = \"$work/bird.ctl\"; state_dir = \"$work/state\"; };"
+		echo "control: { socket = \"$work/agent.ctl\"; };"
+		echo "state_file = \"$work/state/operator\";"
+		echo "checks: {"
+		for ((i = 0; i < n; i++)); do
+			case $((i % kinds)) in
+			0) echo "  h$i: { type = \"http\"; url = \"http://www.example.test/\";" \
+				"connect_to = \"127.0.0.1:$hport\"; expect_body = \"www.example.test\";" \
+				"interval = 1.0; timeout = 0.5; };" ;;
+			1) echo "  d$i: { type = \"dns\"; server = \"127.0.0.1\"; port = $dport;" \
+				"transport = \"udp\"; qname = \"example.test.\"; qtype = \"SOA\";" \
+				"expect_rcode = \"NOERROR\"; expect_authoritative = true;" \
+				"interval = 1.0; timeout = 0.5; };" ;;
+			2) echo "  t$i: { type = \"tcp\"; address = \"127.0.0.1:$hport\";" \
+				"interval = 1.0; timeout = 0.5; };" ;;
+			esac
+		done
+		echo "};"
+	} >"$work/agent.conf"
+}
+
+# wait_for CMD SECONDS: poll until CMD succeeds or the deadline passes
+wait_for() {
+	local end=$(($(now_ns) / 1000000 + $2 * 1000))
+	while ! eval "$1" >/dev/null 2>&1; do
+		[ $(($(now_ns) / 1000000)) -ge "$end" ] && return 1
+		sleep 0.05
+	done
+}
+
+model=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
+echo "machine: $(nproc) CPUs, ${model:-unknown CPU}, Linux $(uname -r)"
+echo "agent:   $agent ($("$agent" -V 2>&1 | head -1))"
+if [ "$mix" = tcp ]; then
+	echo "checks:  1/3 http GET (plain HTTP, fresh connection), 1/3 dns SOA over UDP," \
+		"1/3 tcp connect; interval 1 s, timeout 0.5 s"
+else
+	echo "checks:  1/2 http GET (plain HTTP, fresh connection), 1/2 dns SOA over UDP;" \
+		"interval 1 s, timeout 0.5 s"
+fi
+echo "servers: nginx 127.0.0.1:$hport, nsd 127.0.0.1:$dport; warm-up ${warmup} s," \
+	"measured window ${window} s"
+echo
+
+rows=()
+fail=0
+for n in "$@"; do
+	for ((rep = 0; rep < repeat; rep++)); do
+		write_conf "$n"
+		"$agent" -d -f "$work/agent.conf" >"$work/agent.log" 2>&1 &
+		apid=$!
+		t_start=$(now_ns)
+		if ! wait_for "grep -q 'starting: $n checks' '$work/agent.log'" 10; then
+			echo "checks.sh: the agent did not start with $n checks; its log:" >&2
+			cat "$work/agent.log" >&2
+			exit 1
+		fi
+		sleep "$warmup"
+		c0=$(cpu_ticks "$apid") w0=$(now_ns)
+		ppid=
+		if [ -n "${PROFILE:-}" ]; then
+			# e.g. PROFILE="perf record -e cpu-clock -g -o perf.data -p": runs over the window
+			$PROFILE "$apid" >"$work/profile.log" 2>&1 &
+			ppid=$!
+		fi
+		sleep "$window"
+		[ -n "$ppid" ] && kill -INT "$ppid" && wait "$ppid"
+		if ! kill -0 "$apid" 2>/dev/null; then
+			echo "checks.sh: the agent (N=$n) ended during the window; its log:" >&2
+			tail -5 "$work/agent.log" >&2
+			exit 1
+		fi
+		c1=$(cpu_ticks "$apid") w1=$(now_ns)
+		hwm=$(hwm_kb "$apid") anon=$(anon_kb "$apid")
+		load=$(cut -d' ' -f1 /proc/loadavg)
+		kill -TERM "$apid"
+		wait "$apid"
+		rc=$?
+		t_end=$(now_ns)
+		apid=
+		lag=$(grep -o 'schedule lag over .*' "$work/agent.log")
+		[ "$rc" = 0 ] && [ -n "$lag" ] || {
+			echo "checks.sh: the agent exited $rc or printed no lag line; its log:" >&2
+			tail -20 "$work/agent.log" >&2
+			exit 1
+		}
+		up=$(grep -c -- '-> UP' "$work/agent.log")
+		down=$(grep -c -- '-> DOWN' "$work/agent.log")
+		[ "$up" = "$n" ] && [ "$down" = 0 ] || {
+			echo "WARNING: N=$n: $up of $n checks came UP, $down went DOWN; first failures:"
+			grep -- '-> DOWN\|fail' "$work/agent.log" | head -5
+			fail=1
+		}
+		read -r runs p50 p99 max <<<"$(echo "$lag" |
+			sed -E 's/.*over ([0-9]+) runs: p50 ([0-9.]+) ms, p99 ([0-9.]+) ms, max ([0-9.]+) ms.*/\1 \2 \3 \4/')"
+		rows+=("$(awk -v n="$n" -v runs="$runs" -v life=$((t_end - t_start)) -v dc=$((c1 - c0)) \
+			-v hz="$hz" -v dw=$((w1 - w0)) -v hwm="$hwm" -v p50="$p50" -v p99="$p99" -v max="$max" \
+			-v anon="$anon" -v load="$load" \
+			'BEGIN { printf "| %d | %.0f | %.1f | %.1f | %s | %s | %s | %.1f | %s |", n,
+			         runs / (life / 1e9), 100 * dc / hz / (dw / 1e9), hwm / 1024, p50, p99, max,
+			         anon / 1024, load }')")
+		echo "N=$n done: $lag; $up UP, $down DOWN" >&2
+	done
+done
+
+echo "| checks | checks/s | CPU % of one core | peak RSS MB | lag p50 ms | lag p99 ms |" \
+	"lag max ms | anon RSS MB | load |"
+echo "|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+printf '%s\n' "${rows[@]}"
+exit $fail
