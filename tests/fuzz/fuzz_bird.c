@@ -80,8 +80,7 @@ static int on_line(const struct bird_line *l, void *arg)
 	return 0;
 }
 
-static int parse(const uint8_t *data, size_t size, size_t max_line, uint32_t seed,
-                 struct trace *t)
+static int parse(const uint8_t *data, size_t size, size_t max_line, uint32_t seed, struct trace *t)
 {
 	struct bird_parser p;
 	int rc = 0;

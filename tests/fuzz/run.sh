@@ -6,8 +6,10 @@
 #   run.sh SECONDS SRCDIR BUILDDIR HARNESS...
 #
 # SRCDIR holds corpus/NAME (the seeds, read only), NAME.dict (optional) and
-# lsan.supp,
-# where NAME is the harness without its fuzz_ prefix. BUILDDIR holds the
+# lsan.supp, where NAME is the harness without its fuzz_ prefix, and
+# NAME.options (optional: more libFuzzer flags, one line). A harness run with
+# -detect_leaks=0 there (leak checks made it slow) gets its whole corpus
+# replayed with leak detection afterwards. BUILDDIR holds the
 # harness binaries; the growing corpus goes to BUILDDIR/corpus/NAME and a
 # crashing input to BUILDDIR/artifacts/NAME/.
 set -u
@@ -42,12 +44,19 @@ for h in "$@"; do
 	set -- -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
 		-artifact_prefix="$art/"
 	[ -f "$src/$name.dict" ] && set -- "$@" -dict="$src/$name.dict"
+	# shellcheck disable=SC2046 # one line of flags, split on purpose
+	[ -f "$src/$name.options" ] && set -- "$@" $(cat "$src/$name.options")
 	echo "=== fuzz $h for ${seconds}s (seeds: $seeds)"
 	"$bin" "$@" "$work" "$seeds" >"$log" 2>&1
 	rc=$?
 	execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
 	rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -1)
 	units=$(find "$work" -type f | wc -l)
+	if [ $rc -eq 0 ] && grep -q -- '-detect_leaks=0' "$src/$name.options" 2>/dev/null; then
+		echo "=== fuzz $h: replaying $units inputs with leak detection"
+		"$bin" -runs=0 -artifact_prefix="$art/" "$work" "$seeds" >>"$log" 2>&1
+		rc=$?
+	fi
 	verdict=ok
 	if [ $rc -ne 0 ] || grep -Eq 'ERROR: (AddressSanitizer|LeakSanitizer|libFuzzer)|runtime error:' "$log"; then
 		verdict="FINDING (exit $rc)"
