@@ -1,7 +1,7 @@
 /*
  * agent.c - the running daemon (see agent.h): start-up order, per-check
  * timers, results into the engine, one log line per transition, signals,
- * reload and shutdown.
+ * reload and shutdown, the control socket's verbs and the persisted drains.
  */
 #include <config.h>
 
@@ -10,13 +10,21 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <unistd.h>
 
 #include "agent.h"
 #include "check.h"
+#include "control.h"
 #include "engine.h"
 #include "log.h"
+#include "metrics.h"
+#include "state.h"
+#include "status.h"
 #include "sync.h"
 #include "util.h"
+
+/* The longest `for` a drain may ask (seconds): ten years is "forever" by mistake. */
+#define DRAIN_FOR_MAX (10.0 * 365 * 86400)
 
 /* How long a stop waits for BIRD to confirm the withdraw. */
 #define AGENT_WITHDRAW_TIMEOUT(conf) (3 * (conf)->bird.timeout + 1.0)
@@ -27,6 +35,9 @@ struct agent_check {
 	struct check *check; /* in agent->engine; refreshed after a reload */
 	struct check_run *run;
 	uv_timer_t timer;
+	/* `check NAME` requests waiting for the run in flight */
+	struct control_req **waiting;
+	size_t nwaiting;
 };
 
 /* Schedule lag (actual minus planned start of a run) in 0.1 ms buckets; the last catches all. */
@@ -40,10 +51,17 @@ struct agent {
 	struct check_env *env;
 	struct sync *sync;
 	uv_timer_t event_timer; /* engine_next_event(): hold-down, drain_time, expiry, ... */
+	uv_timer_t metrics_timer;
+	bool metrics_failing; /* log a failing metrics file once, not every interval */
 	uv_signal_t sig_term, sig_int, sig_hup;
 	unsigned short rand_state[3];
 	int stopping;
 	int exit_code;
+	bool sync_started; /* a failed start before this must not touch BIRD */
+	struct control *ctl;
+	struct state *state;
+	double started_wall;
+	size_t last_kept; /* checks the last reload kept */
 	unsigned long lag[LAG_BUCKETS];
 	unsigned long lag_runs;
 	double lag_max;
@@ -107,16 +125,31 @@ static void push_all_wants(struct agent *a)
 	sync_kick(a->sync);
 }
 
+/* Write the state file (never in a dry run: it may belong to the real agent). */
+static int save_state(struct agent *a)
+{
+	if (a->opts.dry_run) {
+		log_info("dry run: would write the state file %s", a->state->path);
+		return 0;
+	}
+	return state_save(a->state);
+}
+
 static void on_announcement_change(struct engine *e, struct announcement *ann,
                                    const struct announcement_change *ch, void *arg)
 {
 	struct agent *a = arg;
 	char line[768];
 
+	(void)e;
 	engine_announcement_describe(line, sizeof(line), ann, ch);
 	log_notice("%s", line);
 	if (a->stopping)
 		return;
+	/* a drain that ended by itself (`for` expired) leaves the state file too */
+	if (!ann->drain.active && (ch->old_state == ANN_DRAINING || ch->old_state == ANN_DRAINED) &&
+	    state_remove(a->state, ann->conf->name))
+		save_state(a);
 	push_wants(a, ann);
 	sync_kick(a->sync);
 }
@@ -172,6 +205,25 @@ static void check_timer_cb(uv_timer_t *t)
 	}
 }
 
+/* Answer every `check` request waiting on ac: the check after its run, or an error. */
+static void answer_waiting(struct agent_check *ac, const char *error)
+{
+	struct control_req **w = ac->waiting;
+	size_t n = ac->nwaiting;
+
+	ac->waiting = NULL;
+	ac->nwaiting = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (error)
+			control_reply_error(w[i], CONTROL_E_INTERNAL, "%s", error);
+		else
+			control_reply(w[i],
+			              json_pack("{s:b, s:o}", "ok", 1, "check",
+			                        status_check(ac->check, mono_now(), wall_now())));
+	}
+	free(w);
+}
+
 static void check_done(struct check_run *run, const struct check_report *rep, void *arg)
 {
 	struct agent_check *ac = arg;
@@ -193,6 +245,8 @@ static void check_done(struct check_run *run, const struct check_report *rep, vo
 	if (!a->stopping)
 		schedule(ac);
 	arm_events(a);
+	if (ch.applied)
+		answer_waiting(ac, NULL);
 }
 
 static void agent_check_closed(uv_handle_t *h)
@@ -237,6 +291,8 @@ static void drop_check(struct check *old, void *arg)
 
 	if (ac == NULL)
 		return;
+	answer_waiting(ac, ac->agent->stopping ? "the agent is stopping"
+	                                       : "the check was changed by a reload; ask again");
 	check_run_free(ac->run);
 	uv_timer_stop(&ac->timer);
 	uv_close((uv_handle_t *)&ac->timer, agent_check_closed);
@@ -264,6 +320,271 @@ static void on_signal(uv_signal_t *s, int signum)
 	agent_stop(a);
 }
 
+/* ---- persisted drains ------------------------------------------------------ */
+
+/* Re-apply every drain of the state file whose announcement the engine has but is not
+ * drained: at start (before any verdict can announce) and after a reload brought one back. */
+static void restore_drains(struct agent *a)
+{
+	double now = mono_now(), wnow = wall_now();
+
+	for (size_t i = 0; i < a->state->ndrains; i++) {
+		const struct state_drain *d = &a->state->drains[i];
+		struct announcement *ann = engine_find_announcement(a->engine, d->name);
+		double until = isfinite(d->until) ? now + (d->until - wnow) : INFINITY;
+
+		if (ann == NULL) {
+			log_info(
+			    "state: drain of \"%s\" kept in the state file; no such announcement "
+			    "in the configuration",
+			    d->name);
+			continue;
+		}
+		if (ann->drain.active)
+			continue;
+		if (engine_announcement_drain(a->engine, ann, d->reason, d->who, d->uid, until,
+		                              now) < 0)
+			continue; /* expired this very moment: the tick will not find it drained */
+		ann->drain.since = now - (wnow - d->since);
+	}
+}
+
+/* ---- control verbs ---------------------------------------------------------- */
+
+static json_t *ok_obj(void)
+{
+	return json_pack("{s:b}", "ok", 1);
+}
+
+static json_t *agent_snapshot(const struct agent *a)
+{
+	struct status_agent ag = {
+	    .version = PACKAGE_VERSION,
+	    .pid = (long)getpid(),
+	    .started = a->started_wall,
+	    .config = a->opts.conf_path,
+	    .dry_run = a->opts.dry_run,
+	    .lag_runs = a->lag_runs,
+	    .lag_p50 = lag_quantile(a, 0.5),
+	    .lag_p99 = lag_quantile(a, 0.99),
+	    .lag_max = a->lag_max,
+	};
+	return status_snapshot(&ag, a->engine, a->sync, a->state, mono_now(), wall_now());
+}
+
+json_t *agent_status(const struct agent *a)
+{
+	return agent_snapshot(a);
+}
+
+static void verb_status(struct control_req *r, void *arg)
+{
+	json_t *resp = ok_obj();
+
+	json_object_set_new(resp, "status", agent_snapshot(arg));
+	control_reply(r, resp);
+}
+
+/*
+ * The announcements a drain/undrain names: absent or empty = all (or, with only_drained,
+ * all drained ones). A name the engine does not know is accepted only with known_extra
+ * (undrain of a drain kept in the state file). Returns NULL after answering on an error.
+ */
+static json_t *pick_announcements(struct agent *a, struct control_req *r, bool undrain)
+{
+	json_t *req = control_req_info(r)->request, *names = json_object_get(req, "announcements");
+	json_t *out = json_array(), *v;
+	size_t i;
+
+	if (names == NULL || json_is_null(names) ||
+	    (json_is_array(names) && !json_array_size(names))) {
+		for (i = 0; i < a->engine->nannouncements; i++) {
+			const struct announcement *ann = &a->engine->announcements[i];
+			if (!undrain || ann->drain.active)
+				json_array_append_new(out, json_string(ann->conf->name));
+		}
+		if (undrain)
+			for (i = 0; i < a->state->ndrains; i++)
+				if (!engine_find_announcement(a->engine, a->state->drains[i].name))
+					json_array_append_new(
+					    out, json_string(a->state->drains[i].name));
+		return out;
+	}
+	if (!json_is_array(names)) {
+		json_decref(out);
+		control_reply_error(r, CONTROL_E_BAD_REQUEST,
+		                    "\"announcements\" must be an array of names");
+		return NULL;
+	}
+	json_array_foreach(names, i, v)
+	{
+		const char *n = json_string_value(v);
+
+		if (n == NULL) {
+			json_decref(out);
+			control_reply_error(r, CONTROL_E_BAD_REQUEST,
+			                    "\"announcements\" must be an array of names");
+			return NULL;
+		}
+		if (!engine_find_announcement(a->engine, n) &&
+		    !(undrain && state_find(a->state, n))) {
+			json_decref(out);
+			control_reply_error(
+			    r, CONTROL_E_UNKNOWN_ANNOUNCEMENT,
+			    "no announcement \"%.64s\" in %s; see anycastctl status", n,
+			    a->opts.conf_path);
+			return NULL;
+		}
+		json_array_append_new(out, json_string(n));
+	}
+	return out;
+}
+
+/* Attach the state file's health to a response when the last write failed. */
+static void save_and_report(struct agent *a, json_t *resp)
+{
+	if (save_state(a) < 0)
+		json_object_set_new(resp, "warning",
+		                    json_sprintf("%s; the drain is in effect but will not survive "
+		                                 "a restart",
+		                                 a->state->save_error));
+}
+
+static void verb_drain(struct control_req *r, void *arg)
+{
+	struct agent *a = arg;
+	const struct control_req_info *ri = control_req_info(r);
+	json_t *reason = json_object_get(ri->request, "reason");
+	json_t *jfor = json_object_get(ri->request, "for"), *names, *resp, *v;
+	double now = mono_now(), wnow = wall_now(), until = INFINITY;
+	size_t i;
+
+	if (!json_is_string(reason) || json_string_length(reason) == 0 ||
+	    json_string_length(reason) > CONTROL_REASON_MAX) {
+		control_reply_error(r, CONTROL_E_BAD_REQUEST,
+		                    "a drain needs \"reason\": a string of 1 to %d bytes",
+		                    CONTROL_REASON_MAX);
+		return;
+	}
+	if (jfor != NULL && !json_is_null(jfor)) {
+		double f = json_number_value(jfor);
+		if (!json_is_number(jfor) || !(f > 0) || f > DRAIN_FOR_MAX) {
+			control_reply_error(
+			    r, CONTROL_E_BAD_REQUEST,
+			    "\"for\" is a number of seconds, above 0 and at most %.0f",
+			    DRAIN_FOR_MAX);
+			return;
+		}
+		until = now + f;
+	}
+	names = pick_announcements(a, r, false);
+	if (names == NULL)
+		return;
+	json_array_foreach(names, i, v)
+	{
+		struct announcement *ann =
+		    engine_find_announcement(a->engine, json_string_value(v));
+		const struct state_drain *old = state_find(a->state, ann->conf->name);
+		double since = old ? old->since : wnow;
+
+		engine_announcement_drain(a->engine, ann, json_string_value(reason), ri->user,
+		                          (long)ri->uid, until, now);
+		state_set(a->state, ann->conf->name, ann->drain.reason, ann->drain.who,
+		          ann->drain.uid, since, isfinite(until) ? wnow + (until - now) : INFINITY);
+	}
+	arm_events(a);
+	resp = json_pack("{s:b, s:o}", "ok", 1, "announcements", names);
+	save_and_report(a, resp);
+	control_reply(r, resp);
+}
+
+static void verb_undrain(struct control_req *r, void *arg)
+{
+	struct agent *a = arg;
+	const struct control_req_info *ri = control_req_info(r);
+	json_t *names = pick_announcements(a, r, true), *done, *resp, *v;
+	double now = mono_now();
+	size_t i;
+	bool changed = false;
+
+	if (names == NULL)
+		return;
+	done = json_array();
+	json_array_foreach(names, i, v)
+	{
+		const char *n = json_string_value(v);
+		struct announcement *ann = engine_find_announcement(a->engine, n);
+		bool hit = state_remove(a->state, n);
+
+		if (ann &&
+		    engine_announcement_undrain(a->engine, ann, ri->user, (long)ri->uid, now) == 0)
+			hit = true;
+		if (hit)
+			json_array_append_new(done, json_string(n));
+		changed |= hit;
+	}
+	json_decref(names);
+	arm_events(a);
+	resp = json_pack("{s:b, s:o}", "ok", 1, "announcements", done);
+	if (changed)
+		save_and_report(a, resp);
+	control_reply(r, resp);
+}
+
+static void verb_check(struct control_req *r, void *arg)
+{
+	struct agent *a = arg;
+	json_t *name = json_object_get(control_req_info(r)->request, "name");
+	struct check *c;
+	struct agent_check *ac;
+
+	if (!json_is_string(name)) {
+		control_reply_error(r, CONTROL_E_BAD_REQUEST, "a check request needs \"name\"");
+		return;
+	}
+	c = engine_find_check(a->engine, json_string_value(name));
+	if (c == NULL || c->user == NULL) {
+		control_reply_error(r, CONTROL_E_UNKNOWN_CHECK,
+		                    "no check \"%.64s\" in %s; see anycastctl status",
+		                    json_string_value(name), a->opts.conf_path);
+		return;
+	}
+	ac = c->user;
+	ac->waiting = xrealloc(ac->waiting, (ac->nwaiting + 1) * sizeof(*ac->waiting));
+	ac->waiting[ac->nwaiting++] = r;
+	/* a run in flight answers too: its result is as fresh as a new one */
+	if (engine_check_trigger(c, mono_now()) == 0)
+		uv_timer_start(&ac->timer, check_timer_cb, 0, 0);
+}
+
+static void verb_reload(struct control_req *r, void *arg)
+{
+	struct agent *a = arg;
+	char *errors = NULL;
+	json_t *list;
+
+	if (agent_reload(a, &errors) < 0) {
+		list = json_array();
+		for (char *save = NULL, *line = strtok_r(errors, "\n", &save); line;
+		     line = strtok_r(NULL, "\n", &save))
+			json_array_append_new(list, json_string(line));
+		free(errors);
+		control_reply_error_json(r, CONTROL_E_RELOAD_FAILED,
+		                         json_pack("{s:o}", "errors", list),
+		                         "the new configuration has errors; still running the "
+		                         "previous one");
+		return;
+	}
+	control_reply(r,
+	              json_pack("{s:b, s:I, s:I}", "ok", 1, "kept_checks", (json_int_t)a->last_kept,
+	                        "checks", (json_int_t)a->conf->nchecks));
+}
+
+static const struct control_verb agent_verbs[] = {
+    {"status", false, verb_status}, {"drain", true, verb_drain},   {"undrain", true, verb_undrain},
+    {"check", true, verb_check},    {"reload", true, verb_reload},
+};
+
 struct agent *agent_new(uv_loop_t *loop, struct agent_conf *conf, const struct agent_opts *opts)
 {
 	struct agent *a = xcalloc(1, sizeof(*a));
@@ -283,7 +604,73 @@ struct agent *agent_new(uv_loop_t *loop, struct agent_conf *conf, const struct a
 	a->sync = sync_new(loop, conf, opts->dry_run);
 	uv_timer_init(loop, &a->event_timer);
 	a->event_timer.data = a;
+	uv_timer_init(loop, &a->metrics_timer);
+	a->metrics_timer.data = a;
+	a->state = state_new(conf->state_file);
+	a->started_wall = wall_now();
 	return a;
+}
+
+static int start_control(struct agent *a)
+{
+	struct control_opts co = {
+	    .path = a->conf->control.socket,
+	    .mode = a->conf->control.mode,
+	    .group = a->conf->control.group,
+	    .admin_group = a->conf->control.admin_group,
+	};
+	char *err = NULL;
+
+	a->ctl = control_new(a->loop, &co, agent_verbs, ARRAY_SIZE(agent_verbs), a);
+	if (control_start(a->ctl, &err) < 0) {
+		log_warnx("%s", err);
+		free(err);
+		control_free(a->ctl);
+		a->ctl = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+static void metrics_cb(uv_timer_t *t)
+{
+	struct agent *a = t->data;
+	json_t *snap = agent_status(a);
+	int rc = metrics_write_file(snap, a->conf->metrics_file);
+
+	json_decref(snap);
+	if (rc < 0 && !a->metrics_failing)
+		log_warn("cannot write the metrics file %s", a->conf->metrics_file);
+	else if (rc == 0 && a->metrics_failing)
+		log_notice("metrics file %s written again", a->conf->metrics_file);
+	a->metrics_failing = rc < 0;
+}
+
+static void arm_metrics(struct agent *a)
+{
+	uint64_t ms = (uint64_t)(a->conf->metrics_interval * 1e3);
+
+	uv_timer_stop(&a->metrics_timer);
+	if (a->conf->metrics_file != NULL)
+		uv_timer_start(&a->metrics_timer, metrics_cb, 0, ms);
+}
+
+static void load_state(struct agent *a)
+{
+	const char **names = xcalloc(a->conf->nannouncements + 1, sizeof(*names));
+	enum state_load_result r;
+
+	for (size_t i = 0; i < a->conf->nannouncements; i++)
+		names[i] = a->conf->announcements[i].name;
+	r = state_load(a->state, names, a->conf->nannouncements, wall_now());
+	free(names);
+	restore_drains(a);
+	/* the fail-safe drains must outlive this run too; the bad bytes are in .corrupt */
+	if (r == STATE_CORRUPT || r == STATE_UNREADABLE)
+		save_state(a);
+	if (a->state->ndrains)
+		log_notice("state: %zu drain(s) restored from %s", a->state->ndrains,
+		           a->state->path);
 }
 
 int agent_start(struct agent *a)
@@ -302,15 +689,22 @@ int agent_start(struct agent *a)
 	log_notice("anycast-agent %s starting: %zu checks, %zu announcements%s", PACKAGE_VERSION,
 	           a->conf->nchecks, a->conf->nannouncements,
 	           a->opts.dry_run ? " (dry run: BIRD is only read)" : "");
+	/* first: a second agent must not touch what the running one decided */
+	if (start_control(a) < 0)
+		return -1;
 	/* the state files first: they must exist, fail closed, before BIRD reads them */
+	a->sync_started = true;
 	if (sync_start(a->sync) < 0)
 		log_warnx("some BIRD state files could not be prepared; decisions may not survive "
 		          "a BIRD configure or restart");
+	/* operator drains before any verdict: a drained PoP never re-announces on restart */
+	load_state(a);
 	if (attach_checks(a) < 0)
 		return -1;
 	engine_tick(a->engine, mono_now());
 	push_all_wants(a);
 	arm_events(a);
+	arm_metrics(a);
 	return 0;
 }
 
@@ -323,12 +717,22 @@ int agent_reload(struct agent *a, char **errors)
 		return -1;
 	kept = engine_reload(a->engine, conf, mono_now(), drop_check, a);
 	sync_reload(a->sync, conf);
+	if (a->ctl && control_set_admin_group(a->ctl, conf->control.admin_group) < 0)
+		log_warnx("control.admin_group \"%s\" does not exist; keeping the previous one",
+		          conf->control.admin_group);
+	if (strcmp(conf->control.socket, a->conf->control.socket) != 0 ||
+	    strcmp(conf->state_file, a->conf->state_file) != 0)
+		log_warnx("control.socket and state_file changes take effect at the next start");
 	conf_free(a->conf);
 	a->conf = conf;
+	a->last_kept = kept;
+	/* an announcement that came back finds its drain again */
+	restore_drains(a);
 	attach_checks(a);
 	engine_tick(a->engine, mono_now());
 	push_all_wants(a);
 	arm_events(a);
+	arm_metrics(a);
 	log_notice("configuration reloaded from %s: %zu checks (%zu kept their state)",
 	           a->opts.conf_path, conf->nchecks, kept);
 	return 0;
@@ -338,6 +742,7 @@ int agent_reload(struct agent *a, char **errors)
 static void stop_finish(struct agent *a)
 {
 	uv_close((uv_handle_t *)&a->event_timer, NULL);
+	uv_close((uv_handle_t *)&a->metrics_timer, NULL);
 	sync_free(a->sync);
 	a->sync = NULL;
 }
@@ -364,11 +769,13 @@ void agent_stop(struct agent *a)
 	a->stopping = 1;
 	for (size_t i = 0; i < a->engine->nchecks; i++)
 		drop_check(&a->engine->checks[i], a);
+	control_free(a->ctl);
+	a->ctl = NULL;
 	uv_close((uv_handle_t *)&a->sig_term, NULL);
 	uv_close((uv_handle_t *)&a->sig_int, NULL);
 	uv_close((uv_handle_t *)&a->sig_hup, NULL);
 	uv_timer_stop(&a->event_timer);
-	if (a->conf->on_exit == ON_EXIT_KEEP || a->conf->nannouncements == 0) {
+	if (a->conf->on_exit == ON_EXIT_KEEP || a->conf->nannouncements == 0 || !a->sync_started) {
 		stop_finish(a);
 		return;
 	}
@@ -391,6 +798,7 @@ void agent_free(struct agent *a)
 		return;
 	engine_free(a->engine);
 	check_env_free(a->env);
+	state_free(a->state);
 	conf_free(a->conf);
 	free(a);
 }

@@ -148,6 +148,8 @@ struct agent_conf {
 	struct control_conf control;
 	char *state_file;
 	enum on_exit_action on_exit;
+	char *metrics_file;      /* Prometheus textfile, NULL: none */
+	double metrics_interval; /* seconds between writes */
 	struct check_conf *checks;
 	size_t nchecks;
 	struct announcement_conf *announcements;

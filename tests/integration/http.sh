@@ -143,16 +143,19 @@ probe --url https://a.example.net/ --connect-to 127.0.0.1:443 --ca "$BUNDLE" --c
 echo "$out" | sed 's/^/     timing: /'
 first=$(echo "$out" | head -n 1 | cut -d' ' -f2,3)
 later_worst_late=$(echo "$out" | tail -n +2 | cut -d' ' -f3 | sort -n | tail -n 1)
+# the median, not the worst: one probe late because the machine was busy is not a CA reload
+later_med_late=$(echo "$out" | tail -n +2 | cut -d' ' -f3 | sort -n | sed -n 5p)
 later_med=$(echo "$out" | tail -n +2 | cut -d' ' -f2 | sort -n | sed -n 5p)
 echo "     https first probe (ms, loop late ms): $first; later: median $later_med ms," \
 	"worst loop lateness $later_worst_late ms"
 if [ "$(echo "$out" | grep -c '^OK ')" != 10 ]; then
 	echo "FAIL https_repeated: not every probe passed"
 	fails=$((fails + 1))
-elif awk "BEGIN { exit !($later_worst_late < 15) }"; then
-	echo "ok   https_repeated: later probes leave the loop late by at most $later_worst_late ms"
+elif awk "BEGIN { exit !($later_med_late < 15) }"; then
+	echo "ok   https_repeated: later probes leave the loop late by $later_med_late ms (median)"
 else
-	echo "FAIL https_repeated: a later probe delayed the loop by $later_worst_late ms"
+	echo "FAIL https_repeated: later probes delay the loop by $later_med_late ms (median):" \
+		"is the CA store reloaded on every probe?"
 	fails=$((fails + 1))
 fi
 

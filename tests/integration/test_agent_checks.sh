@@ -6,9 +6,22 @@ set -u
 . "$top_srcdir/tests/lib/nginx.sh"
 nginx_require
 
+# Run in a network namespace of our own: its loopback ports are ours alone.
+if [ -z "${AGENT_CHECKS_NS:-}" ]; then
+	[ "$(id -u)" = 0 ] || { echo "SKIP: needs root for a private network namespace"; exit 77; }
+	AGENT_CHECKS_NS=aachecks$$
+	export AGENT_CHECKS_NS
+	ip netns add "$AGENT_CHECKS_NS" || exit 99
+	ip -n "$AGENT_CHECKS_NS" link set lo up
+	ip netns exec "$AGENT_CHECKS_NS" sh "$0"
+	rc=$?
+	ip netns del "$AGENT_CHECKS_NS"
+	exit $rc
+fi
+
 agent="$top_builddir/anycast-agent"
 work=$(mktemp -d "${TMPDIR:-/tmp}/agent-checks.XXXXXX")
-port=$((20000 + $$ % 20000))
+port=8080
 apid=
 cleanup() {
 	[ -n "$apid" ] && kill -9 "$apid" 2>/dev/null
@@ -43,6 +56,8 @@ write_conf() {
 bird: { socket = "$work/bird.ctl"; state_dir = "$work/state"; };
 control: { socket = "$work/agent.ctl"; };
 state_file = "$work/state/operator";
+metrics_file = "$work/agent.prom";
+metrics_interval = 1.0;
 checks: {
   web: { type = "http"; url = "http://www.example.test/"; connect_to = "127.0.0.1:$port";
          expect_body = "www.example.test"; interval = 0.2; timeout = 0.1; rise = 2; fall = 2; };
@@ -63,6 +78,13 @@ apid=$!
 wait_for "grep -q 'check \"web\": UNKNOWN -> UP' '$work/agent.log'" 5 || fail "web never came UP"
 wait_for "grep -q 'check \"plugin\": UNKNOWN -> UP' '$work/agent.log'" 5 ||
 	fail "plugin never came UP"
+
+# the Prometheus textfile: written by the daemon, valid exposition format
+wait_for "grep -q 'anycast_agent_check_state{check=.web.,state=.UP.} 1' '$work/agent.prom'" 5 ||
+	{ cat "$work/agent.prom"; fail "metrics file lacks web's state"; }
+if command -v promtool >/dev/null 2>&1; then
+	promtool check metrics <"$work/agent.prom" || fail "promtool rejects the metrics file"
+fi
 
 # detection bound for interval 0.2, fast 0.1, timeout 0.1, fall 2: 0.2*1.1 + 0.1*1.1 + 3*0.1 = 0.63 s
 nginx_stop

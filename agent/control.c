@@ -1,0 +1,783 @@
+/*
+ * control.c - the control-socket server (see control.h): the listening
+ * socket, one struct client per connection (framing, caps, timeouts),
+ * SO_PEERCRED authorisation and dispatch through the caller's verb table.
+ */
+#include <config.h>
+
+#include <errno.h>
+#include <grp.h>
+#include <pwd.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "control.h"
+#include "log.h"
+#include "util.h"
+
+/* One read at a time lands here; libuv hands it to read_cb before the next read. */
+#define READ_CHUNK (64 * 1024)
+/* A request as logged: enough to see what was asked. */
+#define LOG_REQUEST_MAX 300
+
+struct client;
+
+struct control_req {
+	struct client *client; /* NULL once the client has gone */
+	json_t *request;
+	struct control_req_info info;
+	char user[64];
+};
+
+struct client {
+	struct control *ctl;
+	struct client *prev, *next;
+	uv_pipe_t pipe;
+	uv_timer_t timer;
+	int open_handles; /* freed when both are closed */
+	char *buf;
+	size_t len, cap;
+	struct control_req *pending; /* one request at a time */
+	bool closing, shutting_down;
+	bool in_process; /* inside process_input(): a synchronous answer must not recurse */
+	uid_t uid;
+	gid_t gid;
+	pid_t pid;
+	bool has_cred;
+};
+
+struct control {
+	uv_loop_t *loop;
+	struct control_opts opts; /* strings owned */
+	bool has_group, has_admin_gid;
+	gid_t group_gid, admin_gid;
+	const struct control_verb *verbs;
+	size_t nverbs;
+	void *arg;
+	uv_pipe_t server;
+	bool server_init, listening, closing;
+	int refs; /* the server handle + every client not yet freed */
+	struct client *clients;
+	struct control_stats stats;
+	double last_accept_warn;
+	char rbuf[READ_CHUNK];
+};
+
+static char *dupnull(const char *s)
+{
+	return s ? xstrdup(s) : NULL;
+}
+
+static void control_unref(struct control *c)
+{
+	if (--c->refs > 0 || !c->closing)
+		return;
+	free((char *)c->opts.path);
+	free((char *)c->opts.group);
+	free((char *)c->opts.admin_group);
+	free(c);
+}
+
+struct control *control_new(uv_loop_t *loop, const struct control_opts *opts,
+                            const struct control_verb *verbs, size_t nverbs, void *arg)
+{
+	struct control *c = xcalloc(1, sizeof(*c));
+
+	c->loop = loop;
+	c->opts = *opts;
+	c->opts.path = xstrdup(opts->path);
+	c->opts.group = dupnull(opts->group);
+	c->opts.admin_group = dupnull(opts->admin_group);
+	if (!c->opts.request_max)
+		c->opts.request_max = CONTROL_REQUEST_MAX;
+	if (!(c->opts.idle_timeout > 0))
+		c->opts.idle_timeout = CONTROL_IDLE_TIMEOUT;
+	if (!c->opts.max_clients)
+		c->opts.max_clients = CONTROL_MAX_CLIENTS;
+	if (!c->opts.write_queue_max)
+		c->opts.write_queue_max = CONTROL_WRITE_QUEUE_MAX;
+	c->verbs = verbs;
+	c->nverbs = nverbs;
+	c->arg = arg;
+	c->refs = 1;
+	c->last_accept_warn = -1e9;
+	return c;
+}
+
+static int lookup_group(const char *name, gid_t *gid)
+{
+	char buf[4096];
+	struct group gr, *res = NULL;
+
+	if (getgrnam_r(name, &gr, buf, sizeof(buf), &res) != 0 || res == NULL)
+		return -1;
+	*gid = gr.gr_gid;
+	return 0;
+}
+
+int control_set_admin_group(struct control *c, const char *group)
+{
+	gid_t gid;
+	char *copy;
+
+	if (group == NULL) {
+		c->has_admin_gid = false;
+		free((char *)c->opts.admin_group);
+		c->opts.admin_group = NULL;
+		return 0;
+	}
+	if (lookup_group(group, &gid) < 0)
+		return -1;
+	copy = xstrdup(group); /* group may be c->opts.admin_group itself */
+	free((char *)c->opts.admin_group);
+	c->opts.admin_group = copy;
+	c->admin_gid = gid;
+	c->has_admin_gid = true;
+	return 0;
+}
+
+bool control_uid_is_admin(uid_t uid, gid_t gid, bool has_admin_gid, gid_t admin_gid)
+{
+	char buf[4096];
+	struct passwd pw, *res = NULL;
+	gid_t groups[256];
+	int n = ARRAY_SIZE(groups);
+
+	if (uid == 0)
+		return true;
+	if (!has_admin_gid)
+		return false;
+	if (gid == admin_gid)
+		return true;
+	if (getpwuid_r(uid, &pw, buf, sizeof(buf), &res) != 0 || res == NULL)
+		return false;
+	if (pw.pw_gid == admin_gid)
+		return true;
+	if (getgrouplist(pw.pw_name, pw.pw_gid, groups, &n) < 0)
+		n = ARRAY_SIZE(groups); /* more than fit: check those that did */
+	for (int i = 0; i < n; i++)
+		if (groups[i] == admin_gid)
+			return true;
+	return false;
+}
+
+static void user_name(uid_t uid, char *out, size_t len)
+{
+	char buf[4096];
+	struct passwd pw, *res = NULL;
+
+	if (getpwuid_r(uid, &pw, buf, sizeof(buf), &res) == 0 && res != NULL)
+		snprintf(out, len, "%s", pw.pw_name);
+	else
+		snprintf(out, len, "uid %lu", (unsigned long)uid);
+}
+
+/* ---- writing ------------------------------------------------------------ */
+
+struct wreq {
+	uv_write_t req;
+	struct client *cl;
+	size_t len;
+	char data[];
+};
+
+static void client_close(struct client *cl);
+
+static void client_handle_closed(uv_handle_t *h)
+{
+	struct client *cl = h->data;
+	struct control *c = cl->ctl;
+
+	if (--cl->open_handles > 0)
+		return;
+	free(cl->buf);
+	free(cl);
+	control_unref(c);
+}
+
+static void client_close(struct client *cl)
+{
+	struct control *c = cl->ctl;
+
+	if (cl->closing)
+		return;
+	cl->closing = true;
+	if (cl->pending) {
+		cl->pending->client = NULL; /* its answer will be dropped */
+		cl->pending = NULL;
+	}
+	if (cl->prev)
+		cl->prev->next = cl->next;
+	else
+		c->clients = cl->next;
+	if (cl->next)
+		cl->next->prev = cl->prev;
+	c->stats.clients--;
+	uv_close((uv_handle_t *)&cl->timer, client_handle_closed);
+	uv_close((uv_handle_t *)&cl->pipe, client_handle_closed);
+}
+
+static void client_drop(struct client *cl, const char *why)
+{
+	if (cl->closing)
+		return;
+	cl->ctl->stats.dropped++;
+	if (cl->has_cred)
+		log_debug(LOG_SUB_CONTROL, "control: closing client pid %ld uid %lu: %s",
+		          (long)cl->pid, (unsigned long)cl->uid, why);
+	else
+		log_debug(LOG_SUB_CONTROL, "control: closing client: %s", why);
+	client_close(cl);
+}
+
+static void write_done(uv_write_t *req, int status)
+{
+	struct wreq *w = (struct wreq *)req;
+
+	if (status < 0 && status != UV_ECANCELED)
+		client_drop(w->cl, uv_strerror(status));
+	free(w);
+}
+
+static void shutdown_done(uv_shutdown_t *req, int status)
+{
+	struct client *cl = req->data;
+
+	(void)status;
+	free(req);
+	client_close(cl);
+}
+
+/* No more requests from this client: close once its responses are out. */
+static void client_finish(struct client *cl)
+{
+	uv_shutdown_t *sr;
+
+	if (cl->closing || cl->shutting_down)
+		return;
+	cl->shutting_down = true;
+	uv_read_stop((uv_stream_t *)&cl->pipe);
+	sr = xmalloc(sizeof(*sr));
+	sr->data = cl;
+	if (uv_shutdown(sr, (uv_stream_t *)&cl->pipe, shutdown_done) < 0) {
+		free(sr);
+		client_close(cl);
+	}
+	/* the idle timer still runs: a peer that never reads cannot hold the shutdown */
+}
+
+static void client_send(struct client *cl, json_t *resp)
+{
+	/* 15 digits: epoch times keep their microseconds, 0.2 stays 0.2 */
+	char *text = json_dumps(resp, JSON_COMPACT | JSON_ENSURE_ASCII | JSON_REAL_PRECISION(15));
+	size_t n;
+	struct wreq *w;
+	uv_buf_t b;
+
+	json_decref(resp);
+	if (text == NULL) {
+		text = xstrdup("{\"ok\":false,\"error\":\"response could not be encoded\","
+		               "\"code\":\"internal\"}");
+	}
+	n = strlen(text);
+	w = xmalloc(sizeof(*w) + n + 1);
+	memcpy(w->data, text, n);
+	w->data[n] = '\n';
+	w->len = n + 1;
+	w->cl = cl;
+	free(text);
+	b = uv_buf_init(w->data, (unsigned)w->len);
+	if (uv_write(&w->req, (uv_stream_t *)&cl->pipe, &b, 1, write_done) < 0) {
+		free(w);
+		client_drop(cl, "write failed");
+		return;
+	}
+	if (uv_stream_get_write_queue_size((uv_stream_t *)&cl->pipe) >
+	    cl->ctl->opts.write_queue_max)
+		client_drop(cl, "it does not read its responses");
+}
+
+static json_t *error_obj(const char *code, const char *msg)
+{
+	char clean[512];
+	size_t i = 0;
+
+	/* a name cut at a byte limit may end mid-character: keep the message ASCII */
+	for (; msg[i] && i < sizeof(clean) - 1; i++)
+		clean[i] =
+		    (unsigned char)msg[i] < 0x20 || (unsigned char)msg[i] > 0x7e ? '?' : msg[i];
+	clean[i] = '\0';
+	return json_pack("{s:b, s:s, s:s}", "ok", 0, "error", clean, "code", code);
+}
+
+/* ---- requests ----------------------------------------------------------- */
+
+static void idle_cb(uv_timer_t *t)
+{
+	client_drop(t->data, "idle timeout");
+}
+
+static void arm_idle(struct client *cl)
+{
+	uv_timer_start(&cl->timer, idle_cb, (uint64_t)(cl->ctl->opts.idle_timeout * 1e3), 0);
+}
+
+static void process_input(struct client *cl);
+static void alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *buf);
+static void read_cb(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf);
+
+static void req_free(struct control_req *r)
+{
+	json_decref(r->request);
+	free(r);
+}
+
+const struct control_req_info *control_req_info(const struct control_req *r)
+{
+	return &r->info;
+}
+
+void control_reply(struct control_req *r, json_t *resp)
+{
+	struct client *cl = r->client;
+
+	if (cl == NULL || cl->closing) {
+		json_decref(resp);
+		req_free(r);
+		return;
+	}
+	if (json_is_false(json_object_get(resp, "ok")))
+		cl->ctl->stats.errors++;
+	cl->pending = NULL;
+	req_free(r);
+	client_send(cl, resp);
+	if (cl->closing || cl->shutting_down)
+		return;
+	arm_idle(cl);
+	uv_read_start((uv_stream_t *)&cl->pipe, alloc_cb, read_cb);
+	if (!cl->in_process)
+		process_input(cl);
+}
+
+void control_reply_error_json(struct control_req *r, const char *code, json_t *extra,
+                              const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+	json_t *resp;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	resp = error_obj(code, msg);
+	if (extra) {
+		json_object_update(resp, extra);
+		json_decref(extra);
+	}
+	control_reply(r, resp);
+}
+
+void control_reply_error(struct control_req *r, const char *code, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	control_reply(r, error_obj(code, msg));
+}
+
+/* An error before any handler: answer at once. */
+static void early_error(struct client *cl, const char *code, const char *msg)
+{
+	cl->ctl->stats.errors++;
+	client_send(cl, error_obj(code, msg));
+}
+
+static const struct control_verb *find_verb(const struct control *c, const char *verb)
+{
+	for (size_t i = 0; i < c->nverbs; i++)
+		if (strcmp(c->verbs[i].verb, verb) == 0)
+			return &c->verbs[i];
+	return NULL;
+}
+
+static void dispatch(struct client *cl, const char *line, size_t len)
+{
+	struct control *c = cl->ctl;
+	json_error_t jerr;
+	json_t *req = json_loadb(line, len, JSON_REJECT_DUPLICATES, &jerr);
+	const char *verb;
+	const struct control_verb *v;
+	struct control_req *r;
+	char msg[300];
+
+	c->stats.requests++;
+	if (req == NULL) {
+		snprintf(msg, sizeof(msg), "request is not valid JSON (UTF-8): %s at byte %d",
+		         jerr.text, jerr.position);
+		early_error(cl, CONTROL_E_BAD_REQUEST, msg);
+		return;
+	}
+	if (!json_is_object(req) || !json_is_string(json_object_get(req, "verb"))) {
+		json_decref(req);
+		early_error(cl, CONTROL_E_BAD_REQUEST,
+		            "a request is a JSON object with a string member \"verb\"");
+		return;
+	}
+	verb = json_string_value(json_object_get(req, "verb"));
+	v = find_verb(c, verb);
+	if (v == NULL) {
+		snprintf(msg, sizeof(msg), "unknown verb \"%.64s\"", verb);
+		json_decref(req);
+		early_error(cl, CONTROL_E_UNKNOWN_VERB, msg);
+		return;
+	}
+	r = xcalloc(1, sizeof(*r));
+	r->client = cl;
+	r->request = req;
+	r->info.verb = v->verb;
+	r->info.request = req;
+	r->info.uid = cl->uid;
+	r->info.gid = cl->gid;
+	r->info.pid = cl->pid;
+	user_name(cl->uid, r->user, sizeof(r->user));
+	r->info.user = r->user;
+	r->info.admin =
+	    cl->has_cred && control_uid_is_admin(cl->uid, cl->gid, c->has_admin_gid, c->admin_gid);
+	if (v->needs_admin) {
+		char *text = json_dumps(req, JSON_COMPACT | JSON_ENSURE_ASCII);
+		size_t tl = text ? strlen(text) : 0;
+
+		if (!r->info.admin) {
+			log_warnx("control: denied \"%s\" to uid %lu (%s) pid %ld: needs root or "
+			          "group %s",
+			          v->verb, (unsigned long)cl->uid, r->user, (long)cl->pid,
+			          c->opts.admin_group ? c->opts.admin_group
+			                              : "(none: set control.admin_group)");
+			free(text);
+			snprintf(msg, sizeof(msg),
+			         "\"%s\" needs root or membership of %s%s; you are %s (uid %lu)",
+			         v->verb, c->opts.admin_group ? "group " : "the admin group",
+			         c->opts.admin_group ? c->opts.admin_group
+			                             : " (control.admin_group)",
+			         r->user, (unsigned long)cl->uid);
+			cl->pending = r;
+			control_reply_error(r, CONTROL_E_DENIED, "%s", msg);
+			return;
+		}
+		log_notice("control: uid %lu (%s) pid %ld: %.*s%s", (unsigned long)cl->uid, r->user,
+		           (long)cl->pid, (int)(tl < LOG_REQUEST_MAX ? tl : LOG_REQUEST_MAX),
+		           text ? text : "", tl > LOG_REQUEST_MAX ? "..." : "");
+		free(text);
+	}
+	cl->pending = r;
+	/* one request at a time: read no more until it is answered */
+	uv_read_stop((uv_stream_t *)&cl->pipe);
+	uv_timer_stop(&cl->timer);
+	v->handler(r, c->arg);
+}
+
+/* Answer every complete line in the buffer, one request at a time. */
+static void process_input(struct client *cl)
+{
+	cl->in_process = true;
+	while (!cl->closing && !cl->shutting_down && cl->pending == NULL) {
+		char *nl = memchr(cl->buf, '\n', cl->len);
+		size_t ll;
+
+		if (nl == NULL) {
+			if (cl->len > cl->ctl->opts.request_max)
+				goto too_large;
+			break;
+		}
+		ll = (size_t)(nl - cl->buf);
+		if (ll > cl->ctl->opts.request_max)
+			goto too_large;
+		if (ll > 0 && cl->buf[ll - 1] == '\r')
+			ll--;
+		/* the line is consumed before dispatch: a synchronous answer re-enters here */
+		{
+			char *line = xstrndup(cl->buf, ll);
+			size_t rest = cl->len - (size_t)(nl + 1 - cl->buf);
+
+			memmove(cl->buf, nl + 1, rest);
+			cl->len = rest;
+			if (ll > 0)
+				dispatch(cl, line, ll);
+			free(line);
+		}
+	}
+	cl->in_process = false;
+	return;
+
+too_large : {
+	char msg[128];
+	snprintf(msg, sizeof(msg), "request longer than %zu bytes; closing",
+	         cl->ctl->opts.request_max);
+	cl->ctl->stats.dropped++;
+	early_error(cl, CONTROL_E_REQUEST_TOO_LARGE, msg);
+	cl->len = 0;
+	cl->in_process = false;
+	client_finish(cl);
+}
+}
+
+static void alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+{
+	struct client *cl = h->data;
+
+	(void)suggested;
+	*buf = uv_buf_init(cl->ctl->rbuf, sizeof(cl->ctl->rbuf));
+}
+
+static void read_cb(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
+{
+	struct client *cl = s->data;
+
+	if (nread < 0) {
+		/* EOF or error: whatever it asked last is answered into the void */
+		client_drop(cl, nread == UV_EOF ? "end of input" : uv_strerror((int)nread));
+		return;
+	}
+	if (nread == 0)
+		return;
+	if (cl->len + (size_t)nread > cl->cap) {
+		cl->cap = cl->len + (size_t)nread + 1024;
+		cl->buf = xrealloc(cl->buf, cl->cap);
+	}
+	memcpy(cl->buf + cl->len, buf->base, (size_t)nread);
+	cl->len += (size_t)nread;
+	process_input(cl);
+}
+
+/* ---- accepting ---------------------------------------------------------- */
+
+static void on_connection(uv_stream_t *server, int status)
+{
+	struct control *c = server->data;
+	struct client *cl;
+	struct ucred cred;
+	socklen_t clen = sizeof(cred);
+	uv_os_fd_t fd;
+
+	if (status < 0) {
+		double now = mono_now();
+
+		/* libuv accepted and closed the connection with its reserve fd (EMFILE) */
+		c->stats.accept_errors++;
+		if (now - c->last_accept_warn > 10.0) {
+			log_warnx("control: cannot accept a client: %s (raise LimitNOFILE or "
+			          "reduce concurrent anycastctl clients)",
+			          uv_strerror(status));
+			c->last_accept_warn = now;
+		}
+		return;
+	}
+	cl = xcalloc(1, sizeof(*cl));
+	cl->ctl = c;
+	uv_pipe_init(c->loop, &cl->pipe, 0);
+	uv_timer_init(c->loop, &cl->timer);
+	cl->pipe.data = cl;
+	cl->timer.data = cl;
+	cl->open_handles = 2;
+	c->refs++;
+	cl->next = c->clients;
+	if (c->clients)
+		c->clients->prev = cl;
+	c->clients = cl;
+	c->stats.clients++;
+	if (uv_accept(server, (uv_stream_t *)&cl->pipe) < 0) {
+		c->stats.accept_errors++;
+		client_close(cl);
+		return;
+	}
+	c->stats.accepted++;
+	if (uv_fileno((uv_handle_t *)&cl->pipe, &fd) == 0 &&
+	    getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) == 0) {
+		cl->uid = cred.uid;
+		cl->gid = cred.gid;
+		cl->pid = cred.pid;
+		cl->has_cred = true;
+	} else {
+		/* without credentials it is nobody: status only */
+		cl->uid = (uid_t)-1;
+		cl->gid = (gid_t)-1;
+	}
+	arm_idle(cl);
+	if (c->stats.clients > c->opts.max_clients) {
+		c->stats.busy++;
+		early_error(cl, CONTROL_E_BUSY, "too many control clients; try again");
+		client_finish(cl);
+		return;
+	}
+	uv_read_start((uv_stream_t *)&cl->pipe, alloc_cb, read_cb);
+}
+
+/* Create the directory of path (and its parents) 0755 if missing. */
+static int make_dirs(const char *path, char **err)
+{
+	char *d = xstrdup(path);
+
+	for (char *p = d + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(d, 0755) < 0 && errno != EEXIST) {
+			xasprintf(err, "cannot create directory %s for the control socket: %s", d,
+			          strerror(errno));
+			free(d);
+			return -1;
+		}
+		*p = '/';
+	}
+	free(d);
+	return 0;
+}
+
+/* Another agent on the path: refuse; a stale socket: remove. */
+static int clear_path(const char *path, char **err)
+{
+	struct stat st;
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	int fd, rc;
+
+	if (lstat(path, &st) < 0) {
+		if (errno == ENOENT)
+			return 0;
+		xasprintf(err, "cannot inspect control socket %s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (!S_ISSOCK(st.st_mode)) {
+		xasprintf(err,
+		          "%s exists and is not a socket; remove it or set another "
+		          "control.socket",
+		          path);
+		return -1;
+	}
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		xasprintf(err, "socket: %s", strerror(errno));
+		return -1;
+	}
+	rc = connect(fd, (struct sockaddr *)&sa, sizeof(sa));
+	if (rc == 0) {
+		close(fd);
+		xasprintf(err,
+		          "another anycast-agent is running on %s; stop it first or set "
+		          "another control.socket",
+		          path);
+		return -1;
+	}
+	rc = errno;
+	close(fd);
+	if (rc != ECONNREFUSED) {
+		xasprintf(err, "cannot tell whether another agent listens on %s: %s", path,
+		          strerror(rc));
+		return -1;
+	}
+	if (unlink(path) < 0 && errno != ENOENT) {
+		xasprintf(err, "cannot remove stale control socket %s: %s", path, strerror(errno));
+		return -1;
+	}
+	log_info("removed stale control socket %s", path);
+	return 0;
+}
+
+int control_start(struct control *c, char **err)
+{
+	const char *path = c->opts.path;
+	mode_t old;
+	int rc;
+
+	*err = NULL;
+	if (strlen(path) >= sizeof(((struct sockaddr_un *)0)->sun_path)) {
+		xasprintf(err, "control socket path %s is too long (max %zu bytes)", path,
+		          sizeof(((struct sockaddr_un *)0)->sun_path) - 1);
+		return -1;
+	}
+	if (c->opts.group) {
+		if (lookup_group(c->opts.group, &c->group_gid) < 0) {
+			xasprintf(err,
+			          "control.group \"%s\" does not exist; create it or remove "
+			          "the setting",
+			          c->opts.group);
+			return -1;
+		}
+		c->has_group = true;
+	}
+	if (c->opts.admin_group && control_set_admin_group(c, c->opts.admin_group) < 0) {
+		xasprintf(err,
+		          "control.admin_group \"%s\" does not exist; create it or remove "
+		          "the setting",
+		          c->opts.admin_group);
+		return -1;
+	}
+	if (make_dirs(path, err) < 0 || clear_path(path, err) < 0)
+		return -1;
+	uv_pipe_init(c->loop, &c->server, 0);
+	c->server.data = c;
+	c->server_init = true;
+	/* born owner-only; opened up to control.mode once the group is right */
+	old = umask(0177);
+	rc = uv_pipe_bind(&c->server, path);
+	umask(old);
+	if (rc < 0) {
+		xasprintf(err, "cannot create control socket %s: %s", path, uv_strerror(rc));
+		return -1;
+	}
+	if (c->has_group && chown(path, (uid_t)-1, c->group_gid) < 0) {
+		xasprintf(err, "cannot give control socket %s to group %s: %s", path, c->opts.group,
+		          strerror(errno));
+		unlink(path);
+		return -1;
+	}
+	if (chmod(path, c->opts.mode & 0777) < 0) {
+		xasprintf(err, "cannot chmod control socket %s: %s", path, strerror(errno));
+		unlink(path);
+		return -1;
+	}
+	rc = uv_listen((uv_stream_t *)&c->server, 128, on_connection);
+	if (rc < 0) {
+		xasprintf(err, "cannot listen on control socket %s: %s", path, uv_strerror(rc));
+		unlink(path);
+		return -1;
+	}
+	c->listening = true;
+	log_info("control socket %s (mode %04o%s%s)", path, c->opts.mode & 0777,
+	         c->opts.group ? ", group " : "", c->opts.group ? c->opts.group : "");
+	return 0;
+}
+
+static void server_closed(uv_handle_t *h)
+{
+	control_unref(h->data);
+}
+
+void control_free(struct control *c)
+{
+	if (c == NULL || c->closing)
+		return;
+	c->closing = true;
+	while (c->clients)
+		client_close(c->clients);
+	if (c->listening)
+		unlink(c->opts.path);
+	if (c->server_init)
+		uv_close((uv_handle_t *)&c->server, server_closed);
+	else
+		control_unref(c);
+}
+
+void control_stats(const struct control *c, struct control_stats *st)
+{
+	*st = c->stats;
+}
