@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "check_util.h"
 #include "util.h"
 
 /* How long output may still arrive after the plugin exited. */
@@ -105,21 +106,19 @@ static void first_line(const char *buf, size_t len, char *line, size_t n)
 			line[k] = '?';
 }
 
-static void finish(struct exec_attempt *att)
+enum check_result_code check_exec_judge(int64_t status, int term_signal, const char *out,
+                                        size_t len, char *detail, size_t detail_len)
 {
-	struct check_run *run = att->run;
 	char line[CHECK_DETAIL_MAX];
 	enum check_result_code code;
 
-	first_line(att->buf, att->len, line, sizeof(line));
-	attempt_end(att);
-	if (att->term_signal != 0) {
-		check_run_finish(run, RES_EXEC_SIGNALED, "killed by signal %d (%s)%s%s",
-		                 att->term_signal, strsignal(att->term_signal), line[0] ? ": " : "",
-		                 line);
-		return;
+	first_line(out, len, line, sizeof(line));
+	if (term_signal != 0) {
+		snprintf(detail, detail_len, "killed by signal %d (%s)%s%s", term_signal,
+		         strsignal(term_signal), line[0] ? ": " : "", line);
+		return RES_EXEC_SIGNALED;
 	}
-	switch (att->status) {
+	switch (status) {
 	case 0:
 		code = RES_OK;
 		break;
@@ -134,11 +133,24 @@ static void finish(struct exec_attempt *att)
 		break;
 	}
 	if (line[0] == '\0')
-		check_run_finish(run, code, "exit %d, no output", (int)att->status);
-	else if (att->status >= 0 && att->status <= 3)
-		check_run_finish(run, code, "%s", line);
+		snprintf(detail, detail_len, "exit %d, no output", (int)status);
+	else if (status >= 0 && status <= 3)
+		snprintf(detail, detail_len, "%s", line);
 	else
-		check_run_finish(run, code, "exit %d: %s", (int)att->status, line);
+		snprintf(detail, detail_len, "exit %d: %s", (int)status, line);
+	return code;
+}
+
+static void finish(struct exec_attempt *att)
+{
+	struct check_run *run = att->run;
+	char detail[CHECK_DETAIL_MAX];
+	enum check_result_code code;
+
+	code = check_exec_judge(att->status, att->term_signal, att->buf, att->len, detail,
+	                        sizeof(detail));
+	attempt_end(att);
+	check_run_finish(run, code, "%s", detail);
 }
 
 static void grace_cb(uv_timer_t *timer)

@@ -28,6 +28,7 @@
 
 #include "check.h"
 #include "check_http.h"
+#include "check_util.h"
 #include "log.h"
 #include "util.h"
 
@@ -339,10 +340,26 @@ static int http_init(struct check_run *run)
 
 /* ---- one run ----------------------------------------------------------------------------- */
 
+bool check_http_body_append(char *body, size_t *len, size_t max, const char *data, size_t n)
+{
+	size_t room = max - *len;
+
+	if (n > room) {
+		memcpy(body + *len, data, room);
+		*len += room;
+		body[*len] = '\0';
+		return false;
+	}
+	memcpy(body + *len, data, n);
+	*len += n;
+	body[*len] = '\0';
+	return true;
+}
+
 static size_t write_cb(char *data, size_t size, size_t nmemb, void *userp)
 {
 	struct http_priv *p = userp;
-	size_t n = size * nmemb, room = p->body_max - p->body_len;
+	size_t n = size * nmemb;
 
 	if (p->body_len + n > p->body_cap && p->body_cap < p->body_max) {
 		size_t cap = p->body_cap;
@@ -352,17 +369,12 @@ static size_t write_cb(char *data, size_t size, size_t nmemb, void *userp)
 		p->body = xrealloc(p->body, cap + 1);
 		p->body_cap = cap;
 	}
-	if (n > room) {
+	/* the buffer now holds body_len + n bytes, or body_max when that is less */
+	if (!check_http_body_append(p->body, &p->body_len, p->body_max, data, n)) {
 		/* keep what fits, then stop: a probe never downloads more than body_max */
-		memcpy(p->body + p->body_len, data, room);
-		p->body_len += room;
-		p->body[p->body_len] = '\0';
 		p->body_full = true;
 		return CURL_WRITEFUNC_ERROR;
 	}
-	memcpy(p->body + p->body_len, data, n);
-	p->body_len += n;
-	p->body[p->body_len] = '\0';
 	return n;
 }
 
@@ -546,20 +558,26 @@ static void status_ranges(const struct http_conf *hc, char *buf, size_t len)
 	}
 }
 
-static bool body_ok(const struct http_conf *hc, struct http_priv *p)
+bool check_http_body_matches(const char *body, size_t len, const char *expect_body,
+                             const regex_t *re)
 {
-	if (hc->expect_body != NULL)
-		return memmem(p->body, p->body_len, hc->expect_body, strlen(hc->expect_body)) !=
-		       NULL;
-	if (p->has_regex) {
+	if (expect_body != NULL)
+		return memmem(body, len, expect_body, strlen(expect_body)) != NULL;
+	if (re != NULL) {
 		regmatch_t m[1];
 
 		/* REG_STARTEND: a NUL byte in the body does not end the match */
 		m[0].rm_so = 0;
-		m[0].rm_eo = (regoff_t)p->body_len;
-		return regexec(&p->regex, p->body, 1, m, REG_STARTEND) == 0;
+		m[0].rm_eo = (regoff_t)len;
+		return regexec(re, body, 1, m, REG_STARTEND) == 0;
 	}
 	return true;
+}
+
+static bool body_ok(const struct http_conf *hc, struct http_priv *p)
+{
+	return check_http_body_matches(p->body, p->body_len, hc->expect_body,
+	                               p->has_regex ? &p->regex : NULL);
 }
 
 static enum check_result_code map_curl_error(CURL *e, CURLcode rc)

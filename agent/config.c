@@ -43,6 +43,7 @@ struct err {
 
 struct ctx {
 	const char *path; /* the main file, as the user wrote it */
+	const char *text; /* conf_load_string: the main file's contents, not read from path */
 	char *dir;        /* where @include looks, NULL for the CWD */
 	struct err *errs; /* every problem found */
 	size_t nerr;
@@ -2213,7 +2214,8 @@ static void announcements_print(FILE *out, int ind, const void *obj, const struc
 static void include_error(struct ctx *c, const char *file, int line)
 {
 	char *path = display_file(c, file), buf[1024], *q1, *q2, *inc = NULL;
-	FILE *f = fopen(path, "r");
+	bool main_text = c->text != NULL && strcmp(path, c->path) == 0;
+	FILE *f = main_text ? fmemopen((void *)c->text, strlen(c->text), "r") : fopen(path, "r");
 	int n = 0;
 	const char *name = NULL;
 
@@ -2286,11 +2288,11 @@ static bool read_file(struct ctx *c, config_t *cfg)
 	const char *text;
 	char *tmp, *d, *file;
 
-	if (stat(c->path, &st) != 0 || access(c->path, R_OK) != 0) {
+	if (c->text == NULL && (stat(c->path, &st) != 0 || access(c->path, R_OK) != 0)) {
 		ferr(c, c->path, 0, "cannot read the configuration: %s", strerror(errno));
 		return false;
 	}
-	if (S_ISDIR(st.st_mode)) {
+	if (c->text == NULL && S_ISDIR(st.st_mode)) {
 		ferr(c, c->path, 0, "cannot read the configuration: %s", strerror(EISDIR));
 		return false;
 	}
@@ -2302,7 +2304,7 @@ static bool read_file(struct ctx *c, config_t *cfg)
 		config_set_include_dir(cfg, c->dir);
 	}
 	free(tmp);
-	if (config_read_file(cfg, c->path))
+	if (c->text != NULL ? config_read_string(cfg, c->text) : config_read_file(cfg, c->path))
 		return true;
 	text = config_error_text(cfg);
 	if (config_error_type(cfg) == CONFIG_ERR_FILE_IO) {
@@ -2320,9 +2322,10 @@ static bool read_file(struct ctx *c, config_t *cfg)
 	return false;
 }
 
-struct agent_conf *conf_load(const char *path, const struct conf_overrides *ov, char **errors)
+static struct agent_conf *load(const char *path, const char *text, const struct conf_overrides *ov,
+                               char **errors)
 {
-	struct ctx c = {.path = path, .check_type = -1};
+	struct ctx c = {.path = path, .text = text, .check_type = -1};
 	struct agent_conf *conf = xcalloc(1, sizeof(*conf));
 	const struct key *tab = top_keys;
 	void *o = conf;
@@ -2346,6 +2349,17 @@ struct agent_conf *conf_load(const char *path, const struct conf_overrides *ov, 
 		return NULL;
 	}
 	return conf;
+}
+
+struct agent_conf *conf_load(const char *path, const struct conf_overrides *ov, char **errors)
+{
+	return load(path, NULL, ov, errors);
+}
+
+struct agent_conf *conf_load_string(const char *text, const char *path,
+                                    const struct conf_overrides *ov, char **errors)
+{
+	return load(path, text, ov, errors);
 }
 
 void conf_free(struct agent_conf *conf)

@@ -170,6 +170,10 @@ struct conf_overrides {
  * "file:line: message" per line (malloc'd; the caller frees).
  */
 struct agent_conf *conf_load(const char *path, const struct conf_overrides *ov, char **errors);
+/* The same for a configuration held in memory (tests, fuzzing): path names it
+ * in errors, and @include is relative to path's directory. */
+struct agent_conf *conf_load_string(const char *text, const char *path,
+                                    const struct conf_overrides *ov, char **errors);
 void conf_free(struct agent_conf *conf);
 
 /* Print the normalised effective config (defaults filled in) in libconfig syntax;

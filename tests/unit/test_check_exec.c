@@ -20,6 +20,7 @@
 #include <cmocka.h>
 
 #include "check_testutil.h"
+#include "check_util.h"
 
 /* "A few ms" on a loaded 2-core box. Under ASan a fork (inside uv_spawn,
  * the one step that blocks) copies the page tables of the shadow memory. */
@@ -431,6 +432,43 @@ static void test_loop_not_delayed(void **state)
 	assert_true(k.worst < MAX_LATENESS);
 }
 
+/* The pure output-to-detail step on its own (what the fuzzer calls). */
+static void test_judge_output(void **state)
+{
+	static const struct {
+		const char *name;
+		int64_t status;
+		int sig;
+		const char *out;
+		size_t len, detail_len;
+		enum check_result_code code;
+		const char *detail;
+	} jc[] = {
+	    {"perfdata cut, first line only", 0, 0, "DISK OK - 56% free| /=2643MB\nmore\n", 0, 256,
+	     RES_OK, "DISK OK - 56% free"},
+	    {"trimmed", 1, 0, " \t WARNING - slow \r\n", 0, 256, RES_WARNING, "WARNING - slow"},
+	    {"NUL byte shown as ?", 2, 0, "a\0b\n", 4, 256, RES_EXEC_CRITICAL, "a?b"},
+	    {"empty output", 3, 0, "", 0, 256, RES_EXEC_UNKNOWN, "exit 3, no output"},
+	    {"odd exit code named", 127, 0, "not found", 0, 256, RES_EXEC_UNKNOWN,
+	     "exit 127: not found"},
+	    {"signal wins over the status", 0, 9, "bye", 0, 256, RES_EXEC_SIGNALED,
+	     "killed by signal 9 (Killed): bye"},
+	    {"detail cut to its buffer", 0, 0, "0123456789", 0, 5, RES_OK, "0123"},
+	    {"one byte buffer", 0, 0, "x", 0, 1, RES_OK, ""},
+	};
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(jc); i++) {
+		char detail[256];
+		size_t len = jc[i].len ? jc[i].len : strlen(jc[i].out);
+
+		print_message("case: %s\n", jc[i].name);
+		assert_int_equal(check_exec_judge(jc[i].status, jc[i].sig, jc[i].out, len, detail,
+		                                  jc[i].detail_len),
+		                 jc[i].code);
+		assert_string_equal(detail, jc[i].detail);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -441,6 +479,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_escaped_child_keeps_pipe, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_free_while_running, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_loop_not_delayed, setup, teardown),
+	    cmocka_unit_test(test_judge_output),
 	};
 
 	return cmocka_run_group_tests_name("check_exec", tests, write_scripts, remove_scripts);

@@ -29,6 +29,7 @@
 
 #include "check.h"
 #include "check_http.h"
+#include "check_util.h"
 #include "util.h"
 
 #define TICK_MS 5
@@ -597,9 +598,53 @@ static void test_fake_concurrent_runs(void **state)
 	free(fast);
 }
 
+/* The body helpers on their own (what the fuzzer calls): pieces kept up to
+ * body_max, the cut reported; NUL bytes do not end a substring or regex match. */
+static void test_body_helpers(void **state)
+{
+	static const struct {
+		const char *name;
+		size_t body_max;
+		const char *pieces[3];
+		bool all_fit;
+		const char *kept;
+	} ac[] = {
+	    {"fits", 10, {"abc", "def", NULL}, true, "abcdef"},
+	    {"exactly body_max", 6, {"abc", "def", NULL}, true, "abcdef"},
+	    {"cut inside a piece", 4, {"abc", "def", NULL}, false, "abcd"},
+	    {"body_max 0", 0, {"a", NULL, NULL}, false, ""},
+	    {"empty piece", 2, {"", "ab", NULL}, true, "ab"},
+	};
+	regex_t re;
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(ac); i++) {
+		char body[16];
+		size_t len = 0;
+		bool fit = true;
+
+		body[0] = '\0';
+		for (size_t k = 0; k < 3 && ac[i].pieces[k] != NULL && fit; k++)
+			fit = check_http_body_append(body, &len, ac[i].body_max, ac[i].pieces[k],
+			                             strlen(ac[i].pieces[k]));
+		print_message("case: %s\n", ac[i].name);
+		assert_int_equal(fit, ac[i].all_fit);
+		assert_int_equal(len, strlen(ac[i].kept));
+		assert_string_equal(body, ac[i].kept);
+	}
+	assert_int_equal(regcomp(&re, "status: (green|yellow)", REG_EXTENDED | REG_NOSUB), 0);
+	assert_true(check_http_body_matches("x\0status: green", 16, NULL, &re));
+	assert_false(check_http_body_matches("x\0status: red", 14, NULL, &re));
+	assert_true(check_http_body_matches("\0\0ok", 4, "ok", NULL));
+	assert_false(check_http_body_matches("o\0k", 3, "ok", NULL));
+	assert_true(check_http_body_matches("anything", 8, NULL, NULL));
+	/* the substring wins when both are set, as in the check */
+	assert_true(check_http_body_matches("ok", 2, "ok", &re));
+	regfree(&re);
+}
+
 int main(void)
 {
-	struct CMUnitTest tests[ARRAY_SIZE(cases) + 2];
+	struct CMUnitTest tests[ARRAY_SIZE(cases) + 3];
 	size_t i;
 
 	signal(SIGPIPE, SIG_IGN); /* as the daemon does */
@@ -613,5 +658,6 @@ int main(void)
 	}
 	tests[i++] = (struct CMUnitTest)cmocka_unit_test(test_fake_cancel_then_rerun);
 	tests[i++] = (struct CMUnitTest)cmocka_unit_test(test_fake_concurrent_runs);
+	tests[i++] = (struct CMUnitTest)cmocka_unit_test(test_body_helpers);
 	return _cmocka_run_group_tests("check_http", tests, i, NULL, NULL);
 }

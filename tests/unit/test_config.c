@@ -551,13 +551,44 @@ static void test_print_round_trip(void **state)
 	}
 }
 
+/* A configuration held in memory loads like the same file, errors named after path. */
+static void test_load_string(void **state)
+{
+	char *errors = NULL;
+	struct agent_conf *conf;
+	(void)state;
+	conf = conf_load_string("on_exit = \"keep\";\n", "/etc/x/mem.conf", NULL, &errors);
+	assert_non_null(conf);
+	assert_null(errors);
+	assert_int_equal(conf->on_exit, ON_EXIT_KEEP);
+	conf_free(conf);
+	assert_null(conf_load_string("\non_exit = \"later\";\n", "mem.conf", NULL, &errors));
+	assert_non_null(errors);
+	assert_non_null(strstr(errors, "mem.conf:2: "));
+	free(errors);
+	assert_null(conf_load_string("checks: {\n", "mem.conf", NULL, &errors));
+	assert_non_null(strstr(errors, "mem.conf:"));
+	free(errors);
+	/* the include error names the file from the text itself, not from disk */
+	assert_null(conf_load_string("@include \"nonexistent.conf\"\n", "/nonexistent-dir/mem.conf",
+	                             NULL, &errors));
+	assert_non_null(
+	    strstr(errors, "cannot open include file \"/nonexistent-dir/nonexistent.conf\""));
+	free(errors);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_errors),           cmocka_unit_test(test_errors_all_collected),
-	    cmocka_unit_test(test_unreadable),       cmocka_unit_test(test_include),
-	    cmocka_unit_test(test_defaults),         cmocka_unit_test(test_sockets),
-	    cmocka_unit_test(test_overrides),        cmocka_unit_test(test_equality),
+	    cmocka_unit_test(test_load_string),
+	    cmocka_unit_test(test_errors),
+	    cmocka_unit_test(test_errors_all_collected),
+	    cmocka_unit_test(test_unreadable),
+	    cmocka_unit_test(test_include),
+	    cmocka_unit_test(test_defaults),
+	    cmocka_unit_test(test_sockets),
+	    cmocka_unit_test(test_overrides),
+	    cmocka_unit_test(test_equality),
 	    cmocka_unit_test(test_print_round_trip),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);

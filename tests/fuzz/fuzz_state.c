@@ -1,0 +1,65 @@
+/*
+ * fuzz_state.c - libFuzzer harness for the operator state file reader
+ * (state_parse, agent/state.c): the file may be corrupted, truncated or
+ * written by another version.
+ *
+ * Input: the file's bytes. A file that parses is written again with
+ * state_format() and parsed back: every drain must survive with the same
+ * fields (losing a drain across a restart is the one thing state.c must not
+ * do). A file that does not parse must come with a terminated error text.
+ */
+#include <math.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "state.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static void check_drain(const struct state_drain *d)
+{
+	if (d->name == NULL || d->name[0] == '\0' ||
+	    memchr(d->reason, '\0', sizeof(d->reason)) == NULL ||
+	    memchr(d->who, '\0', sizeof(d->who)) == NULL || !isfinite(d->since) || isnan(d->until))
+		abort();
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct state_drain *a, *b;
+	size_t na, nb;
+	bool trunc;
+	char err[256], *text;
+
+	memset(err, 'X', sizeof(err));
+	if (state_parse((const char *)data, size, &a, &na, &trunc, err, sizeof(err)) != 0) {
+		if (a != NULL || na != 0 || memchr(err, '\0', sizeof(err)) == NULL ||
+		    err[0] == '\0')
+			abort();
+		return 0;
+	}
+	for (size_t i = 0; i < na; i++)
+		check_drain(&a[i]);
+	text = state_format(a, na);
+	if (state_parse(text, strlen(text), &b, &nb, &trunc, err, sizeof(err)) != 0)
+		abort(); /* what the agent wrote, it cannot read back */
+	if (nb != na)
+		abort(); /* a drain was lost (or invented) across a write and a read */
+	for (size_t i = 0; i < na; i++) {
+		const struct state_drain *x = &a[i], *y = NULL;
+
+		for (size_t k = 0; k < nb && y == NULL; k++)
+			if (strcmp(b[k].name, x->name) == 0)
+				y = &b[k];
+		if (y == NULL || strcmp(x->reason, y->reason) != 0 || strcmp(x->who, y->who) != 0 ||
+		    (x->uid >= 0 ? x->uid != y->uid : y->uid != -1) || x->since != y->since ||
+		    x->until != y->until)
+			abort(); /* a drain changed across a write and a read */
+	}
+	state_drains_free(a, na);
+	state_drains_free(b, nb);
+	free(text);
+	return 0;
+}
