@@ -54,11 +54,26 @@ const struct state_drain *state_find(const struct state *s, const char *name)
 	return NULL;
 }
 
+/* Copy src, cut to size - 1 bytes at a UTF-8 character boundary: a reason cut inside a
+ * character could not be written as JSON, and the drain would be lost at the next save. */
+static void copy_utf8(char *dst, size_t size, const char *src)
+{
+	size_t n = strlen(src);
+
+	if (n >= size) {
+		n = size - 1;
+		while (n > 0 && ((unsigned char)src[n] & 0xC0) == 0x80)
+			n--;
+	}
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+}
+
 static void fill(struct state_drain *d, const char *reason, const char *who, long uid, double since,
                  double until)
 {
-	snprintf(d->reason, sizeof(d->reason), "%s", reason ? reason : "");
-	snprintf(d->who, sizeof(d->who), "%s", who ? who : "");
+	copy_utf8(d->reason, sizeof(d->reason), reason ? reason : "");
+	copy_utf8(d->who, sizeof(d->who), who ? who : "");
 	d->uid = uid;
 	d->since = since;
 	d->until = until;

@@ -115,6 +115,34 @@ static void test_round_trip(void **st)
 	state_free(s);
 }
 
+/* A reason longer than the field, cut where a multi-byte character would be split (found by
+ * fuzz_state): the drain must still be written and read back, cut at a character boundary. */
+static void test_long_utf8_reason(void **st)
+{
+	enum state_load_result r;
+	struct state *s;
+	const struct state_drain *d;
+	char reason[1024] = "x";
+
+	(void)st;
+	/* "x" then 2-byte characters: every even cut lands inside one */
+	for (size_t i = 1; i + 2 < sizeof(reason); i += 2)
+		memcpy(reason + i, "\xc3\xa9", 2);
+	reason[sizeof(reason) - 1] = '\0';
+	s = state_new(path);
+	assert_true(state_set(s, "web", reason, "alice", 1000, NOW, INFINITY));
+	assert_int_equal(state_save(s), 0);
+	state_free(s);
+	s = load(&r);
+	assert_int_equal(r, STATE_LOADED);
+	d = state_find(s, "web");
+	assert_non_null(d);
+	assert_true(strlen(d->reason) > 100);
+	assert_int_equal(strncmp(d->reason, reason, strlen(d->reason)), 0);
+	assert_int_equal(strlen(d->reason) % 2, 1); /* "x" + whole characters */
+	state_free(s);
+}
+
 static void test_missing_file(void **st)
 {
 	enum state_load_result r;
@@ -308,10 +336,15 @@ static void test_unreadable(void **st)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_round_trip),      cmocka_unit_test(test_missing_file),
-	    cmocka_unit_test(test_expired_at_load), cmocka_unit_test(test_unconfigured_kept),
-	    cmocka_unit_test(test_corrupted),       cmocka_unit_test(test_truncated_every_offset),
-	    cmocka_unit_test(test_write_failure),   cmocka_unit_test(test_unreadable),
+	    cmocka_unit_test(test_round_trip),
+	    cmocka_unit_test(test_missing_file),
+	    cmocka_unit_test(test_long_utf8_reason),
+	    cmocka_unit_test(test_expired_at_load),
+	    cmocka_unit_test(test_unconfigured_kept),
+	    cmocka_unit_test(test_corrupted),
+	    cmocka_unit_test(test_truncated_every_offset),
+	    cmocka_unit_test(test_write_failure),
+	    cmocka_unit_test(test_unreadable),
 	};
 	log_init("test_state", 1);
 	return cmocka_run_group_tests(tests, setup, teardown);
