@@ -32,7 +32,9 @@
 #include "dnsbuild.h"
 #include "util.h"
 
-#define LATE_MAX_MS 10.0
+/* a blocking probe would stall the loop for its whole timeout (>= 300 ms); measured values
+ * are printed and are well under 1 ms; the bound tolerates a busy CI machine */
+#define LATE_MAX_MS 50.0
 #define TICK_MS     5
 
 enum fake_mode {

@@ -22,13 +22,10 @@
 #include "check_testutil.h"
 #include "check_util.h"
 
-/* "A few ms" on a loaded 2-core box. Under ASan a fork (inside uv_spawn,
- * the one step that blocks) copies the page tables of the shadow memory. */
-#ifdef __SANITIZE_ADDRESS__
-#define MAX_LATENESS 0.020
-#else
-#define MAX_LATENESS 0.010
-#endif
+/* A plugin that blocked the loop would delay the timer by its whole timeout (>= 300 ms);
+ * the measured lateness is printed (a few ms; uv_spawn's fork is the one step that blocks).
+ * The bound catches blocking without failing when CI's 2 cores are busy. */
+#define MAX_LATENESS 0.100
 
 static char dir[256];
 

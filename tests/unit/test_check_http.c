@@ -33,8 +33,9 @@
 #include "util.h"
 
 #define TICK_MS 5
-/* "not delayed by more than a few ms"; generous enough for ASan on a shared 2-core box */
-#define LATE_MAX_MS 15.0
+/* a blocking probe would stall the loop for its whole timeout (>= 300 ms); measured values
+ * are printed (a few ms at most); the bound tolerates ASan on a busy 2-core CI machine */
+#define LATE_MAX_MS 50.0
 #define HUGE_BODY   (100ull * 1024 * 1024)
 
 /* ---- fake servers ------------------------------------------------------------------------- */
