@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/queue.h>
+#include <sys/stat.h>
 
 #include "bird.h"
 #include "log.h"
@@ -320,6 +321,7 @@ struct bird_client {
 	size_t conn_bytes; /* sent on this connection */
 	bool recycling;    /* planned reconnect (BIRD 1.x budget): no callbacks */
 	unsigned failures;
+	bool not_answering; /* the last failure was a timeout: BIRD is alive but stopped */
 	uint64_t commands_ok, commands_failed, connects;
 	bool error_logged; /* last_error was logged; repeat failures go to debug */
 };
@@ -432,8 +434,11 @@ static void timer_cb(uv_timer_t *t);
 static void schedule_reconnect(struct bird_client *bc)
 {
 	double d = bc->backoff_min;
-	for (unsigned i = 1; i < bc->failures && d < bc->backoff_max; i++)
+	/* A stopped BIRD (SIGSTOP, a long reconfigure) answers as soon as it resumes: retry at
+	 * the shortest delay so the decision reaches it then, not after a grown backoff. */
+	for (unsigned i = 1; !bc->not_answering && i < bc->failures && d < bc->backoff_max; i++)
 		d *= 2;
+	bc->not_answering = false;
 	if (d > bc->backoff_max)
 		d = bc->backoff_max;
 	d = d / 2 + d / 2 * jitter01(bc);
@@ -697,6 +702,13 @@ static void read_cb(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
 		client_drop(bc, BIRD_DISCONNECTED, "garbled reply from BIRD: %s", bc->parser.error);
 }
 
+/* False only when path exists and is something other than a socket. */
+static bool path_is_socket(const char *path)
+{
+	struct stat st;
+	return stat(path, &st) < 0 || S_ISSOCK(st.st_mode);
+}
+
 static void connect_cb(uv_connect_t *req, int status)
 {
 	struct bird_conn *conn = req->data;
@@ -709,10 +721,17 @@ static void connect_cb(uv_connect_t *req, int status)
 		const char *hint = "";
 		if (status == UV_ENOENT)
 			hint = " (is BIRD running? check the socket path)";
+		else if (status == UV_ECONNREFUSED && !path_is_socket(bc->path))
+			/* connect(2) to a regular file also says ECONNREFUSED */
+			hint = " (the path is not a socket: check the socket path, restart BIRD)";
 		else if (status == UV_ECONNREFUSED)
 			hint = " (stale socket: is BIRD running?)";
 		else if (status == UV_EACCES)
 			hint = " (the agent needs BIRD's group, e.g. bird)";
+		else if (status == UV_EAGAIN) {
+			hint = " (BIRD's listen queue is full: BIRD is not answering)";
+			bc->not_answering = true;
+		}
 		client_drop(bc, BIRD_DISCONNECTED, "cannot connect: %s%s", uv_strerror(status),
 		            hint);
 		return;
@@ -751,18 +770,24 @@ static void timer_cb(uv_timer_t *t)
 		client_connect(bc);
 		break;
 	case BC_CONNECTING:
-		client_drop(bc, BIRD_DISCONNECTED, "connect timed out after %.1f s",
+		bc->not_answering = true;
+		client_drop(bc, BIRD_DISCONNECTED,
+		            "connect timed out after %.1f s (BIRD is not answering)",
 		            bc->cmd_timeout);
 		break;
 	case BC_BANNER:
-		client_drop(bc, BIRD_DISCONNECTED, "no banner from BIRD within %.1f s",
+		bc->not_answering = true;
+		client_drop(bc, BIRD_DISCONNECTED,
+		            "no banner from BIRD within %.1f s (BIRD is not answering)",
 		            bc->cmd_timeout);
 		break;
 	case BC_READY:
-		if (bc->inflight != NULL)
-			client_drop(bc, BIRD_TIMEOUT,
-			            "no reply from BIRD within %.1f s to \"%.*s\"", bc->cmd_timeout,
-			            (int)bc->inflight->len - 1, bc->inflight->line);
+		if (bc->inflight == NULL)
+			break;
+		bc->not_answering = true;
+		client_drop(bc, BIRD_TIMEOUT,
+		            "no reply from BIRD within %.1f s to \"%.*s\" (BIRD is not answering)",
+		            bc->cmd_timeout, (int)bc->inflight->len - 1, bc->inflight->line);
 		break;
 	}
 }

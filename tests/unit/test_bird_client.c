@@ -672,6 +672,29 @@ static void test_backoff_without_bird(void **state)
 	client_free_and_drain(bc);
 }
 
+/* A BIRD that is alive but not answering (SIGSTOP): the client retries at the shortest delay,
+ * not a growing backoff, so it reaches BIRD as soon as BIRD resumes (found by
+ * tests/faults/bird_faults.sh: the decision reached a resumed BIRD 3 s late). */
+static void test_fake_silent_retries_promptly(void **state)
+{
+	struct fake *f = fake_new("silent", "bird2", FAKE_SILENT);
+	struct bird_client *bc = bird_client_new(&loop, "test", f->path, 0.1, NULL, NULL);
+	struct bird_client_state st;
+	double t0 = mono_now();
+
+	/* a growing backoff (0.05, 0.1, 0.2, 0.4, 0.8 s) allows at most 5 tries in 2 s */
+	bird_client_set_backoff(bc, 0.05, 5.0);
+	while (mono_now() - t0 < 2.0)
+		uv_run(&loop, UV_RUN_ONCE);
+	bird_client_state(bc, &st);
+	if (f->accepts < 8)
+		fail_msg("%d connections to a silent BIRD in 2 s: the backoff grew", f->accepts);
+	assert_non_null(strstr(st.last_error, "BIRD is not answering"));
+	print_message("%d connections to a silent BIRD in 2 s\n", f->accepts);
+	client_free_and_drain(bc);
+	fake_free(f);
+}
+
 /* BIRD restarts: disconnected(), then connected() again by itself. */
 static void test_fake_restarts(void **state)
 {
@@ -813,6 +836,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_refused_locally, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_fake_misbehaves, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_backoff_without_bird, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_fake_silent_retries_promptly, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_fake_restarts, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_two_clients, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_bird1_connection_budget, setup, teardown),
