@@ -96,7 +96,8 @@ fault_agent_start() {
 	ip netns exec "$(topo_ns pop1)" "${FAULT_AGENT_PREFIX[@]}" "$agent" -d -f "$work/agent.conf" \
 		"$@" >>"$work/agent.log" 2>&1 &
 	apid=$!
-	topo_wait_for "[ -S '$sock' ] && fault_ctl_answers" 20 ||
+	topo_wait_for "! fault_agent_alive || { [ -S '$sock' ] && fault_ctl_answers; }" 20 &&
+		fault_agent_alive ||
 		die "the control socket never answered"
 }
 fault_agent_kill() {
