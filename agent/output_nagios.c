@@ -202,6 +202,15 @@ static void eval_bird(struct eval *ev, const json_t *bird)
 			        snap_str(v, "name", "?"),
 			        snap_str(v, "last_error", "no error recorded"));
 	}
+	json_array_foreach(snap_array(bird, "protocols"), i, v)
+	{
+		/* BIRD has the decision now; a configure or restart would lose it */
+		if (!snap_bool(v, "file_ok", true))
+			finding(ev, NAGIOS_WARNING,
+			        "BIRD state file of %s not written: BIRD would forget the decision on "
+			        "configure or restart (free space, fix permissions)",
+			        snap_str(v, "name", "?"));
+	}
 	if (snap_bool(bird, "in_sync", false))
 		return;
 	json_array_foreach(snap_array(bird, "protocols"), i, v)
@@ -243,6 +252,10 @@ static void evaluate(struct eval *ev, const json_t *snap, double now)
 		finding(ev, NAGIOS_CRITICAL, "the snapshot has no BIRD state");
 	else
 		eval_bird(ev, snap_object(snap, "bird"));
+	/* the operator state file: drains act now but would not survive a restart */
+	if (!snap_bool(snap_object(snap, "state"), "ok", true))
+		finding(ev, NAGIOS_WARNING, "state file: %s (a drain would not survive a restart)",
+		        snap_str(snap_object(snap, "state"), "error", "not ok"));
 	json_array_foreach(snap_array(snap, "announcements"), i, v)
 	{
 		ev->nann++;

@@ -29,6 +29,7 @@ struct sync_proto {
 	char bird_state[16];
 	bool confirmed; /* BIRD was seen as wanted since want was last set */
 	int file_state; /* -1 unknown, 0 `disabled yes;`, 1 `disabled no;` */
+	bool file_failed; /* the last write failed: retried every reconcile_interval */
 	bool dry_logged;
 	unsigned long corrections;
 };
@@ -138,12 +139,20 @@ static int state_file_write(struct sync *s, struct sync_proto *p, int enabled)
 	rc = atomic_write_file(path, text, strlen(text), 0644);
 	if (rc < 0) {
 		s->file_errors++;
-		log_warn("cannot write %s (BIRD would forget this decision on configure or "
-		         "restart)",
-		         path);
+		/* retried every reconcile: warn once, not every interval */
+		if (!p->file_failed)
+			log_warn("cannot write %s (BIRD would forget this decision on configure or "
+			         "restart; free space or fix permissions: retrying)",
+			         path);
+		else
+			log_debug(LOG_SUB_BIRD, "cannot write %s again: %s", path, strerror(errno));
 		p->file_state = -1;
+		p->file_failed = true;
 	} else {
+		if (p->file_failed)
+			log_notice("%s written again", path);
 		p->file_state = enabled;
+		p->file_failed = false;
 	}
 	free(text);
 	free(path);
@@ -386,8 +395,20 @@ static void on_disconnected(struct bird_client *bc, const char *reason, void *ar
 	          reason);
 }
 
+/* A decision whose state file could not be written (full disk) is written once it can be. */
+static void retry_state_files(struct sync *s)
+{
+	for (size_t i = 0; i < s->nprotos; i++) {
+		struct sync_proto *p = &s->protos[i];
+
+		if (p->file_failed && p->want != SYNC_UNTOUCHED && !s->dry_run)
+			state_file_write(s, p, p->want == SYNC_ENABLED);
+	}
+}
+
 static void reconcile_cb(uv_timer_t *t)
 {
+	retry_state_files(t->data);
 	sync_kick(t->data);
 }
 
@@ -660,6 +681,7 @@ bool sync_proto_status(const struct sync *s, size_t i, struct sync_proto_status 
 	st->actual = p->actual;
 	st->bird_state = p->bird_state;
 	st->corrections = p->corrections;
+	st->file_ok = !p->file_failed;
 	switch (p->want) {
 	case SYNC_UNTOUCHED:
 		st->in_sync = true;

@@ -42,6 +42,7 @@ struct sync_proto_status {
 	const char *bird_state; /* BIRD's state column, "" if unknown */
 	bool in_sync;           /* actual matches want (untouched counts as in sync) */
 	unsigned long corrections;
+	bool file_ok; /* false while its state file cannot be written (retried each reconcile) */
 };
 
 struct sync_status {

@@ -35,6 +35,11 @@ static const struct fixture fixtures[] = {
     {"warning-draining", NAGIOS_WARNING, "dns DRAINING by alice"},
     {"warning-dry-run", NAGIOS_WARNING, "dry run"},
     {"warning-suppressed", NAGIOS_WARNING, "web SUPPRESSED by flap damping"},
+    {"warning-state-unwritten", NAGIOS_WARNING,
+     "BIRD state file of anycast_web4 not written: BIRD would forget the decision on configure "
+     "or restart (free space, fix permissions); state file: cannot write "
+     "/var/lib/anycast-agent/state: No space left on device (a drain would not survive a "
+     "restart)"},
     {"critical-bird-out-of-sync", NAGIOS_CRITICAL,
      "BIRD out of sync: protocol anycast_dns4 is disabled, want enabled"},
     {"critical-bird-unreachable", NAGIOS_CRITICAL, "BIRD socket default not connected"},
