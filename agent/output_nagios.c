@@ -206,10 +206,11 @@ static void eval_bird(struct eval *ev, const json_t *bird)
 	{
 		/* BIRD has the decision now; a configure or restart would lose it */
 		if (!snap_bool(v, "file_ok", true))
-			finding(ev, NAGIOS_WARNING,
-			        "BIRD state file of %s not written: BIRD would forget the decision on "
-			        "configure or restart (free space, fix permissions)",
-			        snap_str(v, "name", "?"));
+			finding(
+			    ev, NAGIOS_WARNING,
+			    "BIRD state file of %s not written: BIRD would forget the decision on "
+			    "configure or restart (free space, fix permissions)",
+			    snap_str(v, "name", "?"));
 	}
 	if (snap_bool(bird, "in_sync", false))
 		return;

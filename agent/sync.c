@@ -27,8 +27,8 @@ struct sync_proto {
 	char message[BIRD_MSG_MAX + 1];
 	enum sync_actual actual;
 	char bird_state[16];
-	bool confirmed; /* BIRD was seen as wanted since want was last set */
-	int file_state; /* -1 unknown, 0 `disabled yes;`, 1 `disabled no;` */
+	bool confirmed;   /* BIRD was seen as wanted since want was last set */
+	int file_state;   /* -1 unknown, 0 `disabled yes;`, 1 `disabled no;` */
 	bool file_failed; /* the last write failed: retried every reconcile_interval */
 	bool dry_logged;
 	unsigned long corrections;
@@ -61,6 +61,7 @@ struct sync {
 	void (*flush_cb)(bool ok, void *arg);
 	void *flush_arg;
 	unsigned long corrections, command_errors, file_errors;
+	int timers_closed; /* sync_free: the struct goes when both timers are closed */
 };
 
 static void cycle_start(struct sync_socket *ss);
@@ -708,7 +709,8 @@ static void timer_closed(uv_handle_t *h)
 {
 	struct sync *s = h->data;
 
-	if (h == (uv_handle_t *)&s->flush_timer)
+	/* libuv runs close callbacks in no promised order (LIFO today): wait for both */
+	if (++s->timers_closed == 2)
 		free(s);
 }
 
@@ -720,6 +722,6 @@ void sync_free(struct sync *s)
 	for (size_t i = 0; i < s->nprotos; i++)
 		free(s->protos[i].name);
 	free(s->protos);
-	uv_close((uv_handle_t *)&s->reconcile, NULL);
+	uv_close((uv_handle_t *)&s->reconcile, timer_closed);
 	uv_close((uv_handle_t *)&s->flush_timer, timer_closed);
 }
