@@ -152,10 +152,8 @@ fault_agent_start
 	die "the agent does not run with 64 descriptors"
 fault_expect_status 0 '^ANYCAST OK - ' 10 "fd limit 64: started, checks run, announced"
 storm "fd limit 64, $STORM clients"
-if echo "$storm_res" | grep -q ' closed=[1-9]'; then
-	fault_log_has 'control: cannot accept a client: .*raise LimitNOFILE' ||
-		die "fd limit 64: clients were closed unanswered and the log does not say why"
-fi
+# (the clients beyond the limit are closed by libuv's EMFILE reserve-fd trick, which does not
+# call the agent back, so the agent cannot log them: see doc/faults.md)
 pass "fd limit 64, $STORM clients -> $storm_res; agent alive, status OK"
 "$ctl" -s "$sock" drain web --reason "after the storm" >/dev/null || die "drain after the storm"
 topo_wait_for has_community 5 || die "drain after the storm: no graceful shutdown"
