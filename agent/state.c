@@ -357,13 +357,21 @@ int state_save(struct state *s)
 	make_parent(s->path);
 	rc = atomic_write_file(s->path, text, strlen(text), 0644);
 	if (rc < 0) {
-		snprintf(s->save_error, sizeof(s->save_error), "cannot write %s: %s", s->path,
-		         strerror(errno));
+		char err[sizeof(s->save_error)];
+		bool again;
+
+		snprintf(err, sizeof(err), "cannot write %s: %s", s->path, strerror(errno));
+		/* a retry that fails the same way (full disk) goes to debug, not every time */
+		again = s->save_failed && strcmp(err, s->save_error) == 0;
+		memcpy(s->save_error, err, sizeof(err));
 		s->save_failed = true;
 		s->save_failures++;
-		log_warnx("state: %s; drains take effect but will not survive a restart until "
-		          "the state file can be written (free space, permissions)",
-		          s->save_error);
+		if (again)
+			log_debug(LOG_SUB_MAIN, "state: %s again", s->save_error);
+		else
+			log_warnx("state: %s; drains take effect but will not survive a restart "
+			          "until the state file can be written (free space, permissions)",
+			          s->save_error);
 	} else {
 		if (s->save_failed)
 			log_notice("state: %s written again", s->path);
