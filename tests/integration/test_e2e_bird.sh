@@ -134,5 +134,5 @@ e2e_hold healthy 1 || e2e_die "after the BIRD restart the decision did not hold"
 [ "$(topo_proto_state pop1 anycast_dns4)" = down ] || e2e_die "anycast_dns4 is not down"
 e2e_pass "BIRD restarted -> web back at the peer in $ms ms, dns stayed withdrawn, agent reconnected"
 
-e2e_kill_agent TERM
+e2e_stop_agent
 echo "PASS"

@@ -137,5 +137,5 @@ e2e_wait_keeping "has $DNS" "has $WEB" "$RETURN" || e2e_die "dns not back"
 has "$WEB6" && has "$DNS6" || e2e_die "IPv6 routes did not follow"
 e2e_pass "zone repaired -> $DNS announced again, web untouched (v6 followed both)"
 
-e2e_kill_agent TERM
+e2e_stop_agent
 echo "PASS"

@@ -86,5 +86,5 @@ echo "# check transitions $flaps; BGP updates at the upstream: IPv4 $d4, IPv6 $d
 [ "$d4" -ge 1 ] || e2e_die "no withdraw at all while the service was down half the time"
 e2e_pass "flapping every $EVERY s for $PERIOD s: $flaps check transitions ->" \
 	"$d4 (v4) / $d6 (v6) BGP updates at the upstream, damping budget $budget"
-e2e_kill_agent TERM
+e2e_stop_agent
 echo "PASS"

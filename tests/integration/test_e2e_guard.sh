@@ -99,5 +99,5 @@ pop2 enable
 topo_wait_for "[ \$(from) = pop2 ] && [ \$(routes) = 1 ]" 3 ||
 	e2e_die "pop1 still announces after pop2 came back"
 e2e_pass "pop2 back -> pop1's held withdraw done $(e2e_ms_since "$t0") ms later"
-e2e_kill_agent TERM
+e2e_stop_agent
 echo "PASS"

@@ -6,6 +6,7 @@
 #   e2e_start_agent POP CONF [ARGS...]   start the agent in POP's namespace, log to $E2E_LOG;
 #                                        E2E_APID is its pid (ip netns exec execs it)
 #   e2e_kill_agent [SIGNAL]              signal (default KILL) and reap the agent
+#   e2e_stop_agent                       SIGTERM; fail unless it exits 0 and no sanitizer spoke
 #   e2e_die MESSAGE                      print FAIL, the agent log's tail, exit 1
 #   e2e_pass MESSAGE                     print "ok: MESSAGE"
 #   e2e_wait_keeping COND KEEP SECONDS   poll until COND holds; fail (2) the moment KEEP does not
@@ -41,6 +42,17 @@ e2e_kill_agent() {
 	kill "-${1:-KILL}" "$E2E_APID" 2>/dev/null
 	wait "$E2E_APID" 2>/dev/null
 	E2E_APID=
+}
+
+e2e_stop_agent() {
+	local rc
+	[ -n "$E2E_APID" ] || return 0
+	kill -TERM "$E2E_APID" 2>/dev/null
+	wait "$E2E_APID"
+	rc=$?
+	E2E_APID=
+	[ "$rc" = 0 ] || e2e_die "the agent exited $rc on SIGTERM"
+	! grep -q "Sanitizer" "$E2E_LOG" || e2e_die "a sanitizer reported an error"
 }
 
 e2e_wait_keeping() {
