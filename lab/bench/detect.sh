@@ -71,6 +71,13 @@ announcements: {
 };
 CONF
 
+# the effective fast_interval (it defaults from interval and timeout) for the bound
+FAST=$("$agent" -n -v -f "$work/agent.conf" 2>&1 | sed -n 's/^[[:space:]]*fast_interval = \([0-9.]*\);/\1/p')
+[ -n "$FAST" ] || {
+	echo "cannot read fast_interval from anycast-agent -n -v"
+	exit 1
+}
+
 stamp() { while IFS= read -r l; do printf '%s %s\n' "$EPOCHREALTIME" "$l"; done; }
 ip -n "$(topo_ns up1)" -ts monitor route >"$work/monitor.log" 2>&1 &
 mpid=$!
@@ -97,10 +104,10 @@ kill "$mpid"
 mpid=
 
 /usr/bin/python3 - "$work/trials" "$work/agent.log" "$work/monitor.log" "$INTERVAL" "$FALL" \
-	"$TIMEOUT" <<'PY'
+	"$TIMEOUT" "$FAST" <<'PY'
 import datetime, math, re, sys
 trials = [float(l) for l in open(sys.argv[1])]
-verdicts, cmds = [], []
+verdicts, confirmed, cmds = [], [], []
 for l in open(sys.argv[2]):
     t, _, text = l.partition(" ")
     if 'check "web": UP -> DOWN' in text:
@@ -108,6 +115,7 @@ for l in open(sys.argv[2]):
     m = re.search(r"disabled anycast_web4 \(([0-9.]+) ms\)", text)
     if m:
         cmds.append(float(m.group(1)))
+        confirmed.append(float(t))
 gone = []
 for l in open(sys.argv[3]):
     m = re.match(r"\[([0-9T:.-]+)\] Deleted 192\.0\.2\.80 ", l)
@@ -115,22 +123,25 @@ for l in open(sys.argv[3]):
         gone.append(datetime.datetime.fromisoformat(m.group(1)).timestamp())
 interval, fall, timeout = float(sys.argv[4]), int(sys.argv[5]), float(sys.argv[6])
 J = 0.1  # ENGINE_JITTER
-fast = interval  # fast_interval unset: the interval
+fast = float(sys.argv[7])  # effective fast_interval (default max(timeout, interval / 2))
 bound = max(interval, fast) * (1 + J) + (fall - 1) * fast * (1 + J) + (fall + 1) * timeout
-det, tot, over = [], [], []
+det, tot, over, inside = [], [], [], []
 for t0 in trials:
     v = min((x for x in verdicts if x >= t0), default=None)
     g = min((x for x in gone if x >= t0), default=None)
     if v is None or g is None:
         sys.exit("trial at %.6f: no verdict or no deletion found" % t0)
+    c = min((x for x in confirmed if x >= v), default=None)
     det.append(v - t0); tot.append(g - t0); over.append(g - v)
+    if c is not None:
+        inside.append(c - v)
 def q(xs, p):  # nearest-rank percentile
     s = sorted(xs)
     return s[max(0, math.ceil(p * len(s)) - 1)]
 def row(name, xs):
     print("| %-44s | %8.1f | %8.1f | %8.1f |" % (name, q(xs, .5) * 1e3, q(xs, .99) * 1e3, max(xs) * 1e3))
-print("trials: %d (interval %.1f s, fall %d, timeout %.1f s, fast_interval = interval)" %
-      (len(trials), interval, fall, timeout))
+print("trials: %d (interval %.1f s, fall %d, timeout %.1f s, fast_interval %.2f s by default)" %
+      (len(trials), interval, fall, timeout, fast))
 print("documented detection bound: %.0f ms (engine.h: max(interval, fast)(1+J) + (fall-1) fast (1+J)"
       " + (fall+1) timeout, J = %.1f)" % (bound * 1e3, J))
 print()
@@ -139,8 +150,10 @@ print("|%s|%s|%s|%s|" % ("-" * 46, "-" * 10, "-" * 10, "-" * 10))
 row("detection: nginx stopped -> agent DOWN", det)
 row("total: nginx stopped -> route gone at peer", tot)
 row("overhead: agent DOWN -> route gone at peer", over)
+if inside:
+    row("agent DOWN -> BIRD confirmed the disable", inside)
 if cmds:
-    row("of which BIRD `disable` command round trip", [c / 1e3 for c in cmds])
+    row("BIRD `disable` command round trip", [c / 1e3 for c in cmds])
 print()
 print("within the bound + 1 s: %d/%d; overhead p99 %.1f ms (goal < 50 ms): %s" %
       (sum(1 for x in tot if x <= bound + 1), len(tot), q(over, .99) * 1e3,
