@@ -323,16 +323,16 @@ static void test_protocol_row_states(void **state)
 		const char *state;
 		bool up, disabled, settling;
 	} cases[] = {
-		{"up", true, false, false},        {"start", false, false, false},
-		{"stop", false, false, true},      {"flush", false, false, true},
-		{"down", false, true, false},      {"feed", false, false, false},
-		{"suspended", false, false, false},
+	    {"up", true, false, false},         {"start", false, false, false},
+	    {"stop", false, false, true},       {"flush", false, false, true},
+	    {"down", false, true, false},       {"feed", false, false, false},
+	    {"suspended", false, false, false},
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
 		char row[128];
 		struct bird_protocol bp;
 		snprintf(row, sizeof(row), "anycast4   Static     master4    %-6s 13:36:34.668  ",
-			 cases[i].state);
+		         cases[i].state);
 		assert_int_equal(bird_protocol_parse_row(row, &bp), 0);
 		assert_string_equal(bp.state, cases[i].state);
 		assert_int_equal(bp.up, cases[i].up);
