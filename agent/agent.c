@@ -231,6 +231,18 @@ static void on_announcement_change(struct engine *e, struct announcement *ann,
 		notify_update_status(a);
 }
 
+/* The sync layer's answer for the last-site guard (announcement index in conf order). */
+static void on_paths(size_t idx, bool others_exist, void *arg)
+{
+	struct agent *a = arg;
+
+	if (a->stopping || idx >= a->engine->nannouncements)
+		return;
+	engine_announcement_observe_paths(a->engine, &a->engine->announcements[idx], others_exist,
+	                                  mono_now());
+	arm_events(a);
+}
+
 static void event_timer_cb(uv_timer_t *t)
 {
 	struct agent *a = t->data;
@@ -679,6 +691,7 @@ struct agent *agent_new(uv_loop_t *loop, struct agent_conf *conf, const struct a
 	a->engine = engine_new(conf, mono_now(), agent_rand, a);
 	engine_set_on_change(a->engine, on_announcement_change, a);
 	a->sync = sync_new(loop, conf, opts->dry_run);
+	sync_set_paths_cb(a->sync, on_paths, a);
 	uv_timer_init(loop, &a->event_timer);
 	a->event_timer.data = a;
 	uv_timer_init(loop, &a->metrics_timer);
