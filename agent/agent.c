@@ -5,6 +5,7 @@
  */
 #include <config.h>
 
+#include <libgen.h>
 #include <math.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -20,6 +21,7 @@
 #include "metrics.h"
 #include "notify.h"
 #include "output.h"
+#include "priv.h"
 #include "state.h"
 #include "status.h"
 #include "sync.h"
@@ -70,6 +72,7 @@ struct agent {
 	bool sync_started; /* a failed start before this must not touch BIRD */
 	struct control *ctl;
 	struct state *state;
+	struct priv_plan priv; /* who the agent and its plugins run as */
 	double started_wall;
 	size_t last_kept; /* checks the last reload kept */
 	unsigned long lag[LAG_BUCKETS];
@@ -226,6 +229,18 @@ static void on_announcement_change(struct engine *e, struct announcement *ann,
 	sync_kick(a->sync);
 	if (a->ready_sent)
 		notify_update_status(a);
+}
+
+/* The sync layer's answer for the last-site guard (announcement index in conf order). */
+static void on_paths(size_t idx, bool others_exist, void *arg)
+{
+	struct agent *a = arg;
+
+	if (a->stopping || idx >= a->engine->nannouncements)
+		return;
+	engine_announcement_observe_paths(a->engine, &a->engine->announcements[idx], others_exist,
+	                                  mono_now());
+	arm_events(a);
 }
 
 static void event_timer_cb(uv_timer_t *t)
@@ -676,6 +691,7 @@ struct agent *agent_new(uv_loop_t *loop, struct agent_conf *conf, const struct a
 	a->engine = engine_new(conf, mono_now(), agent_rand, a);
 	engine_set_on_change(a->engine, on_announcement_change, a);
 	a->sync = sync_new(loop, conf, opts->dry_run);
+	sync_set_paths_cb(a->sync, on_paths, a);
 	uv_timer_init(loop, &a->event_timer);
 	a->event_timer.data = a;
 	uv_timer_init(loop, &a->metrics_timer);
@@ -706,6 +722,98 @@ static int start_control(struct agent *a)
 		return -1;
 	}
 	return 0;
+}
+
+/* ---- privileges ----------------------------------------------------------- */
+
+/* The directory holding path, malloc'd. */
+static char *parent_dir(const char *path)
+{
+	char *copy = xstrdup(path), *d = xstrdup(dirname(copy));
+
+	free(copy);
+	return d;
+}
+
+/* The directories the agent writes in after start-up: BIRD state files, the drains and
+ * the metrics file (NULL where unset); with_control adds the control socket's. */
+static size_t write_dirs(const struct agent_conf *conf, bool with_control, char *dirs[4])
+{
+	size_t n = 0;
+
+	if (with_control)
+		dirs[n++] = parent_dir(conf->control.socket);
+	dirs[n++] = xstrdup(conf->bird.state_dir);
+	dirs[n++] = parent_dir(conf->state_file);
+	if (conf->metrics_file != NULL)
+		dirs[n++] = parent_dir(conf->metrics_file);
+	return n;
+}
+
+static void free_dirs(char **dirs, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(dirs[i]);
+}
+
+/* Decide who the agent runs as; with a drop ahead, make its directories its own. */
+static int prepare_privileges(struct agent *a)
+{
+	char *err = NULL, *dirs[4];
+	size_t n;
+	int rc;
+
+	if (priv_plan(a->conf->user, a->conf->exec_user, geteuid(), &a->priv, &err) < 0) {
+		log_warnx("%s: %s", a->opts.conf_path, err);
+		free(err);
+		return -1;
+	}
+	if (a->priv.as_root)
+		log_warnx("running as root: set user = \"anycast-agent\" (an unprivileged user in "
+		          "group bird) in %s so the agent drops root once its control socket is "
+		          "open; exec checks run as root too unless exec_user is set",
+		          a->opts.conf_path);
+	if (!a->priv.drop)
+		return 0;
+	/* a dry run writes no state: it may share the real agent's directories */
+	n = write_dirs(a->conf, true, dirs);
+	rc = priv_make_dirs(&a->priv, (const char *const *)dirs, a->opts.dry_run ? 1 : n, &err);
+	free_dirs(dirs, n);
+	if (rc < 0) {
+		log_warnx("%s", err);
+		free(err);
+	}
+	return rc;
+}
+
+/* After the control socket: give it to the user, then become the user for good. */
+static int drop_privileges(struct agent *a)
+{
+	char *err = NULL;
+
+	if (priv_chown_socket(&a->priv, a->conf->control.socket, a->conf->control.group == NULL,
+	                      &err) < 0 ||
+	    priv_drop(&a->priv, &err) < 0) {
+		log_warnx("%s", err);
+		free(err);
+		return -1;
+	}
+	if (a->priv.drop)
+		log_notice("dropped root: running as user %s (uid %u, gid %u) with its groups",
+		           a->priv.name, (unsigned)a->priv.uid, (unsigned)a->priv.gid);
+	return 0;
+}
+
+static void warn_unwritable(struct agent *a)
+{
+	char *dirs[4];
+	size_t n;
+
+	if (a->opts.dry_run)
+		return;
+	n = write_dirs(a->conf, false, dirs);
+	priv_warn_unwritable((const char *const *)dirs, n, a->priv.name);
+	free_dirs(dirs, n);
 }
 
 static void metrics_cb(uv_timer_t *t)
@@ -765,8 +873,14 @@ int agent_start(struct agent *a)
 	log_notice("anycast-agent %s starting: %zu checks, %zu announcements%s", PACKAGE_VERSION,
 	           a->conf->nchecks, a->conf->nannouncements,
 	           a->opts.dry_run ? " (dry run: BIRD is only read)" : "");
+	if (prepare_privileges(a) < 0)
+		return -1;
 	/* first: a second agent must not touch what the running one decided */
 	if (start_control(a) < 0)
+		return -1;
+	/* root is needed at most for the control socket's owner and group: drop it before
+	 * BIRD is connected, files are written or a plugin is run */
+	if (drop_privileges(a) < 0)
 		return -1;
 	/* the state files first: they must exist, fail closed, before BIRD reads them */
 	a->sync_started = true;
@@ -775,6 +889,7 @@ int agent_start(struct agent *a)
 		          "a BIRD configure or restart");
 	/* operator drains before any verdict: a drained PoP never re-announces on restart */
 	load_state(a);
+	warn_unwritable(a);
 	if (attach_checks(a) < 0)
 		return -1;
 	engine_tick(a->engine, mono_now());
@@ -800,12 +915,25 @@ int agent_reload(struct agent *a, char **errors)
 	struct agent_conf *conf;
 	size_t kept;
 
+	struct priv_exec exec_id;
+	char why[512];
+
 	notify_reloading();
 	conf = conf_load(a->opts.conf_path, &a->opts.overrides, errors);
+	if (conf != NULL &&
+	    priv_exec_identity(conf->exec_user, geteuid(), &exec_id, why, sizeof(why)) < 0) {
+		xasprintf(errors, "%s: %s\n", a->opts.conf_path, why);
+		conf_free(conf);
+		conf = NULL;
+	}
 	if (conf == NULL) {
 		notify_ready(); /* still running the previous configuration */
 		return -1;
 	}
+	if ((conf->user == NULL) != (a->conf->user == NULL) ||
+	    (conf->user != NULL && strcmp(conf->user, a->conf->user) != 0))
+		log_warnx("a change of user takes effect at the next start; still running as %s",
+		          a->priv.name ? a->priv.name : "before");
 	kept = engine_reload(a->engine, conf, mono_now(), drop_check, a);
 	sync_reload(a->sync, conf);
 	if (a->ctl && control_set_admin_group(a->ctl, conf->control.admin_group) < 0)
@@ -901,6 +1029,7 @@ void agent_free(struct agent *a)
 	engine_free(a->engine);
 	check_env_free(a->env);
 	state_free(a->state);
+	priv_plan_free(&a->priv);
 	conf_free(a->conf);
 	free(a);
 }

@@ -4,6 +4,7 @@
  */
 #include <config.h>
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -259,9 +260,82 @@ int bird_protocol_parse_row(const char *text, struct bird_protocol *out)
 	return 0;
 }
 
+/* ---- show route ------------------------------------------------------------ */
+
+void bird_route_parse_line(struct bird_route_list *l, const struct bird_line *line)
+{
+	const char *t = line->text, *end;
+	struct bird_route *r;
+
+	if (line->kind == BIRD_LINE_ASYNC)
+		return;
+	if (line->code == 1008 && l->n > 0) {
+		while (*t == ' ' || *t == '\t')
+			t++;
+		if (strncmp(t, "Type:", 5) != 0)
+			return;
+		t += 5;
+		while (*t == ' ')
+			t++;
+		end = t + strcspn(t, " \t");
+		copy_field(l->v[l->n - 1].type, sizeof(l->v[0].type), t, (size_t)(end - t));
+		return;
+	}
+	if (line->code != 1007)
+		return;
+	t = strchr(t, '[');
+	if (t == NULL) /* "Table master4:", "via ... on ..." */
+		return;
+	t++;
+	end = t + strcspn(t, " ]");
+	if (end == t || *end == '\0' || (size_t)(end - t) > BIRD_NAME_MAX) {
+		l->bad = true;
+		return;
+	}
+	if (l->n == l->cap) {
+		l->cap = l->cap ? l->cap * 2 : 8;
+		l->v = xrealloc(l->v, l->cap * sizeof(*l->v));
+	}
+	r = &l->v[l->n++];
+	memset(r, 0, sizeof(*r));
+	copy_field(r->proto, sizeof(r->proto), t, (size_t)(end - t));
+	end = strchr(end, ']');
+	/* "[proto time ...] * (pref)": the star after the bracket marks the best route */
+	r->best = end != NULL && strncmp(end, "] *", 3) == 0;
+}
+
+void bird_route_list_free(struct bird_route_list *l)
+{
+	free(l->v);
+	memset(l, 0, sizeof(*l));
+}
+
+bool bird_prefix_valid(const char *prefix)
+{
+	char addr[INET6_ADDRSTRLEN + 1], bin[16], *end;
+	const char *slash = prefix ? strchr(prefix, '/') : NULL;
+	size_t n;
+	long len;
+	int af;
+
+	if (slash == NULL || (n = (size_t)(slash - prefix)) == 0 || n >= sizeof(addr))
+		return false;
+	memcpy(addr, prefix, n);
+	addr[n] = '\0';
+	af = strchr(addr, ':') ? AF_INET6 : AF_INET;
+	if (inet_pton(af, addr, bin) != 1)
+		return false;
+	if (slash[1] < '0' || slash[1] > '9')
+		return false;
+	errno = 0;
+	len = strtol(slash + 1, &end, 10);
+	return errno == 0 && *end == '\0' && len >= 0 && len <= (af == AF_INET ? 32 : 128) &&
+	       end - (slash + 1) <= 3;
+}
+
 /* ---- client --------------------------------------------------------------- */
 
-enum cmd_kind { CMD_ENABLE, CMD_DISABLE, CMD_SHOW };
+enum cmd_kind { CMD_ENABLE, CMD_DISABLE, CMD_SHOW, CMD_ROUTE };
 
 struct bird_cmd {
 	TAILQ_ENTRY(bird_cmd) entry;
@@ -271,6 +345,8 @@ struct bird_cmd {
 	char proto[BIRD_NAME_MAX + 1]; /* enable/disable: the name BIRD must echo */
 	bird_done_cb done;
 	bird_show_cb show;
+	bird_route_cb route;
+	struct bird_route_list routes;
 	void *arg;
 	bool show_all;
 	/* the reply so far */
@@ -357,6 +433,7 @@ static void sanitize_text(char *dst, size_t dstsz, const char *src, size_t n)
 static void cmd_free(struct bird_cmd *c)
 {
 	free(c->protos);
+	bird_route_list_free(&c->routes);
 	free(c);
 }
 
@@ -378,6 +455,9 @@ static void cmd_finish(struct bird_client *bc, struct bird_cmd *c, enum bird_sta
 	if (c->kind == CMD_SHOW)
 		c->show(bc, &r, st == BIRD_OK ? c->protos : NULL, st == BIRD_OK ? c->nprotos : 0,
 		        c->arg);
+	else if (c->kind == CMD_ROUTE)
+		c->route(bc, &r, st == BIRD_OK ? c->routes.v : NULL,
+		         st == BIRD_OK ? c->routes.n : 0, c->arg);
 	else
 		c->done(bc, &r, c->arg);
 	cmd_free(c);
@@ -549,7 +629,11 @@ static void cmd_line(struct bird_client *bc, struct bird_cmd *c, const struct bi
 {
 	int st = bird_status_from_code(l->code);
 
-	if (c->kind == CMD_SHOW && l->code == 1002) {
+	if (c->kind == CMD_ROUTE && (l->code == 1007 || l->code == 1008)) {
+		bird_route_parse_line(&c->routes, l);
+	} else if (c->kind == CMD_ROUTE && l->code == 8001) {
+		/* "Network not found": no route at all, an answer like any other */
+	} else if (c->kind == CMD_SHOW && l->code == 1002) {
 		cmd_add_proto(c, l->text);
 	} else if (c->kind == CMD_SHOW && l->code == 1006 && c->nprotos > 0) {
 		const char *t = l->text;
@@ -593,10 +677,19 @@ static void cmd_complete(struct bird_client *bc, struct bird_cmd *c, const struc
 		st = BIRD_OK;
 		code = last->code;
 		text = "";
+	} else if (c->kind == CMD_ROUTE &&
+	           (last->code == 8001 || bird_status_from_code(last->code) == BIRD_OK)) {
+		st = BIRD_OK;
+		code = last->code;
+		text = "";
 	} else {
 		st = BIRD_ERROR;
 		code = last->code;
 		text = "unexpected reply from BIRD";
+	}
+	if (st == BIRD_OK && c->routes.bad) {
+		st = BIRD_ERROR;
+		text = "cannot parse a `show route` line from BIRD";
 	}
 	if (st == BIRD_OK && c->bad_row) {
 		st = BIRD_ERROR;
@@ -945,6 +1038,25 @@ enum bird_status bird_show_protocols(struct bird_client *bc, const char *name, b
 	c->show_all = all;
 	if (cmd_format(c, "show protocols%s%s%s", all ? " all" : "", name ? " " : "",
 	               name ? name : "") < 0) {
+		cmd_free(c);
+		return BIRD_REFUSED_LOCALLY;
+	}
+	return queue_cmd(bc, c);
+}
+
+enum bird_status bird_show_route_for(struct bird_client *bc, const char *prefix, bird_route_cb cb,
+                                     void *arg)
+{
+	struct bird_cmd *c;
+
+	/* only a validated prefix reaches BIRD's command line */
+	if (cb == NULL || !bird_prefix_valid(prefix))
+		return BIRD_REFUSED_LOCALLY;
+	c = xcalloc(1, sizeof(*c));
+	c->kind = CMD_ROUTE;
+	c->route = cb;
+	c->arg = arg;
+	if (cmd_format(c, "show route for %s all", prefix) < 0) {
 		cmd_free(c);
 		return BIRD_REFUSED_LOCALLY;
 	}

@@ -8,6 +8,10 @@
  * EXEC_GRACE_MS after the exit if something it left behind still holds
  * the pipe. The process group is SIGKILLed whenever a run ends, so a
  * plugin never outlives its check. Nothing here blocks the loop.
+ *
+ * A plugin runs as exec_user (uid and primary group, no supplementary groups)
+ * when the agent is root and exec_user is another user, else as the agent
+ * itself; the user is looked up once per check set-up (priv.c decides).
  */
 #include <config.h>
 
@@ -17,9 +21,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "check.h"
 #include "check_util.h"
+#include "priv.h"
 #include "util.h"
 
 /* How long output may still arrive after the plugin exited. */
@@ -27,6 +33,12 @@
 #define EXEC_READ_CHUNK 65536
 
 static char *exec_env[] = {"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL=C", NULL};
+
+/* One exec check (run->priv): who its plugin runs as and the execution in flight. */
+struct exec_check {
+	struct priv_exec id;
+	struct exec_attempt *att;
+};
 
 /* One plugin execution. It outlives a cancelled run until libuv has reaped
  * the child and closed every handle (nhandles drops to 0). */
@@ -75,7 +87,7 @@ static void close_out(struct exec_attempt *att)
 static void attempt_end(struct exec_attempt *att)
 {
 	if (att->run != NULL)
-		att->run->priv = NULL;
+		((struct exec_check *)att->run->priv)->att = NULL;
 	att->run = NULL;
 	kill_group(att);
 	close_out(att);
@@ -207,9 +219,29 @@ static void read_cb(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
 		finish(att);
 }
 
+static int exec_init(struct check_run *run)
+{
+	struct priv_exec id;
+
+	/* the reason stays in rep.detail: check_run reports it on every run */
+	if (priv_exec_identity(run->conf->u.exec.user, geteuid(), &id, run->rep.detail,
+	                       sizeof(run->rep.detail)) < 0)
+		return -1;
+	run->priv = xcalloc(1, sizeof(struct exec_check));
+	((struct exec_check *)run->priv)->id = id;
+	return 0;
+}
+
+static void exec_free(struct check_run *run)
+{
+	free(run->priv);
+	run->priv = NULL;
+}
+
 static int exec_start(struct check_run *run)
 {
 	const struct exec_conf *c = &run->conf->u.exec;
+	struct exec_check *ec = run->priv;
 	uv_process_options_t opt;
 	uv_stdio_container_t stdio[3];
 	struct exec_attempt *att;
@@ -229,7 +261,7 @@ static int exec_start(struct check_run *run)
 	att->out.data = att->grace.data = att->proc.data = att;
 	att->nhandles = 3;
 	att->run = run;
-	run->priv = att;
+	ec->att = att;
 
 	memset(&opt, 0, sizeof(opt));
 	memset(stdio, 0, sizeof(stdio));
@@ -245,6 +277,12 @@ static int exec_start(struct check_run *run)
 	opt.env = exec_env;
 	opt.cwd = "/";
 	opt.flags = UV_PROCESS_DETACHED; /* setsid(): its own process group to kill */
+	if (ec->id.setid) {
+		/* libuv also clears the supplementary groups (setgroups(0, NULL)) */
+		opt.flags |= UV_PROCESS_SETUID | UV_PROCESS_SETGID;
+		opt.uid = ec->id.uid;
+		opt.gid = ec->id.gid;
+	}
 	opt.stdio = stdio;
 	opt.stdio_count = 3;
 
@@ -272,14 +310,16 @@ static int exec_start(struct check_run *run)
 
 static void exec_cancel(struct check_run *run)
 {
-	struct exec_attempt *att = run->priv;
+	struct exec_check *ec = run->priv;
 
-	if (att != NULL)
-		attempt_end(att);
+	if (ec != NULL && ec->att != NULL)
+		attempt_end(ec->att);
 }
 
 const struct check_ops check_exec_ops = {
     .type = "exec",
+    .init = exec_init,
     .start = exec_start,
     .cancel = exec_cancel,
+    .free = exec_free,
 };

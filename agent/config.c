@@ -592,6 +592,16 @@ static char *n_group(struct ctx *c, const char *in, char *why, size_t wlen)
 	return xstrdup(in);
 }
 
+/* Unix user names; resolved when the agent starts, not here. */
+static char *n_user(struct ctx *c, const char *in, char *why, size_t wlen)
+{
+	char *r = n_group(c, in, why, wlen);
+
+	if (r == NULL)
+		snprintf(why, wlen, "\"%s\" is not a valid user name", in);
+	return r;
+}
+
 static char *n_url(struct ctx *c, const char *in, char *why, size_t wlen)
 {
 	CURLU *u = curl_url();
@@ -1136,6 +1146,11 @@ static const struct key top_keys[] = {
     STR("metrics_file", struct agent_conf, metrics_file, NULL, n_abs_path,
         .unset = "no metrics file"),
     NUM("metrics_interval", struct agent_conf, metrics_interval, 1, 3600, 5.0, " seconds"),
+    /* before checks: exec checks take exec_user from here */
+    STR("user", struct agent_conf, user, NULL, n_user,
+        .unset = "the agent stays the user it was started as"),
+    STR("exec_user", struct agent_conf, exec_user, NULL, n_user,
+        .unset = "exec checks run as the agent's user"),
     {.name = "checks",
      .types = T_GROUP,
      .kind = K_CUSTOM,
@@ -2004,6 +2019,8 @@ static void exec_finish(struct ctx *c, const config_setting_t *g, struct check_c
 	const config_setting_t *cmd = config_setting_get_member(g, "command");
 	const char *p;
 	struct stat st;
+
+	ck->u.exec.user = c->conf->exec_user;
 	if (ck->u.exec.argv.n == 0)
 		return;
 	p = ck->u.exec.argv.v[0];
@@ -2210,6 +2227,18 @@ static void announcements_print(FILE *out, int ind, const void *obj, const struc
 
 /* ---- load ------------------------------------------------------------------------- */
 
+/* Cross-key rules of the top level. */
+static void top_finish(struct ctx *c, const config_setting_t *root, struct agent_conf *conf)
+{
+	/* a dropped agent is no longer root: it cannot start a plugin as another user */
+	if (conf->user != NULL && conf->exec_user != NULL && strcmp(conf->user, conf->exec_user))
+		serr(c, config_setting_get_member(root, "exec_user"),
+		     "exec_user \"%s\" differs from user \"%s\": once the agent has dropped to "
+		     "user it cannot start plugins as anyone else; remove exec_user (plugins then "
+		     "run as \"%s\")",
+		     conf->exec_user, conf->user, conf->user);
+}
+
 /* libconfig does not say which include it could not open; read it from the line. */
 static void include_error(struct ctx *c, const char *file, int line)
 {
@@ -2337,6 +2366,7 @@ static struct agent_conf *load(const char *path, const char *text, const struct 
 	config_init(&cfg);
 	if (read_file(&c, &cfg)) {
 		parse_keys(&c, config_root_setting(&cfg), &tab, &o, 1);
+		top_finish(&c, config_root_setting(&cfg), conf);
 		apply_overrides(&c, conf, ov);
 	}
 	config_destroy(&cfg);

@@ -409,30 +409,44 @@ static const struct control_verb *find_verb(const struct control *c, const char 
 	return NULL;
 }
 
+json_t *control_parse_request(const char *line, size_t len, const char **verb, const char **code,
+                              char *msg, size_t msglen)
+{
+	json_error_t jerr;
+	json_t *req = json_loadb(line, len, JSON_REJECT_DUPLICATES, &jerr);
+
+	*verb = NULL;
+	if (req == NULL) {
+		*code = CONTROL_E_BAD_REQUEST;
+		snprintf(msg, msglen, "request is not valid JSON (UTF-8): %s at byte %d", jerr.text,
+		         jerr.position);
+		return NULL;
+	}
+	if (!json_is_object(req) || !json_is_string(json_object_get(req, "verb"))) {
+		json_decref(req);
+		*code = CONTROL_E_BAD_REQUEST;
+		snprintf(msg, msglen, "a request is a JSON object with a string member \"verb\"");
+		return NULL;
+	}
+	*verb = json_string_value(json_object_get(req, "verb"));
+	return req;
+}
+
 static void dispatch(struct client *cl, const char *line, size_t len)
 {
 	struct control *c = cl->ctl;
-	json_error_t jerr;
-	json_t *req = json_loadb(line, len, JSON_REJECT_DUPLICATES, &jerr);
-	const char *verb;
+	const char *verb, *code;
+	json_t *req;
 	const struct control_verb *v;
 	struct control_req *r;
 	char msg[300];
 
 	c->stats.requests++;
+	req = control_parse_request(line, len, &verb, &code, msg, sizeof(msg));
 	if (req == NULL) {
-		snprintf(msg, sizeof(msg), "request is not valid JSON (UTF-8): %s at byte %d",
-		         jerr.text, jerr.position);
-		early_error(cl, CONTROL_E_BAD_REQUEST, msg);
+		early_error(cl, code, msg);
 		return;
 	}
-	if (!json_is_object(req) || !json_is_string(json_object_get(req, "verb"))) {
-		json_decref(req);
-		early_error(cl, CONTROL_E_BAD_REQUEST,
-		            "a request is a JSON object with a string member \"verb\"");
-		return;
-	}
-	verb = json_string_value(json_object_get(req, "verb"));
 	v = find_verb(c, verb);
 	if (v == NULL) {
 		snprintf(msg, sizeof(msg), "unknown verb \"%.64s\"", verb);

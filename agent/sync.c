@@ -62,6 +62,13 @@ struct sync {
 	void *flush_arg;
 	unsigned long corrections, command_errors, file_errors;
 	int timers_closed; /* sync_free: the struct goes when both timers are closed */
+	/* last-site guard */
+	sync_paths_fn paths_fn;
+	void *paths_arg;
+	unsigned generation;     /* bumped by reload: rounds of an older config report nothing */
+	bool *guard_busy;        /* per announcement: a round is under way */
+	signed char *guard_seen; /* per announcement: last report, -1 none, 0 no other path, 1 */
+	size_t nguard;
 };
 
 static void cycle_start(struct sync_socket *ss);
@@ -407,10 +414,177 @@ static void retry_state_files(struct sync *s)
 	}
 }
 
+/* ---- last-site guard ----------------------------------------------------------------------- */
+
+static bool proto_list_has(const struct proto_list *l, const char *name)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (strcmp(l->v[i].name, name) == 0)
+			return true;
+	return false;
+}
+
+bool sync_route_is_other_path(const struct agent_conf *conf, const struct bird_route *r)
+{
+	static const char *const local[] = {"", "static", "device", "inherit"};
+
+	for (size_t i = 0; i < conf->nannouncements; i++) {
+		const struct announcement_conf *a = &conf->announcements[i];
+		if (proto_list_has(&a->protocols, r->proto) ||
+		    proto_list_has(&a->drain_protocols, r->proto) ||
+		    proto_list_has(&a->degraded_protocols, r->proto))
+			return false;
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(local); i++)
+		if (strcmp(r->type, local[i]) == 0)
+			return false;
+	return true;
+}
+
+/* One question round for one announcement: every prefix on every socket it uses. */
+struct guard_round {
+	struct sync *s;
+	unsigned generation;
+	size_t ann;
+	size_t pending;
+	bool failed;
+	size_t nprefixes;
+	bool *answered, *other; /* per prefix */
+};
+
+struct guard_query {
+	struct guard_round *round;
+	size_t prefix;
+};
+
+static void guard_round_end(struct guard_round *g)
+{
+	struct sync *s = g->s;
+	bool all_answered = true, others = true;
+
+	if (g->generation == s->generation && g->ann < s->nguard) {
+		s->guard_busy[g->ann] = false;
+		for (size_t i = 0; i < g->nprefixes; i++) {
+			all_answered = all_answered && g->answered[i];
+			others = others && g->other[i];
+		}
+		if (!g->failed && all_answered && s->paths_fn != NULL) {
+			if (s->guard_seen[g->ann] != others)
+				log_info(
+				    "announcement \"%s\": %s", s->conf->announcements[g->ann].name,
+				    others ? "another PoP has a path for every prefix (last-site "
+				             "guard lets a withdraw happen)"
+				           : "no other path for some prefix (last-site guard holds "
+				             "a withdraw back)");
+			s->guard_seen[g->ann] = others;
+			s->paths_fn(g->ann, others, s->paths_arg);
+		}
+	}
+	free(g->answered);
+	free(g->other);
+	free(g);
+}
+
+static void guard_route_done(struct bird_client *bc, const struct bird_reply *r,
+                             const struct bird_route *routes, size_t n, void *arg)
+{
+	struct guard_query *q = arg;
+	struct guard_round *g = q->round;
+	struct sync *s = g->s;
+
+	if (r->status == BIRD_OK) {
+		g->answered[q->prefix] = true;
+		for (size_t i = 0; i < n && g->generation == s->generation; i++)
+			if (sync_route_is_other_path(s->conf, &routes[i]))
+				g->other[q->prefix] = true;
+	} else if (r->status != BIRD_NO_SUCH_PROTOCOL && r->status != BIRD_ERROR) {
+		/* a parse error is a daemon of the other family; anything else is no answer */
+		g->failed = true;
+	}
+	free(q);
+	if (--g->pending == 0)
+		guard_round_end(g);
+}
+
+static void guard_ask(struct sync *s, size_t ann)
+{
+	const struct announcement_conf *a = &s->conf->announcements[ann];
+	const struct proto_list *lists[] = {&a->protocols, &a->drain_protocols,
+	                                    &a->degraded_protocols};
+	struct guard_round *g;
+
+	if (s->guard_busy[ann] || a->prefixes.n == 0)
+		return;
+	g = xcalloc(1, sizeof(*g));
+	g->s = s;
+	g->generation = s->generation;
+	g->ann = ann;
+	g->nprefixes = a->prefixes.n;
+	g->answered = xcalloc(g->nprefixes, sizeof(bool));
+	g->other = xcalloc(g->nprefixes, sizeof(bool));
+	g->pending = 1; /* held while queueing, so no callback ends the round early */
+	for (size_t sock = 0; sock < s->nsocks; sock++) {
+		bool used = false;
+
+		for (size_t l = 0; l < ARRAY_SIZE(lists) && !used; l++)
+			for (size_t i = 0; i < lists[l]->n && !used; i++)
+				used = lists[l]->v[i].socket == sock;
+		if (!used)
+			continue;
+		if (!s->socks[sock].connected) {
+			g->failed = true;
+			continue;
+		}
+		for (size_t p = 0; p < g->nprefixes; p++) {
+			struct guard_query *q = xcalloc(1, sizeof(*q));
+
+			q->round = g;
+			q->prefix = p;
+			if (bird_show_route_for(s->socks[sock].bc, a->prefixes.v[p],
+			                        guard_route_done, q) != BIRD_OK) {
+				free(q);
+				g->failed = true;
+				continue;
+			}
+			g->pending++;
+		}
+	}
+	s->guard_busy[ann] = true;
+	if (--g->pending == 0)
+		guard_round_end(g);
+}
+
+static void guard_poll(struct sync *s)
+{
+	if (s->paths_fn == NULL)
+		return;
+	for (size_t i = 0; i < s->conf->nannouncements && i < s->nguard; i++)
+		if (s->conf->announcements[i].last_site_guard)
+			guard_ask(s, i);
+}
+
+static void guard_resize(struct sync *s)
+{
+	s->generation++;
+	free(s->guard_busy);
+	free(s->guard_seen);
+	s->nguard = s->conf->nannouncements;
+	s->guard_busy = xcalloc(s->nguard ? s->nguard : 1, sizeof(bool));
+	s->guard_seen = xmalloc(s->nguard ? s->nguard : 1);
+	memset(s->guard_seen, -1, s->nguard ? s->nguard : 1);
+}
+
+void sync_set_paths_cb(struct sync *s, sync_paths_fn fn, void *arg)
+{
+	s->paths_fn = fn;
+	s->paths_arg = arg;
+}
+
 static void reconcile_cb(uv_timer_t *t)
 {
 	retry_state_files(t->data);
 	sync_kick(t->data);
+	guard_poll(t->data);
 }
 
 /* ---- setup ------------------------------------------------------------------------------- */
@@ -480,6 +654,7 @@ struct sync *sync_new(uv_loop_t *loop, const struct agent_conf *conf, bool dry_r
 	uv_timer_init(loop, &s->flush_timer);
 	s->flush_timer.data = s;
 	build_protos(s);
+	guard_resize(s);
 	return s;
 }
 
@@ -609,9 +784,12 @@ void sync_reload(struct sync *s, const struct agent_conf *conf)
 	bool same_dir = strcmp(s->conf->bird.state_dir, conf->bird.state_dir) == 0;
 	uint64_t ms = (uint64_t)(conf->bird.reconcile_interval * 1000.0);
 
+	/* rounds still asking about the old config must report nothing */
+	s->generation++;
 	if (!same_sockets)
 		close_sockets(s);
 	s->conf = conf;
+	guard_resize(s);
 	s->protos = NULL;
 	s->nprotos = 0;
 	build_protos(s);
@@ -718,7 +896,13 @@ void sync_free(struct sync *s)
 {
 	if (s == NULL)
 		return;
+	s->paths_fn = NULL;
 	close_sockets(s);
+	free(s->guard_busy);
+	free(s->guard_seen);
+	s->guard_busy = NULL;
+	s->guard_seen = NULL;
+	s->nguard = 0;
 	for (size_t i = 0; i < s->nprotos; i++)
 		free(s->protos[i].name);
 	free(s->protos);

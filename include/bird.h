@@ -159,6 +159,31 @@ struct bird_protocol {
 	bool settling; /* state "stop" or "flush": going down (disabled or restarting) */
 };
 
+/*
+ * A route of `show route [for] PREFIX all` (BIRD 2.x and 1.6 alike): a 1007 line holding
+ * `[PROTO TIME ...]` starts a route, the `Type:` line (1008) after it says where it comes
+ * from. Measured on BIRD 2.0.12: the first route of a net is a continuation line of 1007,
+ * `via` lines are 1007 continuations without `[`, BGP attributes are 1012 lines, and a
+ * prefix nothing covers answers `8001 Network not found`.
+ */
+struct bird_route {
+	char proto[BIRD_NAME_MAX + 1]; /* the protocol that carries it: "anycast_web4" */
+	char type[16]; /* first word of `Type:`: "static", "BGP", "inherit", "device", ... */
+	bool best;     /* marked `*` */
+};
+
+struct bird_route_list {
+	struct bird_route *v;
+	size_t n, cap;
+	bool bad; /* a route line that could not be parsed */
+};
+
+/* Feed one reply line of `show route ... all`; lines of other codes are ignored. */
+void bird_route_parse_line(struct bird_route_list *l, const struct bird_line *line);
+void bird_route_list_free(struct bird_route_list *l);
+/* A CIDR prefix BIRD can take on a command line: "192.0.2.80/32", "2001:db8::80/128". */
+bool bird_prefix_valid(const char *prefix);
+
 /* ---- client ------------------------------------------------------------- */
 
 struct bird_client;
@@ -222,6 +247,15 @@ enum bird_status bird_disable(struct bird_client *bc, const char *proto, const c
  * also reads the `Message:` lines (more output: use it for one name). */
 enum bird_status bird_show_protocols(struct bird_client *bc, const char *name, bool all,
                                      bird_show_cb cb, void *arg);
+
+/* On failure routes is NULL and n is 0; "Network not found" is success with n = 0. The
+ * routes are freed after the callback. */
+typedef void (*bird_route_cb)(struct bird_client *bc, const struct bird_reply *r,
+                              const struct bird_route *routes, size_t n, void *arg);
+/* `show route for PREFIX all`: every route of the most specific net covering PREFIX (the
+ * last-site guard's question). PREFIX must pass bird_prefix_valid(). */
+enum bird_status bird_show_route_for(struct bird_client *bc, const char *prefix, bird_route_cb cb,
+                                     void *arg);
 
 struct bird_client_state {
 	const char *name, *path;

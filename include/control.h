@@ -93,4 +93,12 @@ void control_stats(const struct control *c, struct control_stats *st);
 /* The peer's user name and whether it is an admin (uid 0 or in admin_gid); for tests. */
 bool control_uid_is_admin(uid_t uid, gid_t gid, bool has_admin_gid, gid_t admin_gid);
 
+/*
+ * Parse one request line (without its newline): a JSON object with a string member "verb",
+ * duplicate keys refused. Returns the object (the caller decrefs it) with *verb pointing into
+ * it, or NULL with *code (a CONTROL_E_* string) and msg set. Pure: the fuzzer calls it.
+ */
+json_t *control_parse_request(const char *line, size_t len, const char **verb, const char **code,
+                              char *msg, size_t msglen);
+
 #endif

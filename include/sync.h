@@ -81,6 +81,22 @@ struct bird_client *sync_bird(const struct sync *s, size_t socket);
 /* Close the BIRD clients; uv_run afterwards releases the memory. */
 void sync_free(struct sync *s);
 
+/*
+ * Last-site guard. Every reconcile_interval, for each announcement with last_site_guard, the
+ * sync layer asks `show route for PREFIX all` for each of its prefixes on each BIRD socket its
+ * protocols use, and reports whether another path exists: every prefix has at least one route
+ * that is neither from a protocol the agent toggles nor local to this router
+ * (sync_route_is_other_path()), e.g. one learned over iBGP from another PoP. A round with a
+ * failed query (timeout, BIRD gone) reports nothing, so the engine's observation goes stale and
+ * the guard lets the withdraw happen; a socket that rejects the prefix (BIRD 1.6's IPv4 daemon
+ * and an IPv6 prefix) is skipped. announcement is an index into conf->announcements.
+ */
+typedef void (*sync_paths_fn)(size_t announcement, bool others_exist, void *arg);
+void sync_set_paths_cb(struct sync *s, sync_paths_fn fn, void *arg);
+/* True if r is another path: not from one of conf's announcement protocols (any role) and not
+ * a route of this router itself (types static, device, inherit - kernel - or none). */
+bool sync_route_is_other_path(const struct agent_conf *conf, const struct bird_route *r);
+
 const char *sync_want_name(enum sync_want w);
 const char *sync_actual_name(enum sync_actual a);
 

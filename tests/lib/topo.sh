@@ -25,6 +25,10 @@
 #   link    IPv4 198.51.100.0/24 (u=1) or 203.0.113.0/24 (u=2): PoP .4(i-1)+1, upstream +2, /30
 #           IPv6 2001:db8:u:i::1/64 (PoP), ::2 (upstream)
 #   BGP     on the PoP "<upstream>_v4"/"<upstream>_v6", on the upstream "<pop>_v4"/"<pop>_v6"
+#   iBGP    (optional, topo_ibgp POP POP) a veth "ib<j>" in PoP i <-> "ib<i>" in PoP j, with
+#           IPv4 198.18.(10 lo + hi).1/30 (PoP lo) and .2 (PoP hi), IPv6 2001:db8:ff:(16 lo + hi)::1
+#           and ::2 /64; sessions "ibgp_<peer>_v4"/"ibgp_<peer>_v6" export the PoP's anycast
+#           statics and import everything (the other PoPs' paths the last-site guard looks for)
 # Files: $TOPO_DIR/<node>/{bird.conf,bird.ctl,bird.pid,bird.log}; a PoP also has snippets/,
 # state/ (the agent's state dir, every file "disabled yes;" at first: fail closed) and an optional
 # local.conf the caller may write before topo_start (included at the end of its bird.conf).
@@ -41,6 +45,7 @@ declare -A TOPO_KIND=() TOPO_INDEX=()
 TOPO_NODES=()
 TOPO_UPSTREAMS=()
 TOPO_LINKS=()
+TOPO_IBGP=()
 TOPO_CLEANUP_HOOKS=()
 TOPO_CLEANED=
 
@@ -121,7 +126,7 @@ topo_init() {
 	}
 	topo_recover "$TOPO_PREFIX"
 	TOPO_DIR=$(mktemp -d "${TMPDIR:-/tmp}/$TOPO_PREFIX.topo.XXXXXX") || return 1
-	TOPO_KIND=() TOPO_INDEX=() TOPO_NODES=() TOPO_UPSTREAMS=() TOPO_LINKS=()
+	TOPO_KIND=() TOPO_INDEX=() TOPO_NODES=() TOPO_UPSTREAMS=() TOPO_LINKS=() TOPO_IBGP=()
 	TOPO_CLEANUP_HOOKS=() TOPO_CLEANED=
 	trap 'topo_cleanup' EXIT
 	trap 'topo_cleanup; trap - EXIT; exit 130' INT
@@ -229,11 +234,54 @@ topo_link() {
 	TOPO_LINKS+=("$pop $up")
 }
 
+# topo_ibgp_addr POP PEER AF: POP's address (no length) on its iBGP link to PEER.
+topo_ibgp_addr() {
+	local i=${TOPO_INDEX[$1]} j=${TOPO_INDEX[$2]} lo hi host
+	if ((i < j)); then lo=$i hi=$j host=1; else lo=$j hi=$i host=2; fi
+	if [ "$3" = 4 ]; then
+		echo "198.18.$((10 * lo + hi)).$host"
+	else
+		printf '2001:db8:ff:%x::%d\n' $((16 * lo + hi)) "$host"
+	fi
+}
+
+# topo_ibgp POP1 POP2: a veth pair between two PoPs and iBGP sessions over it (see the header).
+topo_ibgp() {
+	local a=$1 b=$2 n me peer ifn
+	for n in "$a" "$b"; do
+		[ "${TOPO_KIND[$n]:-}" = pop ] || {
+			_topo_err "topo_ibgp: $n is not a PoP"
+			return 1
+		}
+	done
+	[ "$a" != "$b" ] || {
+		_topo_err "topo_ibgp: a PoP cannot peer with itself"
+		return 1
+	}
+	ip link add "ib${TOPO_INDEX[$b]}" netns "$(topo_ns "$a")" type veth \
+		peer name "ib${TOPO_INDEX[$a]}" netns "$(topo_ns "$b")" || return 1
+	for n in "$a:$b" "$b:$a"; do
+		me=${n%:*} peer=${n#*:} ifn=ib${TOPO_INDEX[${n#*:}]}
+		ip -n "$(topo_ns "$me")" link set "$ifn" alias "$TOPO_PREFIX" up || return 1
+		ip -n "$(topo_ns "$me")" addr add "$(topo_ibgp_addr "$me" "$peer" 4)/30" dev "$ifn" ||
+			return 1
+		ip -n "$(topo_ns "$me")" addr add "$(topo_ibgp_addr "$me" "$peer" 6)/64" dev "$ifn" nodad ||
+			return 1
+	done
+	TOPO_IBGP+=("$a $b")
+}
+
+# topo_ibgp_established POP PEER [AF]: 0 when POP's iBGP session to PEER is Established.
+topo_ibgp_established() {
+	topo_birdc "$1" show protocols "ibgp_${2}_v${3:-4}" 2>/dev/null |
+		awk -v n="ibgp_${2}_v${3:-4}" '$1 == n && /Established/ { ok = 1 } END { exit !ok }'
+}
+
 # BGP timers for tests: retry at once instead of BIRD's 5 s delay and 120 s retry.
 _TOPO_BGP_TIMERS='connect delay time 1; connect retry time 1; error wait time 1, 4;'
 
 _topo_pop_conf() { # POP
-	local pop=$1 d=$TOPO_DIR/$1 l up af peer_as
+	local pop=$1 d=$TOPO_DIR/$1 l up af peer_as peer
 	{
 		echo "log \"$d/bird.log\" all;"
 		echo "router id 192.0.2.$((100 + TOPO_INDEX[$pop]));"
@@ -252,6 +300,22 @@ protocol bgp ${up}_v$af {
 	neighbor $(topo_link_addr "$pop" "$up" $af upstream) as $peer_as;
 	$_TOPO_BGP_TIMERS
 	ipv$af { import none; export filter anycast_export$af; };
+}
+EOF
+			done
+		done
+		for l in "${TOPO_IBGP[@]}"; do
+			if [ "${l% *}" = "$pop" ]; then peer=${l#* }; elif [ "${l#* }" = "$pop" ]; then
+				peer=${l% *}
+			else continue; fi
+			for af in 4 6; do
+				cat <<EOF
+protocol bgp ibgp_${peer}_v$af {
+	local $(topo_ibgp_addr "$pop" "$peer" $af) as ANYCAST_LOCAL_AS;
+	neighbor $(topo_ibgp_addr "$peer" "$pop" $af) as ANYCAST_LOCAL_AS;
+	direct;
+	$_TOPO_BGP_TIMERS
+	ipv$af { import all; export filter anycast_export$af; next hop self; gateway direct; };
 }
 EOF
 			done
