@@ -60,7 +60,8 @@ struct agent {
 	struct sync *sync;
 	uv_timer_t event_timer; /* engine_next_event(): hold-down, drain_time, expiry, ... */
 	uv_timer_t metrics_timer;
-	bool metrics_failing; /* log a failing metrics file once, not every interval */
+	uv_timer_t state_retry; /* rewrites a state file that could not be written */
+	bool metrics_failing;   /* log a failing metrics file once, not every interval */
 	uv_signal_t sig_term, sig_int, sig_hup;
 	uv_timer_t notify_timer;  /* WATCHDOG=1 and STATUS= refresh; only under systemd */
 	double watchdog_interval; /* seconds between WATCHDOG=1; 0: systemd wants none */
@@ -140,13 +141,28 @@ static void push_all_wants(struct agent *a)
 }
 
 /* Write the state file (never in a dry run: it may belong to the real agent). */
+static void state_retry_cb(uv_timer_t *t)
+{
+	struct agent *a = t->data;
+
+	if (state_save(a->state) == 0)
+		uv_timer_stop(t);
+}
+
+/* Write the operator state; a failed write (a full disk) is retried every second until it
+ * succeeds, so the drains are on disk as soon as there is room again. */
 static int save_state(struct agent *a)
 {
+	int rc;
+
 	if (a->opts.dry_run) {
 		log_info("dry run: would write the state file %s", a->state->path);
 		return 0;
 	}
-	return state_save(a->state);
+	rc = state_save(a->state);
+	if (rc < 0 && !a->stopping && !uv_is_active((uv_handle_t *)&a->state_retry))
+		uv_timer_start(&a->state_retry, state_retry_cb, 1000, 1000);
+	return rc;
 }
 
 /* STATUS=: the Nagios summary line for `systemctl status`, sent only when it changed. */
@@ -696,6 +712,8 @@ struct agent *agent_new(uv_loop_t *loop, struct agent_conf *conf, const struct a
 	a->event_timer.data = a;
 	uv_timer_init(loop, &a->metrics_timer);
 	a->metrics_timer.data = a;
+	uv_timer_init(loop, &a->state_retry);
+	a->state_retry.data = a;
 	uv_timer_init(loop, &a->notify_timer);
 	a->notify_timer.data = a;
 	a->state = state_new(conf->state_file);
@@ -965,6 +983,7 @@ static void stop_finish(struct agent *a)
 {
 	uv_close((uv_handle_t *)&a->event_timer, NULL);
 	uv_close((uv_handle_t *)&a->metrics_timer, NULL);
+	uv_close((uv_handle_t *)&a->state_retry, NULL);
 	uv_close((uv_handle_t *)&a->notify_timer, NULL);
 	sync_free(a->sync);
 	a->sync = NULL;
