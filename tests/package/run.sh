@@ -33,7 +33,7 @@ CACHE=${PKGTEST_CACHE:-/var/cache/anycast-agent-pkgtest}
 P4=192.0.2.80/32
 P6=2001:db8::80/128
 T_START=${EPOCHREALTIME/./}
-R= work= mounts=()
+R= work= poller= mounts=()
 
 die() {
 	echo "FAIL: $*"
@@ -69,6 +69,7 @@ inroot() {
 agent_pid() { cat "$R/var/log/fake-systemd/main.pid" 2>/dev/null; }
 cleanup_pkgtest() {
 	local p m i
+	[ -n "$poller" ] && kill "$poller" 2>/dev/null && wait "$poller" 2>/dev/null
 	p=$(agent_pid)
 	[ -n "$p" ] && kill -9 "$p" 2>/dev/null
 	for ((i = ${#mounts[@]} - 1; i >= 0; i--)); do
@@ -263,13 +264,15 @@ pid2=$(agent_pid)
 topo_wait_for "inroot anycastctl status >/dev/null" 20 || die "after the upgrade: $(inroot anycastctl status)"
 rm -f "$work/polling"
 wait "$poller"
+poller=
 echo "  maintainer scripts called: $(tr '\n' ';' <"$R/var/log/fake-systemd/calls.log")"
 grep -q 'kill --kill-who=main --signal=SIGUSR2 anycast-agent.service' "$R/var/log/fake-systemd/calls.log" ||
 	die "the postinst did not send SIGUSR2 before the restart"
+# an agent without the SIGUSR2 handler dies of the signal (exit 140) instead
+grep -q 'leaves BIRD as it is' "$R/var/log/fake-systemd/anycast-agent.service.log" ||
+	die "the old agent did not acknowledge SIGUSR2: it needs the keep-once handler in agent.c"
 grep -q "^pid $pid1 exit 0\$" "$R/var/log/fake-systemd/exit.log" ||
 	die "the old agent did not stop cleanly: $(grep "^pid $pid1 " "$R/var/log/fake-systemd/exit.log")"
-grep -q 'leaves BIRD as it is' "$R/var/log/fake-systemd/anycast-agent.service.log" ||
-	die "the old agent did not acknowledge SIGUSR2 (apply the agent.c part of the packaging work)"
 [ "$(inroot dpkg-query -W -f='${Version}' anycast-agent)" = "$v2" ] || die "not upgraded to $v2"
 dw4=$(($(topo_upstream_withdraws pop1 4) - w4)) dw6=$(($(topo_upstream_withdraws pop1 6) - w6))
 nabs=$(wc -l <"$work/absent")
