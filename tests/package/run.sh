@@ -1,0 +1,303 @@
+#!/bin/bash
+# tests/package/run.sh - the Debian package as an operator meets it. Not part of `make check`:
+# it builds two packages and a Debian chroot (a CI job of its own; see README.md here).
+#
+#   1. dpkg-buildpackage -us -uc -b builds anycast-agent_<version>_<arch>.deb, and again from a
+#      copy whose debian/changelog has a bumped version; lintian reports no error.
+#   2. A debootstrap'ed minbase chroot (cached as a tarball) gets it with `apt-get install
+#      ./anycast-agent_*.deb`: only the declared dependencies (and Recommends, as apt does).
+#      Every library the binaries need resolves; `anycast-agent -n` accepts the installed
+#      example config; `systemd-analyze verify` accepts the installed unit; user, groups,
+#      state directory and conffile are as specified.
+#   3. With a fake systemctl in the chroot (no systemd is PID 1 here) that runs the installed
+#      unit's ExecStart= as its User=/Group=/SupplementaryGroups=, the agent runs against a PoP
+#      BIRD peering with an upstream BIRD (tests/lib/topo.sh) and the upstream gets the route.
+#   4. apt-get installs the bumped package over the running agent. The real maintainer scripts
+#      run; their systemctl calls reach the fake. The upstream counts 0 withdraws and never
+#      misses the route; the old agent stopped cleanly and said it kept BIRD as it is.
+#   5. apt-get remove stops the agent (on_exit = withdraw: the upstream loses the route) and
+#      keeps the config and state; dpkg --purge removes both.
+#
+# Needs root, dpkg-dev, debhelper, lintian, debootstrap, bird2, iproute2, systemd (for
+# systemd-analyze) and the build dependencies of debian/control; exits 77 naming what is missing.
+# Environment: PKGTEST_CACHE (chroot tarball dir, default /var/cache/anycast-agent-pkgtest),
+# PKGTEST_MIRROR, PKGTEST_SUITE (default bookworm), PKGTEST_KEEP=1 keeps the work dir.
+[ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
+set -u
+top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
+. "$top_srcdir/tests/lib/topo.sh"
+
+SUITE=${PKGTEST_SUITE:-bookworm}
+MIRROR=${PKGTEST_MIRROR:-http://deb.debian.org/debian}
+CACHE=${PKGTEST_CACHE:-/var/cache/anycast-agent-pkgtest}
+P4=192.0.2.80/32
+P6=2001:db8::80/128
+T_START=${EPOCHREALTIME/./}
+R= work= poller= mounts=()
+
+die() {
+	echo "FAIL: $*"
+	[ -n "$work" ] && [ -f "$work/apt.log" ] && { echo "--- apt.log (end)"; tail -n 25 "$work/apt.log"; }
+	if [ -n "$R" ] && [ -d "$R/var/log/fake-systemd" ]; then
+		for f in "$R"/var/log/fake-systemd/*; do
+			echo "--- ${f#"$R"}"
+			tail -n 40 "$f"
+		done
+	fi
+	exit 1
+}
+pass() { echo "ok: $* [$(((${EPOCHREALTIME/./} - T_START) / 1000000)) s]"; }
+need() { command -v "$1" >/dev/null 2>&1 || { echo "SKIP: $1 not found (Debian package $2)"; exit 77; }; }
+
+[ "$(id -u)" = 0 ] || { echo "SKIP: needs root (chroot, namespaces)"; exit 77; }
+need dpkg-buildpackage dpkg-dev
+need dh debhelper
+need lintian lintian
+need debootstrap debootstrap
+need systemd-analyze systemd
+topo_require || exit 77
+for h in libuv1-dev libcurl4-openssl-dev libc-ares-dev libconfig-dev libjansson-dev; do
+	dpkg-query -W -f='${Status}' "$h" 2>/dev/null | grep -q 'ok installed' ||
+		{ echo "SKIP: build dependency $h is not installed"; exit 77; }
+done
+
+# a command in the chroot, with a clean environment
+inroot() {
+	chroot "$R" /usr/bin/env -i DEBIAN_FRONTEND=noninteractive LC_ALL=C.UTF-8 HOME=/root \
+		PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin "$@"
+}
+agent_pid() { cat "$R/var/log/fake-systemd/main.pid" 2>/dev/null; }
+cleanup_pkgtest() {
+	local p m i
+	[ -n "$poller" ] && kill "$poller" 2>/dev/null && wait "$poller" 2>/dev/null
+	p=$(agent_pid)
+	[ -n "$p" ] && kill -9 "$p" 2>/dev/null
+	for ((i = ${#mounts[@]} - 1; i >= 0; i--)); do
+		m=${mounts[$i]}
+		umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null
+	done
+	mounts=()
+	if [ -n "$work" ] && [ -z "${PKGTEST_KEEP:-}" ]; then
+		rm -rf --one-file-system "$work"
+	elif [ -n "$work" ]; then
+		echo "kept $work"
+	fi
+	work=
+}
+
+topo_init "pkgt$$" || die "topo_init"
+topo_on_cleanup cleanup_pkgtest
+work=$(mktemp -d "${TMPDIR:-/tmp}/pkgtest.$$.XXXXXX") || die "mktemp"
+
+# ---- 1. build twice ------------------------------------------------------------------------
+copy_tree() { # DEST
+	mkdir -p "$1"
+	if git -C "$top_srcdir" rev-parse --git-dir >/dev/null 2>&1; then
+		(cd "$top_srcdir" && git ls-files -co --exclude-standard -z |
+			xargs -0 cp --parents -t "$1") || return 1
+	else
+		cp -a "$top_srcdir"/. "$1"/ || return 1
+	fi
+}
+build() { # DIR: dpkg-buildpackage there; the test suite is `make check`'s job, not this one's
+	(cd "$1" && DEB_BUILD_OPTIONS="nocheck parallel=$(nproc)" dpkg-buildpackage -us -uc -b) \
+		>"$1.build.log" 2>&1 || { tail -n 30 "$1.build.log"; return 1; }
+}
+arch=$(dpkg --print-architecture)
+copy_tree "$work/v1/anycast-agent" || die "copying the source tree"
+v1=$(cd "$work/v1/anycast-agent" && dpkg-parsechangelog -S Version)
+v2=$v1+pkgtest1
+mkdir -p "$work/v2" && cp -a "$work/v1/anycast-agent" "$work/v2/" || die "copying the source tree"
+{
+	printf 'anycast-agent (%s) %s; urgency=medium\n\n  * Package test: the upgrade.\n\n' "$v2" "$SUITE"
+	printf ' -- anycast-agent package test <pkgtest@anycast-agent.invalid>  %s\n\n' "$(date -R)"
+	cat "$work/v2/anycast-agent/debian/changelog"
+} >"$work/changelog.new" && mv "$work/changelog.new" "$work/v2/anycast-agent/debian/changelog"
+build "$work/v1/anycast-agent" || die "dpkg-buildpackage ($v1)"
+build "$work/v2/anycast-agent" || die "dpkg-buildpackage ($v2)"
+deb1=$work/v1/anycast-agent_${v1}_$arch.deb
+deb2=$work/v2/anycast-agent_${v2}_$arch.deb
+[ -f "$deb1" ] && [ -f "$deb2" ] || die "no $deb1 or $deb2"
+pass "dpkg-buildpackage -us -uc -b built ${deb1##*/} and ${deb2##*/}"
+
+lintian --fail-on error --display-info --pedantic "$work/v1/anycast-agent_${v1}_$arch.changes" \
+	>"$work/lintian.out" 2>&1
+lrc=$?
+grep -v 'running with root privileges' "$work/lintian.out" | sed 's/^/  lintian: /'
+[ $lrc = 0 ] || die "lintian reports errors"
+pass "lintian: no errors"
+
+# the libraries the binaries link, as dpkg-shlibdeps saw them, against the Depends line
+depends=$(dpkg-deb -f "$deb1" Depends)
+echo "  Depends: $depends"
+echo "  Recommends: $(dpkg-deb -f "$deb1" Recommends)"
+dpkg-deb -x "$deb1" "$work/x"
+for bin in anycast-agent anycastctl; do
+	# the libraries a program links itself (NEEDED), at the paths ldd resolves them to
+	ldd "$work/x/usr/sbin/$bin" | awk -v need="$(objdump -p "$work/x/usr/sbin/$bin" |
+		awk '$1 == "NEEDED" { printf " %s", $2 }') " '$2 == "=>" && index(need, " " $1 " ") { print $3 }'
+done | sort -u >"$work/needed"
+[ -s "$work/needed" ] || die "found no linked library"
+for lib in $(cat "$work/needed"); do
+	# the path ldd found, or its other spelling across the /usr merge
+	pkg=$(dpkg -S "$lib" 2>/dev/null || dpkg -S "${lib#/usr}" 2>/dev/null || dpkg -S "/usr$lib" 2>/dev/null)
+	pkg=${pkg%%:*}
+	[ -n "$pkg" ] || die "no package ships $lib"
+	echo "$depends" | grep -qE "(^|, )$pkg( |,|$)" || die "$lib ($pkg) is linked but not in Depends"
+done
+pass "every library the programs link is in Depends"
+
+# ---- 2. a chroot with only the declared dependencies ----------------------------------------
+tarball=$CACHE/$SUITE-minbase-$arch.tar
+if [ ! -f "$tarball" ]; then
+	mkdir -p "$CACHE" && rm -rf "$work/bootstrap"
+	debootstrap --variant=minbase "$SUITE" "$work/bootstrap" "$MIRROR" >"$work/debootstrap.log" 2>&1 ||
+		{ tail -n 20 "$work/debootstrap.log"; die "debootstrap $SUITE from $MIRROR"; }
+	tar -C "$work/bootstrap" -cf "$tarball.tmp" . && mv "$tarball.tmp" "$tarball" || die "caching $tarball"
+	rm -rf "$work/bootstrap"
+fi
+R=$work/root
+mkdir -p "$R" && tar -C "$R" -xf "$tarball" || die "unpacking $tarball"
+mount -t proc proc "$R/proc" && mounts+=("$R/proc") || die "mount proc"
+cp /etc/resolv.conf "$R/etc/resolv.conf"
+# services of other packages (bird2's init script) must not start here; ours goes to the fake
+cat >"$R/usr/sbin/policy-rc.d" <<'EOF'
+#!/bin/sh
+case "$1" in anycast-agent.service) exit 0 ;; esac
+exit 101
+EOF
+chmod 0755 "$R/usr/sbin/policy-rc.d"
+before=$(inroot dpkg-query -W -f='${Package}\n' | sort)
+cp "$deb1" "$deb2" "$R/tmp/"
+inroot apt-get update -q >"$work/apt.log" 2>&1 || { tail "$work/apt.log"; die "apt-get update in the chroot"; }
+inroot apt-get install -y -q "/tmp/${deb1##*/}" >>"$work/apt.log" 2>&1 ||
+	{ tail -n 30 "$work/apt.log"; die "apt-get install ./${deb1##*/}"; }
+echo "  installed with it: $(comm -13 <(echo "$before") <(inroot dpkg-query -W -f='${Package}\n' | sort) | tr '\n' ' ')"
+pass "apt-get install ./${deb1##*/} in a $SUITE minbase chroot"
+
+inroot ldd /usr/sbin/anycast-agent /usr/sbin/anycastctl | grep 'not found' && die "unresolved libraries"
+inroot anycast-agent -V | grep -q "^anycast-agent " || die "anycast-agent -V does not run"
+pass "every library resolves in the chroot"
+
+inroot dpkg-query -W -f='${Conffiles}\n' anycast-agent | grep -q '/etc/anycast-agent/anycast-agent.conf ' ||
+	die "/etc/anycast-agent/anycast-agent.conf is not a conffile"
+inroot getent passwd anycast-agent | grep -q ':/var/lib/anycast-agent:' || die "no system user anycast-agent"
+for g in anycast bird; do
+	inroot id -nG anycast-agent | tr ' ' '\n' | grep -qx "$g" || die "anycast-agent is not in group $g"
+done
+owner=$(inroot stat -c %U:%G /var/lib/anycast-agent /var/lib/anycast-agent/bird | sort -u)
+[ "$owner" = anycast-agent:anycast-agent ] || die "state directory owned by $owner"
+out=$(inroot setpriv --reuid=anycast-agent --regid=anycast-agent --init-groups \
+	anycast-agent -n -f /etc/anycast-agent/anycast-agent.conf 2>&1) ||
+	die "anycast-agent -n on the installed config: $out"
+echo "  anycast-agent -n (as anycast-agent): $out"
+pass "user, groups (anycast, bird), state directory, conffile; the installed config validates"
+
+# The chroot has no systemd (not a dependency): the host's systemd-analyze verifies the installed
+# unit, in a private mount namespace where /usr/sbin is the chroot's (ExecStart= must exist)
+# and MANPATH the chroot's (Documentation=man:... must resolve). It must print nothing.
+out=$(cd "$R/lib/systemd/system" && MANPATH="$R/usr/share/man" unshare -m --propagation private \
+	sh -c 'mount --bind "$1/usr/sbin" /usr/sbin && systemd-analyze verify anycast-agent.service' \
+	sh "$R" 2>&1)
+rc=$?
+[ $rc = 0 ] && [ -z "$out" ] || die "systemd-analyze verify (exit $rc): $out"
+pass "systemd-analyze verify: the installed unit, binary and man pages, no warning"
+
+# ---- 3. the agent as the unit runs it, against a PoP BIRD and an upstream -------------------
+topo_add_upstream up1 1 && topo_add_pop pop1 1 && topo_link pop1 up1 || die "topology"
+# the PoP's BIRD includes the state files the packaged agent writes in the chroot
+sd=$(topo_state_dir pop1)
+cp -a "$sd"/. "$R/var/lib/anycast-agent/bird/"
+inroot chown -R anycast-agent:anycast-agent /var/lib/anycast-agent/bird
+sed -i "s|$sd|$R/var/lib/anycast-agent/bird|g" "$(topo_node_dir pop1)"/snippets/*.conf
+topo_start || die "BIRD"
+topo_wait_established 30 || die "BGP not Established"
+# BIRD's socket at /run/bird/bird.ctl in the chroot, bird:bird 0660 as Debian's bird.service has it
+chmod 0755 "$(topo_node_dir pop1)"
+mkdir -p "$R/run/bird" && mount --bind "$(topo_node_dir pop1)" "$R/run/bird" && mounts+=("$R/run/bird") ||
+	die "bind mount of the BIRD socket"
+chgrp "$(inroot getent group bird | cut -d: -f3)" "$R/run/bird/bird.ctl" && chmod 0660 "$R/run/bird/bird.ctl"
+
+# apt gives maintainer scripts PATH=/usr/sbin:/usr/bin:/sbin:/bin: the fake goes where systemd's
+# would be (systemd is no dependency, so there is none to shadow)
+[ ! -e "$R/usr/bin/systemctl" ] || die "the chroot has a real systemctl: systemd became a dependency?"
+install -m 0755 "$top_srcdir/tests/package/fake-systemctl" "$R/usr/bin/systemctl"
+mkdir -p "$R/run/systemd/system"
+# the operator's config: one healthy check (a plugin that always passes) gates one announcement
+cat >"$R/etc/anycast-agent/anycast-agent.conf" <<'EOF'
+bird: { socket = "/run/bird/bird.ctl"; state_dir = "/var/lib/anycast-agent/bird"; reconcile_interval = 0.5; };
+control: { socket = "/run/anycast-agent/anycast-agent.ctl"; group = "anycast"; admin_group = "anycast-admin"; mode = "0660"; };
+state_file = "/var/lib/anycast-agent/state";
+on_exit = "withdraw";
+checks: { web: { type = "exec"; command = [ "/bin/true" ]; interval = 0.5; rise = 2; fall = 2; }; };
+announcements: { web: { protocols = [ "anycast_web4", "anycast_web6" ]; requires = [ "web" ];
+                        prefixes = [ "192.0.2.80/32", "2001:db8::80/128" ]; }; };
+EOF
+inroot systemctl enable anycast-agent.service && inroot systemctl start anycast-agent.service ||
+	die "systemctl start"
+pid1=$(agent_pid)
+topo_wait_for "topo_upstream_has_route $P4 && topo_upstream_has_route $P6" 20 ||
+	die "the upstream never got $P4 and $P6"
+topo_wait_for "inroot anycastctl status >/dev/null" 10 || die "anycastctl status: $(inroot anycastctl status)"
+echo "  $(inroot anycastctl status | head -n1)"
+pass "the agent, run as the unit says (user anycast-agent, pid $pid1), announces at the upstream"
+
+# ---- 4. upgrade over the running agent: no withdraw ------------------------------------------
+w4=$(topo_upstream_withdraws pop1 4) w6=$(topo_upstream_withdraws pop1 6)
+: >"$work/absent"
+touch "$work/polling"
+(
+	while [ -e "$work/polling" ]; do
+		topo_upstream_has_route $P4 || echo "$P4 ${EPOCHREALTIME}" >>"$work/absent"
+		topo_upstream_has_route $P6 || echo "$P6 ${EPOCHREALTIME}" >>"$work/absent"
+	done
+) &
+poller=$!
+: >"$R/var/log/fake-systemd/calls.log"
+t0=${EPOCHREALTIME/./}
+inroot apt-get install -y -q "/tmp/${deb2##*/}" >>"$work/apt.log" 2>&1 ||
+	{ tail -n 30 "$work/apt.log"; die "apt-get install ./${deb2##*/} (upgrade)"; }
+t_up=$(((${EPOCHREALTIME/./} - t0) / 1000))
+pid2=$(agent_pid)
+[ -n "$pid2" ] && [ "$pid2" != "$pid1" ] || die "the upgrade did not restart the agent"
+# the new agent has decided: its check rose and it reports the announcement as announced
+topo_wait_for "inroot anycastctl status >/dev/null" 20 || die "after the upgrade: $(inroot anycastctl status)"
+rm -f "$work/polling"
+wait "$poller"
+poller=
+echo "  maintainer scripts called: $(tr '\n' ';' <"$R/var/log/fake-systemd/calls.log")"
+grep -q 'kill --kill-who=main --signal=SIGUSR2 anycast-agent.service' "$R/var/log/fake-systemd/calls.log" ||
+	die "the postinst did not send SIGUSR2 before the restart"
+# an agent without the SIGUSR2 handler dies of the signal (exit 140) instead
+grep -q 'leaves BIRD as it is' "$R/var/log/fake-systemd/anycast-agent.service.log" ||
+	die "the old agent did not acknowledge SIGUSR2: it needs the keep-once handler in agent.c"
+grep -q "^pid $pid1 exit 0\$" "$R/var/log/fake-systemd/exit.log" ||
+	die "the old agent did not stop cleanly: $(grep "^pid $pid1 " "$R/var/log/fake-systemd/exit.log")"
+[ "$(inroot dpkg-query -W -f='${Version}' anycast-agent)" = "$v2" ] || die "not upgraded to $v2"
+dw4=$(($(topo_upstream_withdraws pop1 4) - w4)) dw6=$(($(topo_upstream_withdraws pop1 6) - w6))
+nabs=$(wc -l <"$work/absent")
+echo "  upgrade $v1 -> $v2 took $t_up ms; upstream withdraws: IPv4 $dw4, IPv6 $dw6; polls without the route: $nabs"
+[ "$dw4" = 0 ] && [ "$dw6" = 0 ] && [ "$nabs" = 0 ] || die "the upgrade withdrew"
+pass "upgrade over the running agent: 0 withdraws at the upstream, old agent exited 0 keeping BIRD"
+
+# ---- 5. remove (stops, withdraws, keeps config and state), purge -----------------------------
+w4=$(topo_upstream_withdraws pop1 4)
+inroot apt-get remove -y -q anycast-agent >>"$work/apt.log" 2>&1 || die "apt-get remove"
+grep -q "^pid $pid2 exit 0\$" "$R/var/log/fake-systemd/exit.log" || die "remove did not stop the agent cleanly"
+topo_wait_for "! topo_upstream_has_route $P4" 5 || die "remove did not withdraw $P4 (on_exit = withdraw)"
+[ "$(($(topo_upstream_withdraws pop1 4) - w4))" -ge 1 ] || die "no withdraw counted at the upstream"
+[ ! -e "$R/usr/sbin/anycast-agent" ] || die "remove left /usr/sbin/anycast-agent"
+[ -f "$R/etc/anycast-agent/anycast-agent.conf" ] || die "remove deleted the config"
+[ -d "$R/var/lib/anycast-agent" ] || die "remove deleted the state directory"
+inroot dpkg-query -W -f='${db:Status-Abbrev}' anycast-agent | grep -q '^rc' || die "not in state rc"
+pass "apt-get remove: agent stopped with a withdraw; config and state kept"
+
+inroot dpkg --purge anycast-agent >>"$work/apt.log" 2>&1 || die "dpkg --purge"
+for f in /etc/anycast-agent /var/lib/anycast-agent /lib/systemd/system/anycast-agent.service \
+	/usr/share/anycast-agent /usr/share/doc/anycast-agent; do
+	[ ! -e "$R$f" ] || die "purge left $f"
+done
+inroot dpkg-query -W anycast-agent >/dev/null 2>&1 && die "dpkg still knows anycast-agent"
+pass "dpkg --purge: config and state gone (the system user and groups stay, as Debian does)"
+
+echo "package test passed in $(((${EPOCHREALTIME/./} - T_START) / 1000000)) s"
