@@ -32,6 +32,8 @@
 
 /* How long a stop waits for BIRD to confirm the withdraw. */
 #define AGENT_WITHDRAW_TIMEOUT(conf) (3 * (conf)->bird.timeout + 1.0)
+/* After SIGUSR2, a stop within this many seconds keeps the announcements (a restart). */
+#define AGENT_KEEP_ONCE_WINDOW 60.0
 
 /* The runtime side of one check; engine's struct check points here via ->user. */
 struct agent_check {
@@ -62,7 +64,8 @@ struct agent {
 	uv_timer_t metrics_timer;
 	uv_timer_t state_retry; /* rewrites a state file that could not be written */
 	bool metrics_failing;   /* log a failing metrics file once, not every interval */
-	uv_signal_t sig_term, sig_int, sig_hup;
+	uv_signal_t sig_term, sig_int, sig_hup, sig_usr2;
+	double keep_once_until;   /* mono time: a stop before it leaves BIRD as it is */
 	uv_timer_t notify_timer;  /* WATCHDOG=1 and STATUS= refresh; only under systemd */
 	double watchdog_interval; /* seconds between WATCHDOG=1; 0: systemd wants none */
 	bool ready_sent, unhealthy_logged;
@@ -404,6 +407,12 @@ static void drop_check(struct check *old, void *arg)
 	old->user = NULL;
 }
 
+/* A stop keeps the announcements with on_exit = "keep", or once, for a restart (SIGUSR2). */
+static bool stop_keeps(const struct agent *a)
+{
+	return a->conf->on_exit == ON_EXIT_KEEP || mono_now() < a->keep_once_until;
+}
+
 static void on_signal(uv_signal_t *s, int signum)
 {
 	struct agent *a = s->data;
@@ -418,8 +427,16 @@ static void on_signal(uv_signal_t *s, int signum)
 		}
 		return;
 	}
+	if (signum == SIGUSR2) {
+		/* the package's upgrade: the restart that follows must not withdraw */
+		a->keep_once_until = mono_now() + AGENT_KEEP_ONCE_WINDOW;
+		log_notice("received %s: a stop within %.0f s leaves BIRD as it is (restart)",
+		           strsignal(signum), AGENT_KEEP_ONCE_WINDOW);
+		return;
+	}
 	log_notice("received %s, stopping (on_exit = %s)", strsignal(signum),
-	           a->conf->on_exit == ON_EXIT_KEEP ? "keep" : "withdraw");
+	           stop_keeps(a) ? (a->conf->on_exit == ON_EXIT_KEEP ? "keep" : "keep, restart")
+	                         : "withdraw");
 	log_info("schedule lag over %lu runs: p50 %.1f ms, p99 %.1f ms, max %.1f ms", a->lag_runs,
 	         lag_quantile(a, 0.5) * 1e3, lag_quantile(a, 0.99) * 1e3, a->lag_max * 1e3);
 	agent_stop(a);
@@ -880,7 +897,10 @@ int agent_start(struct agent *a)
 	struct {
 		uv_signal_t *h;
 		int signum;
-	} sigs[] = {{&a->sig_term, SIGTERM}, {&a->sig_int, SIGINT}, {&a->sig_hup, SIGHUP}};
+	} sigs[] = {{&a->sig_term, SIGTERM},
+	            {&a->sig_int, SIGINT},
+	            {&a->sig_hup, SIGHUP},
+	            {&a->sig_usr2, SIGUSR2}};
 
 	signal(SIGPIPE, SIG_IGN); /* a vanished peer is an error return, not a death */
 	for (size_t i = 0; i < ARRAY_SIZE(sigs); i++) {
@@ -1012,10 +1032,9 @@ void agent_stop(struct agent *a)
 	/* systemd stops its watchdog on STOPPING=1; the withdraw below may take seconds */
 	notify_stopping();
 	uv_timer_stop(&a->notify_timer);
-	notify_status("stopping: %s",
-	              a->conf->on_exit == ON_EXIT_KEEP || a->conf->nannouncements == 0
-	                  ? "leaving BIRD as it is"
-	                  : "withdrawing every announcement");
+	notify_status("stopping: %s", stop_keeps(a) || a->conf->nannouncements == 0
+	                                  ? "leaving BIRD as it is"
+	                                  : "withdrawing every announcement");
 	for (size_t i = 0; i < a->engine->nchecks; i++)
 		drop_check(&a->engine->checks[i], a);
 	control_free(a->ctl);
@@ -1023,8 +1042,9 @@ void agent_stop(struct agent *a)
 	uv_close((uv_handle_t *)&a->sig_term, NULL);
 	uv_close((uv_handle_t *)&a->sig_int, NULL);
 	uv_close((uv_handle_t *)&a->sig_hup, NULL);
+	uv_close((uv_handle_t *)&a->sig_usr2, NULL);
 	uv_timer_stop(&a->event_timer);
-	if (a->conf->on_exit == ON_EXIT_KEEP || a->conf->nannouncements == 0 || !a->sync_started) {
+	if (stop_keeps(a) || a->conf->nannouncements == 0 || !a->sync_started) {
 		stop_finish(a);
 		return;
 	}

@@ -98,6 +98,25 @@ ms=$(((${EPOCHREALTIME/./} - t0) / 1000))
 [ "$ms" -ge 2000 ] || die "re-announced after ${ms} ms, before the 2 s hold-down"
 pass "nginx back -> $P4 re-announced after ${ms} ms (rise + hold-down 2 s)"
 
+# SIGUSR2 then SIGTERM (a package upgrade's restart): this one stop keeps BIRD as it is, and
+# the next agent adopts the announced route without a withdraw
+w0=$(topo_upstream_withdraws pop1)
+kill -USR2 "$apid"
+topo_wait_for "grep -q 'a stop within 60 s leaves BIRD as it is' '$work/agent.log'" 5 ||
+	die "SIGUSR2 not acknowledged"
+kill -TERM "$apid"
+wait "$apid"
+rc=$?
+apid=
+[ "$rc" = 0 ] || die "agent exited $rc after SIGUSR2 + SIGTERM"
+topo_upstream_has_route "$P4" || die "$P4 withdrawn by a stop that SIGUSR2 asked to keep"
+start_agent
+topo_wait_for "grep -c 'check \"web\": UNKNOWN -> UP' '$work/agent.log' | grep -qx 3" 10 ||
+	die "the restarted agent's check never rose"
+[ "$(topo_upstream_withdraws pop1)" = "$w0" ] || die "the restart withdrew $P4 at the upstream"
+topo_upstream_has_route "$P4" || die "$P4 gone after the hitless restart"
+pass "SIGUSR2 + SIGTERM + restart: $P4 kept, 0 withdraws at the upstream"
+
 # SIGTERM with on_exit = withdraw: the route is gone before the process exits
 kill -TERM "$apid"
 wait "$apid"
