@@ -24,6 +24,8 @@
 #   LAB_EXTRA_CHECKS=0 (that many more http+dns checks, gating nothing: the scale benchmark)
 #   LAB_ANN_EXTRA (more settings of both announcements, e.g. "damp_max_suppress = 0;")
 #   LAB_AGENT_ARGS (extra anycast-agent options).
+#   LAB_SERVICES="web dns": the checks and announcements each agent has ("web": no dns check,
+#   nothing announces 192.0.2.53; nsd still answers).
 
 LAB_PREFIX=${LAB_PREFIX:-aclab}
 LAB_TOP=${LAB_TOP:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
@@ -45,6 +47,7 @@ LAB_HOLD_DOWN=${LAB_HOLD_DOWN:-5}
 LAB_DRAIN_TIME=${LAB_DRAIN_TIME:-3}
 LAB_EXTRA_CHECKS=${LAB_EXTRA_CHECKS:-0}
 LAB_DRAIN=${LAB_DRAIN:-1}
+LAB_SERVICES=${LAB_SERVICES:-web dns}
 LAB_ANN_EXTRA=${LAB_ANN_EXTRA:-}
 LAB_AGENT_ARGS=${LAB_AGENT_ARGS:-}
 LAB_WEB=192.0.2.80
@@ -151,6 +154,8 @@ lab_health() {
 	if [ "$2" = on ]; then mv "$d/healthz.off" "$d/healthz"; else mv "$d/healthz" "$d/healthz.off"; fi
 }
 
+_lab_has() { [[ " $LAB_SERVICES " == *" $1 "* ]]; }
+
 _lab_agent_conf() { # I
 	local i=$1 d=$TOPO_DIR/pop$1 k p
 	cat <<CONF
@@ -162,9 +167,13 @@ state_file = "$d/agent/operator.state";
 metrics_file = "$d/agent/metrics.prom";
 on_exit = "withdraw";
 checks: {
+CONF
+	_lab_has web && cat <<CONF
   web: { type = "http"; url = "http://www.example.test/healthz"; connect_to = "$LAB_WEB:80";
          expect_body = "ok"; interval = $LAB_INTERVAL; fast_interval = $LAB_FAST;
          timeout = $LAB_TIMEOUT; rise = $LAB_RISE; fall = $LAB_FALL; };
+CONF
+	_lab_has dns && cat <<CONF
   dns: { type = "dns"; server = "$LAB_DNS"; qname = "example.test."; qtype = "SOA";
          expect_authoritative = true; interval = $LAB_INTERVAL; fast_interval = $LAB_FAST;
          timeout = $LAB_TIMEOUT; rise = $LAB_RISE; fall = $LAB_FALL; };
@@ -179,7 +188,7 @@ CONF
 	done
 	echo "};"
 	echo "announcements: {"
-	for k in web dns; do
+	for k in $LAB_SERVICES; do
 		cat <<CONF
   $k: { protocols = [ "anycast_${k}4", "anycast_${k}6" ]; requires = [ "$k" ];
 CONF
@@ -199,8 +208,10 @@ CONF
 # returns once its control socket answers.
 lab_agent_start() {
 	local i=$1 d=$TOPO_DIR/pop$1/agent
+	# ip execs the agent, so $! is the agent's pid
 	# shellcheck disable=SC2086
-	topo_exec "pop$i" "$LAB_AGENT" -d -f "$d/agent.conf" $LAB_AGENT_ARGS >>"$d/agent.log" 2>&1 &
+	ip netns exec "$(topo_ns "pop$i")" "$LAB_AGENT" -d -f "$d/agent.conf" $LAB_AGENT_ARGS \
+		>>"$d/agent.log" 2>&1 &
 	echo $! >"$d/agent.pid"
 	topo_wait_for "[ -S '$(lab_sock "$i")' ] && ! lab_ctl $i status | grep -q 'not answering'" 10 || {
 		_lab_err "PoP $i's agent does not answer on $(lab_sock "$i"); its log:"
@@ -281,12 +292,14 @@ lab_up() {
 		_lab_pop_services "$i" || return 1
 	done
 	for ((i = 1; i <= n; i++)); do lab_agent_start "$i" || return 1; done
-	topo_wait_for "lab_all_announced $LAB_WEB/32 && lab_all_announced $LAB_DNS/32" 30 || {
+	topo_wait_for "{ ! _lab_has web || lab_all_announced $LAB_WEB/32; } &&
+		{ ! _lab_has dns || lab_all_announced $LAB_DNS/32; }" 30 || {
 		_lab_err "not every PoP announced within 30 s:"
 		lab_routes "$LAB_WEB/32" >&2
 		return 1
 	}
-	topo_wait_for '[ "$(lab_http)" = pop1 ] && [ "$(lab_dns)" = pop1 ]' 10 || {
+	topo_wait_for '{ ! _lab_has web || [ "$(lab_http)" = pop1 ]; } &&
+		{ ! _lab_has dns || [ "$(lab_dns)" = pop1 ]; }' 10 || {
 		_lab_err "the client does not reach PoP 1 (HTTP: $(lab_http), DNS: $(lab_dns))"
 		return 1
 	}
