@@ -213,6 +213,7 @@ lab_agent_start() {
 	ip netns exec "$(topo_ns "pop$i")" "$LAB_AGENT" -d -f "$d/agent.conf" $LAB_AGENT_ARGS \
 		>>"$d/agent.log" 2>&1 &
 	echo $! >"$d/agent.pid"
+	disown $! # no "Killed" notice from bash when the lab goes
 	topo_wait_for "[ -S '$(lab_sock "$i")' ] && ! lab_ctl $i status | grep -q 'not answering'" 10 || {
 		_lab_err "PoP $i's agent does not answer on $(lab_sock "$i"); its log:"
 		tail -n 20 "$d/agent.log" >&2
@@ -223,7 +224,7 @@ lab_agent_pid() { cat "$TOPO_DIR/pop$1/agent/agent.pid" 2>/dev/null; }
 lab_agent_stop() {
 	local pid
 	pid=$(lab_agent_pid "$1") || return 0
-	kill "$pid" 2>/dev/null && topo_wait_for "! kill -0 $pid 2>/dev/null" 5
+	kill "$pid" 2>/dev/null && topo_wait_for "! _lab_alive $pid" 5
 	rm -f "$TOPO_DIR/pop$1/agent/agent.pid"
 }
 
@@ -246,15 +247,35 @@ _lab_pop_services() {
 	}
 }
 
-_lab_cleanup_services() {
-	local i
-	for ((i = 1; i <= LAB_NPOPS; i++)); do
-		[ -d "$TOPO_DIR/pop$i" ] || continue
-		lab_agent_stop "$i"
-		lab_nginx_use "$i"
-		nginx_stop
+# _lab_alive PID...: 0 while one of them runs (a zombie does not: where pid 1 reaps late, waiting
+# for the pid to vanish would take seconds per process)
+_lab_alive() {
+	local p st
+	for p in "$@"; do
+		st=$(awk '{ print $3 }' "/proc/$p/stat" 2>/dev/null) && [ "$st" != Z ] && return 0
 	done
-	nsd_cleanup
+	return 1
+}
+
+# _lab_cleanup_services: stop every process of every lab namespace at once (agents, nginx, nsd,
+# BIRD, ExaBGP...), so topo_cleanup finds nothing left to wait for.
+_lab_cleanup_services() {
+	local n i pids=()
+	# the agents first, while BIRD still answers their withdraw (on_exit)
+	for ((i = 1; i <= LAB_NPOPS; i++)); do
+		pids+=("$(lab_agent_pid "$i")")
+	done
+	kill "${pids[@]}" 2>/dev/null && topo_wait_for "! _lab_alive ${pids[*]}" 3 2>/dev/null
+	pids=()
+	for n in "${TOPO_NODES[@]}"; do
+		# shellcheck disable=SC2207
+		pids+=($(ip netns pids "$(topo_ns "$n")" 2>/dev/null))
+	done
+	if [ ${#pids[@]} -gt 0 ]; then
+		kill "${pids[@]}" 2>/dev/null
+		topo_wait_for "! _lab_alive ${pids[*]}" 5 2>/dev/null || kill -9 "${pids[@]}" 2>/dev/null
+	fi
+	rm -f "$TOPO_DIR"/*/bird.pid
 }
 
 # lab_up NPOPS NUPSTREAMS: build and start the lab; returns 0 once every agent has announced

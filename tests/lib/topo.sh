@@ -91,20 +91,23 @@ topo_birdc() {
 # topo_recover PREFIX: remove what a crashed run with PREFIX left: processes in its namespaces,
 # the namespaces (their veths go with them) and its temp dirs.
 topo_recover() {
-	local prefix=$1 ns pids d i
-	for ns in $(ip netns list 2>/dev/null | awk -v p="$prefix-" 'index($1, p) == 1 { print $1 }'); do
-		pids=$(ip netns pids "$ns" 2>/dev/null)
-		if [ -n "$pids" ]; then
-			# shellcheck disable=SC2086
-			kill $pids 2>/dev/null
-			for ((i = 0; i < 200; i++)); do
-				pids=$(ip netns pids "$ns" 2>/dev/null)
-				[ -z "$pids" ] && break
-				sleep 0.01
-			done
-			# shellcheck disable=SC2086
-			[ -n "$pids" ] && kill -9 $pids 2>/dev/null
-		fi
+	local prefix=$1 nss ns pids d i
+	nss=$(ip netns list 2>/dev/null | awk -v p="$prefix-" 'index($1, p) == 1 { print $1 }')
+	_topo_recover_pids() { for ns in $nss; do ip netns pids "$ns" 2>/dev/null; done; }
+	# every namespace's processes at once, so a lab of many nodes waits once, not once a node
+	pids=$(_topo_recover_pids)
+	if [ -n "$pids" ]; then
+		# shellcheck disable=SC2086
+		kill $pids 2>/dev/null
+		for ((i = 0; i < 200; i++)); do
+			pids=$(_topo_recover_pids)
+			[ -z "$pids" ] && break
+			sleep 0.01
+		done
+		# shellcheck disable=SC2086
+		[ -n "$pids" ] && kill -9 $pids 2>/dev/null
+	fi
+	for ns in $nss; do
 		ip netns del "$ns" 2>/dev/null || _topo_err "could not delete namespace $ns"
 	done
 	for d in "${TMPDIR:-/tmp}/$prefix.topo."*; do
