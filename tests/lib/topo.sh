@@ -16,6 +16,10 @@
 #   topo_birdc pop1 enable anycast_web4
 #   topo_wait_for "topo_upstream_has_route 192.0.2.80/32" 5
 #
+# Optional, for the lab (call before topo_start):
+#   topo_pop_med pop2 20               # the upstreams give pop2's routes MED 20 (lower wins)
+#   topo_add_client client up1         # a client namespace behind up1 (after every topo_link)
+#
 # Nothing is created in the host's namespace: each veth end is created inside its namespace, and
 # the documentation ranges are used only there. Addressing, for PoP index i and upstream index u:
 #   PoP i   AS 64500 (ANYCAST_LOCAL_AS), router id 192.0.2.(100+i), the anycast addresses of
@@ -29,6 +33,9 @@
 #           IPv4 198.18.(10 lo + hi).1/30 (PoP lo) and .2 (PoP hi), IPv6 2001:db8:ff:(16 lo + hi)::1
 #           and ::2 /64; sessions "ibgp_<peer>_v4"/"ibgp_<peer>_v6" export the PoP's anycast
 #           statics and import everything (the other PoPs' paths the last-site guard looks for)
+#   client  behind upstream u: interface "up<u>", 198.51.100.254/30 (u=1) or 203.0.113.254/30
+#           (u=2), 2001:db8:u:ff::2/64; the upstream's side "client" .253 and ::1; default
+#           routes via the upstream; every PoP linked to u routes the client's nets back via u
 # Files: $TOPO_DIR/<node>/{bird.conf,bird.ctl,bird.pid,bird.log}; a PoP also has snippets/,
 # state/ (the agent's state dir, every file "disabled yes;" at first: fail closed) and an optional
 # local.conf the caller may write before topo_start (included at the end of its bird.conf).
@@ -41,7 +48,7 @@ TOPO_POLL_INTERVAL=${TOPO_POLL_INTERVAL:-0.01}
 TOPO_SNIPPETS=${TOPO_SNIPPETS:-${top_srcdir:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}/bird-snippets/bird2}
 TOPO_WAITED_US=0
 TOPO_POP_AS=64500
-declare -A TOPO_KIND=() TOPO_INDEX=()
+declare -A TOPO_KIND=() TOPO_INDEX=() TOPO_MED=()
 TOPO_NODES=()
 TOPO_UPSTREAMS=()
 TOPO_LINKS=()
@@ -89,20 +96,23 @@ topo_birdc() {
 # topo_recover PREFIX: remove what a crashed run with PREFIX left: processes in its namespaces,
 # the namespaces (their veths go with them) and its temp dirs.
 topo_recover() {
-	local prefix=$1 ns pids d i
-	for ns in $(ip netns list 2>/dev/null | awk -v p="$prefix-" 'index($1, p) == 1 { print $1 }'); do
-		pids=$(ip netns pids "$ns" 2>/dev/null)
-		if [ -n "$pids" ]; then
-			# shellcheck disable=SC2086
-			kill $pids 2>/dev/null
-			for ((i = 0; i < 200; i++)); do
-				pids=$(ip netns pids "$ns" 2>/dev/null)
-				[ -z "$pids" ] && break
-				sleep 0.01
-			done
-			# shellcheck disable=SC2086
-			[ -n "$pids" ] && kill -9 $pids 2>/dev/null
-		fi
+	local prefix=$1 nss ns pids d i
+	nss=$(ip netns list 2>/dev/null | awk -v p="$prefix-" 'index($1, p) == 1 { print $1 }')
+	_topo_recover_pids() { for ns in $nss; do ip netns pids "$ns" 2>/dev/null; done; }
+	# every namespace's processes at once, so a lab of many nodes waits once, not once a node
+	pids=$(_topo_recover_pids)
+	if [ -n "$pids" ]; then
+		# shellcheck disable=SC2086
+		kill $pids 2>/dev/null
+		for ((i = 0; i < 200; i++)); do
+			pids=$(_topo_recover_pids)
+			[ -z "$pids" ] && break
+			sleep 0.01
+		done
+		# shellcheck disable=SC2086
+		[ -n "$pids" ] && kill -9 $pids 2>/dev/null
+	fi
+	for ns in $nss; do
 		ip netns del "$ns" 2>/dev/null || _topo_err "could not delete namespace $ns"
 	done
 	for d in "${TMPDIR:-/tmp}/$prefix.topo."*; do
@@ -126,7 +136,8 @@ topo_init() {
 	}
 	topo_recover "$TOPO_PREFIX"
 	TOPO_DIR=$(mktemp -d "${TMPDIR:-/tmp}/$TOPO_PREFIX.topo.XXXXXX") || return 1
-	TOPO_KIND=() TOPO_INDEX=() TOPO_NODES=() TOPO_UPSTREAMS=() TOPO_LINKS=() TOPO_IBGP=()
+	TOPO_KIND=() TOPO_INDEX=() TOPO_MED=() TOPO_NODES=() TOPO_UPSTREAMS=() TOPO_LINKS=()
+	TOPO_IBGP=()
 	TOPO_CLEANUP_HOOKS=() TOPO_CLEANED=
 	trap 'topo_cleanup' EXIT
 	trap 'topo_cleanup; trap - EXIT; exit 130' INT
@@ -277,6 +288,67 @@ topo_ibgp_established() {
 		awk -v n="ibgp_${2}_v${3:-4}" '$1 == n && /Established/ { ok = 1 } END { exit !ok }'
 }
 
+# topo_pop_med POP MED: the upstreams set MED (0..4294967295) on the routes they learn from POP,
+# so the best path is deterministic: lower MED wins among PoPs (all AS ANYCAST_LOCAL_AS) after
+# local-pref (graceful shutdown sets 0) and AS-path length (the degraded variant), so draining
+# and degrading still move traffic. Without it the upstream's own tie-breaks decide.
+topo_pop_med() {
+	[ "${TOPO_KIND[$1]:-}" = pop ] || {
+		_topo_err "topo_pop_med: $1 is not a PoP"
+		return 1
+	}
+	[[ $2 =~ ^[0-9]{1,10}$ ]] && (($2 <= 4294967295)) || {
+		_topo_err "topo_pop_med: MED '$2' must be 0..4294967295"
+		return 1
+	}
+	TOPO_MED[$1]=$2
+}
+
+# topo_client_addr UPSTREAM AF SIDE: the client link's address (no length) on SIDE
+# (client|upstream|net: the network's own address).
+topo_client_addr() {
+	local u=${TOPO_INDEX[$1]} host
+	case $3 in client) host=2 ;; upstream) host=1 ;; *) host=0 ;; esac
+	if [ "$2" = 4 ]; then
+		local nets=("" 198.51.100 203.0.113)
+		echo "${nets[$u]}.$((252 + host))"
+	else
+		[ "$host" = 0 ] && host=
+		echo "2001:db8:$u:ff::$host"
+	fi
+}
+
+# topo_add_client NAME UPSTREAM: a client namespace behind UPSTREAM (no BIRD): a veth pair
+# "up<u>" (client) <-> "client" (upstream), default routes via the upstream, and a route back to
+# the client's nets in every PoP already linked to UPSTREAM. The client reaches the anycast
+# addresses along the upstream's best route (its kernel table).
+topo_add_client() {
+	local name=$1 up=$2 cns uns l u
+	[ "${TOPO_KIND[$up]:-}" = upstream ] || {
+		_topo_err "topo_add_client: $up is not an upstream"
+		return 1
+	}
+	u=${TOPO_INDEX[$up]}
+	_topo_new_node "$name" client "$u" 2 || return 1
+	cns=$(topo_ns "$name") uns=$(topo_ns "$up")
+	ip link add "up$u" netns "$cns" type veth peer name client netns "$uns" || return 1
+	ip -n "$cns" link set "up$u" alias "$TOPO_PREFIX" up || return 1
+	ip -n "$uns" link set client alias "$TOPO_PREFIX" up || return 1
+	ip -n "$cns" addr add "$(topo_client_addr "$up" 4 client)/30" dev "up$u" || return 1
+	ip -n "$uns" addr add "$(topo_client_addr "$up" 4 upstream)/30" dev client || return 1
+	ip -n "$cns" addr add "$(topo_client_addr "$up" 6 client)/64" dev "up$u" nodad || return 1
+	ip -n "$uns" addr add "$(topo_client_addr "$up" 6 upstream)/64" dev client nodad || return 1
+	ip -n "$cns" route add default via "$(topo_client_addr "$up" 4 upstream)" || return 1
+	ip -n "$cns" -6 route add default via "$(topo_client_addr "$up" 6 upstream)" || return 1
+	for l in "${TOPO_LINKS[@]}"; do
+		[ "${l#* }" = "$up" ] || continue
+		ip -n "$(topo_ns "${l% *}")" route add "$(topo_client_addr "$up" 4 net)/30" \
+			via "$(topo_link_addr "${l% *}" "$up" 4 upstream)" || return 1
+		ip -n "$(topo_ns "${l% *}")" -6 route add "$(topo_client_addr "$up" 6 net)/64" \
+			via "$(topo_link_addr "${l% *}" "$up" 6 upstream)" || return 1
+	done
+}
+
 # BGP timers for tests: retry at once instead of BIRD's 5 s delay and 120 s retry.
 _TOPO_BGP_TIMERS='connect delay time 1; connect retry time 1; error wait time 1, 4;'
 
@@ -325,7 +397,7 @@ EOF
 }
 
 _topo_upstream_conf() { # UPSTREAM
-	local up=$1 d=$TOPO_DIR/$1 l pop af my_as=$((64495 + TOPO_INDEX[$1]))
+	local up=$1 d=$TOPO_DIR/$1 l pop af imp my_as=$((64495 + TOPO_INDEX[$1]))
 	cp "$TOPO_SNIPPETS/peer-graceful-shutdown.conf" "$d/" || return 1
 	{
 		echo "log \"$d/bird.log\" all;"
@@ -337,13 +409,16 @@ _topo_upstream_conf() { # UPSTREAM
 		for l in "${TOPO_LINKS[@]}"; do
 			[ "${l#* }" = "$up" ] || continue
 			pop=${l% *}
+			imp="filter import_honour_graceful_shutdown"
+			[ -n "${TOPO_MED[$pop]:-}" ] &&
+				imp="filter { bgp_med = ${TOPO_MED[$pop]}; honour_graceful_shutdown(); accept; }"
 			for af in 4 6; do
 				cat <<EOF
 protocol bgp ${pop}_v$af {
 	local $(topo_link_addr "$pop" "$up" $af upstream) as $my_as;
 	neighbor $(topo_link_addr "$pop" "$up" $af pop) as $TOPO_POP_AS;
 	$_TOPO_BGP_TIMERS
-	ipv$af { import filter import_honour_graceful_shutdown; export none; };
+	ipv$af { import $imp; export none; };
 }
 EOF
 			done
@@ -388,8 +463,10 @@ topo_bird_restart() { topo_bird_stop "$1" && topo_bird_start "$1"; }
 topo_start() {
 	local n
 	for n in "${TOPO_NODES[@]}"; do
-		if [ "${TOPO_KIND[$n]}" = pop ]; then _topo_pop_conf "$n"; else _topo_upstream_conf "$n"; fi ||
-			return 1
+		case ${TOPO_KIND[$n]} in
+		pop) _topo_pop_conf "$n" ;;
+		upstream) _topo_upstream_conf "$n" ;;
+		esac || return 1
 	done
 	for n in "${TOPO_UPSTREAMS[@]}"; do topo_bird_start "$n" || return 1; done
 	for n in "${TOPO_NODES[@]}"; do
