@@ -1073,11 +1073,6 @@ void agent_free(struct agent *a)
 	free(a);
 }
 
-const struct engine *agent_engine(const struct agent *a)
-{
-	return a->engine;
-}
-
 struct withdraw_all_ctx {
 	struct sync *sync;
 	int rc;

@@ -27,11 +27,3 @@ enum result_class result_class(enum check_result_code code)
 		return RESULT_FAIL;
 	return results[code].cls;
 }
-
-int result_from_name(const char *name)
-{
-	for (int i = 0; i < RES__COUNT; i++)
-		if (strcmp(results[i].name, name) == 0)
-			return i;
-	return -1;
-}

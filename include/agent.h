@@ -41,9 +41,6 @@ int agent_exit_code(const struct agent *a);
  * ExecStopPost when the agent died). Uses only the BIRD sockets. 0 when confirmed. */
 int agent_withdraw_all(const struct agent_conf *conf);
 
-struct engine;
-const struct engine *agent_engine(const struct agent *a);
-
 /* The status snapshot (status.h) as the control socket's `status` returns it. */
 #include <jansson.h>
 json_t *agent_status(const struct agent *a);

@@ -45,7 +45,5 @@ enum check_result_code {
 
 const char *result_name(enum check_result_code code);
 enum result_class result_class(enum check_result_code code);
-/* Parse a result name; returns -1 if unknown. */
-int result_from_name(const char *name);
 
 #endif
