@@ -168,16 +168,31 @@ static int save_state(struct agent *a)
 	return rc;
 }
 
-/* STATUS=: the Nagios summary line for `systemctl status`, sent only when it changed. */
+static json_t *agent_snapshot(const struct agent *a, bool with_checks);
+
+/* STATUS=: the Nagios summary line for `systemctl status`, sent only when it changed. The
+ * checks are evaluated one at a time: their JSON for 1000 checks would be 4 MB at once. */
 static void notify_update_status(struct agent *a)
 {
 	char line[sizeof(a->status_sent)];
-	json_t *snap = agent_status(a);
-
 	char summary[sizeof(line) - 32];
-	int state = nagios_summary(snap, wall_now(), summary, sizeof(summary));
+	double now_mono = mono_now(), now_wall = wall_now();
+	struct nagios_eval *ev;
+	json_t *snap;
+	int state;
 
+	if (getenv("NOTIFY_SOCKET") == NULL)
+		return;
+	snap = agent_snapshot(a, false);
+	ev = nagios_eval_begin(snap, now_wall);
 	json_decref(snap);
+	for (size_t i = 0; i < a->engine->nchecks; i++) {
+		json_t *chk = status_check(&a->engine->checks[i], now_mono, now_wall);
+
+		nagios_eval_check(ev, chk);
+		json_decref(chk);
+	}
+	state = nagios_eval_end(ev, summary, sizeof(summary));
 	snprintf(line, sizeof(line), "ANYCAST %s - %s", nagios_state_name(state), summary);
 	if (strcmp(line, a->status_sent) == 0)
 		return;
@@ -473,12 +488,7 @@ static void restore_drains(struct agent *a)
 
 /* ---- control verbs ---------------------------------------------------------- */
 
-static json_t *ok_obj(void)
-{
-	return json_pack("{s:b}", "ok", 1);
-}
-
-static json_t *agent_snapshot(const struct agent *a)
+static json_t *agent_snapshot(const struct agent *a, bool with_checks)
 {
 	struct status_agent ag = {
 	    .version = PACKAGE_VERSION,
@@ -490,21 +500,60 @@ static json_t *agent_snapshot(const struct agent *a)
 	    .lag_p50 = lag_quantile(a, 0.5),
 	    .lag_p99 = lag_quantile(a, 0.99),
 	    .lag_max = a->lag_max,
+	    .without_checks = !with_checks,
 	};
 	return status_snapshot(&ag, a->engine, a->sync, a->state, mono_now(), wall_now());
 }
 
 json_t *agent_status(const struct agent *a)
 {
-	return agent_snapshot(a);
+	return agent_snapshot(a, true);
 }
 
+/* {"ok":true,"status":SNAPSHOT}, written one check at a time: the checks of a big
+ * configuration as one json_t would take 4 KB each at once (4 MB for 1000). */
 static void verb_status(struct control_req *r, void *arg)
 {
-	json_t *resp = ok_obj();
+	const struct agent *a = arg;
+	double now_mono = mono_now(), now_wall = wall_now();
+	json_t *snap = agent_snapshot(a, false);
+	char *base, *text = NULL;
+	size_t len = 0, n;
+	FILE *f;
 
-	json_object_set_new(resp, "status", agent_snapshot(arg));
-	control_reply(r, resp);
+	json_object_del(snap, "checks");
+	base = json_dumps(snap, CONTROL_JSON_FLAGS);
+	json_decref(snap);
+	n = base != NULL ? strlen(base) : 0;
+	/* an object with members: "{...}" */
+	f = n > 2 && base[n - 1] == '}' ? open_memstream(&text, &len) : NULL;
+	if (f == NULL) {
+		free(base);
+		control_reply_error(r, CONTROL_E_INTERNAL,
+		                    "cannot encode the status (out of memory)");
+		return;
+	}
+	/* the snapshot object without its closing brace, then its "checks" */
+	fprintf(f, "{\"ok\":true,\"status\":%.*s,\"checks\":[", (int)(n - 1), base);
+	free(base);
+	for (size_t i = 0; i < a->engine->nchecks; i++) {
+		json_t *chk = status_check(&a->engine->checks[i], now_mono, now_wall);
+
+		if (i > 0)
+			fputc(',', f);
+		json_dumpf(chk, f, CONTROL_JSON_FLAGS);
+		json_decref(chk);
+	}
+	fputs("]}}", f);
+	if (ferror(f)) {
+		fclose(f);
+		free(text);
+		control_reply_error(r, CONTROL_E_INTERNAL,
+		                    "cannot encode the status (out of memory)");
+		return;
+	}
+	fclose(f);
+	control_reply_encoded(r, text);
 }
 
 /*

@@ -413,6 +413,8 @@ static void setopts(struct check_run *run, CURL *e)
 	/* a probe measures a fresh connection and leaves none behind */
 	curl_easy_setopt(e, CURLOPT_FRESH_CONNECT, 1L);
 	curl_easy_setopt(e, CURLOPT_FORBID_REUSE, 1L);
+	/* a probe tests the local server itself, never through a proxy from the environment */
+	curl_easy_setopt(e, CURLOPT_PROXY, "");
 	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, p->timeout_ms);
 	curl_easy_setopt(e, CURLOPT_USERAGENT, PACKAGE_NAME "/" PACKAGE_VERSION);
 	if (hc->head)

@@ -272,15 +272,13 @@ static void client_finish(struct client *cl)
 	/* the idle timer still runs: a peer that never reads cannot hold the shutdown */
 }
 
-static void client_send(struct client *cl, json_t *resp)
+/* Queue one response line; takes text (malloc'd, or NULL when encoding failed). */
+static void client_send_text(struct client *cl, char *text)
 {
-	/* 15 digits: epoch times keep their microseconds, 0.2 stays 0.2 */
-	char *text = json_dumps(resp, JSON_COMPACT | JSON_ENSURE_ASCII | JSON_REAL_PRECISION(15));
 	size_t n;
 	struct wreq *w;
 	uv_buf_t b;
 
-	json_decref(resp);
 	if (text == NULL) {
 		text = xstrdup("{\"ok\":false,\"error\":\"response could not be encoded\","
 		               "\"code\":\"internal\"}");
@@ -301,6 +299,14 @@ static void client_send(struct client *cl, json_t *resp)
 	if (uv_stream_get_write_queue_size((uv_stream_t *)&cl->pipe) >
 	    cl->ctl->opts.write_queue_max)
 		client_drop(cl, "it does not read its responses");
+}
+
+static void client_send(struct client *cl, json_t *resp)
+{
+	char *text = json_dumps(resp, CONTROL_JSON_FLAGS);
+
+	json_decref(resp);
+	client_send_text(cl, text);
 }
 
 static json_t *error_obj(const char *code, const char *msg)
@@ -343,26 +349,41 @@ const struct control_req_info *control_req_info(const struct control_req *r)
 	return &r->info;
 }
 
-void control_reply(struct control_req *r, json_t *resp)
+/* Send text (taken) as the answer to r and read the client's next request. */
+static void reply_text(struct control_req *r, char *text, bool error)
 {
 	struct client *cl = r->client;
 
 	if (cl == NULL || cl->closing) {
-		json_decref(resp);
+		free(text);
 		req_free(r);
 		return;
 	}
-	if (json_is_false(json_object_get(resp, "ok")))
+	if (error || text == NULL)
 		cl->ctl->stats.errors++;
 	cl->pending = NULL;
 	req_free(r);
-	client_send(cl, resp);
+	client_send_text(cl, text);
 	if (cl->closing || cl->shutting_down)
 		return;
 	arm_idle(cl);
 	uv_read_start((uv_stream_t *)&cl->pipe, alloc_cb, read_cb);
 	if (!cl->in_process)
 		process_input(cl);
+}
+
+void control_reply(struct control_req *r, json_t *resp)
+{
+	bool error = json_is_false(json_object_get(resp, "ok"));
+	char *text = json_dumps(resp, CONTROL_JSON_FLAGS);
+
+	json_decref(resp);
+	reply_text(r, text, error);
+}
+
+void control_reply_encoded(struct control_req *r, char *text)
+{
+	reply_text(r, text, false);
 }
 
 void control_reply_error_json(struct control_req *r, const char *code, json_t *extra,

@@ -28,6 +28,9 @@ struct eval {
 	size_t n, cap;
 	int state;
 	unsigned nann, nannounced, nchecks, nup;
+	/* between eval_begin() and eval_finish() */
+	struct strlist explained; /* checks an announcement's finding already names */
+	bool bad_version, dry_run;
 };
 
 const char *nagios_state_name(int state)
@@ -235,9 +238,9 @@ static bool in_list(const struct strlist *l, const char *s)
 	return false;
 }
 
-static void evaluate(struct eval *ev, const json_t *snap, double now)
+/* Everything but the checks: the snapshot's version, BIRD, the state file, announcements. */
+static void eval_begin(struct eval *ev, const json_t *snap, double now)
 {
-	struct strlist explained = {0};
 	const json_t *v, *r;
 	size_t i, j;
 
@@ -247,6 +250,7 @@ static void evaluate(struct eval *ev, const json_t *snap, double now)
 		        "the agent sent a status snapshot this anycastctl does not understand "
 		        "(version %.0f, want %d): install matching versions",
 		        snap_num(snap, "version", -1), SNAPSHOT_VERSION);
+		ev->bad_version = true;
 		return;
 	}
 	if (!snap_object(snap, "bird"))
@@ -267,28 +271,39 @@ static void evaluate(struct eval *ev, const json_t *snap, double now)
 		json_array_foreach(snap_array(v, "requires"), j, r)
 		{
 			if (json_is_string(r))
-				strlist_add(&explained, json_string_value(r));
+				strlist_add(&ev->explained, json_string_value(r));
 		}
 	}
-	json_array_foreach(snap_array(snap, "checks"), i, v)
-	{
-		struct eval scratch = {0};
+	ev->dry_run = snap_bool(snap_object(snap, "agent"), "dry_run", false);
+}
 
-		ev->nchecks++;
-		ev->nup += strcmp(snap_str(v, "state", ""), "UP") == 0;
-		if (!in_list(&explained, snap_str(v, "name", ""))) {
-			eval_check(ev, v);
-			continue;
-		}
-		/* still counted in the state, only left out of the summary */
-		if (eval_check(&scratch, v) > ev->state)
-			ev->state = scratch.state;
-		free(scratch.v);
+static void eval_one_check(struct eval *ev, const json_t *v)
+{
+	struct eval scratch = {0};
+
+	if (ev->bad_version)
+		return;
+	ev->nchecks++;
+	ev->nup += strcmp(snap_str(v, "state", ""), "UP") == 0;
+	if (!in_list(&ev->explained, snap_str(v, "name", ""))) {
+		eval_check(ev, v);
+		return;
 	}
-	strlist_free(&explained);
-	if (snap_bool(snap_object(snap, "agent"), "dry_run", false))
+	/* still counted in the state, only left out of the summary */
+	if (eval_check(&scratch, v) > ev->state)
+		ev->state = scratch.state;
+	free(scratch.v);
+}
+
+/* The findings after the checks, then worst first, in snapshot order within a severity. */
+static void eval_finish(struct eval *ev)
+{
+	size_t i;
+
+	strlist_free(&ev->explained);
+	if (ev->dry_run)
 		finding(ev, NAGIOS_WARNING, "dry run: the agent never changes BIRD");
-	/* worst first, in snapshot order within a severity (a stable insertion sort) */
+	/* a stable insertion sort */
 	for (i = 1; i < ev->n; i++) {
 		struct finding f = ev->v[i];
 		size_t k = i;
@@ -299,6 +314,17 @@ static void evaluate(struct eval *ev, const json_t *snap, double now)
 		}
 		ev->v[k] = f;
 	}
+}
+
+static void evaluate(struct eval *ev, const json_t *snap, double now)
+{
+	const json_t *v;
+	size_t i;
+
+	eval_begin(ev, snap, now);
+	if (!ev->bad_version)
+		json_array_foreach(snap_array(snap, "checks"), i, v) eval_one_check(ev, v);
+	eval_finish(ev);
 }
 
 /* Append s to buf (holding *n bytes, capacity cap incl. NUL) if it fits; true if it did. */
@@ -363,6 +389,32 @@ int nagios_summary(const json_t *snap, double now, char *buf, size_t len)
 	compose(&ev, buf, len);
 	state = ev.state;
 	free(ev.v);
+	return state;
+}
+
+struct nagios_eval *nagios_eval_begin(const json_t *snap, double now)
+{
+	struct eval *ev = xmalloc(sizeof(*ev));
+
+	eval_begin(ev, snap, now);
+	return (struct nagios_eval *)ev;
+}
+
+void nagios_eval_check(struct nagios_eval *nev, const json_t *chk)
+{
+	eval_one_check((struct eval *)nev, chk);
+}
+
+int nagios_eval_end(struct nagios_eval *nev, char *buf, size_t len)
+{
+	struct eval *ev = (struct eval *)nev;
+	int state;
+
+	eval_finish(ev);
+	compose(ev, buf, len);
+	state = ev->state;
+	free(ev->v);
+	free(ev);
 	return state;
 }
 

@@ -70,8 +70,16 @@ int control_set_admin_group(struct control *c, const char *group);
 void control_free(struct control *c);
 
 const struct control_req_info *control_req_info(const struct control_req *r);
+/* How responses are encoded: one line; 15 digits keep an epoch time's microseconds and
+ * print 0.2 as 0.2. */
+#define CONTROL_JSON_FLAGS (JSON_COMPACT | JSON_ENSURE_ASCII | JSON_REAL_PRECISION(15))
+
 /* Answer; takes the reference to resp. */
 void control_reply(struct control_req *r, json_t *resp);
+/* Answer a success with text, one JSON object already encoded with CONTROL_JSON_FLAGS
+ * (malloc'd, taken; NULL answers an "internal" error): for answers too big to build as one
+ * json_t. */
+void control_reply_encoded(struct control_req *r, char *text);
 void control_reply_error(struct control_req *r, const char *code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /* Answer with {"ok":false,"error":...,"code":...} plus the members of extra (stolen; may be

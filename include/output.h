@@ -38,6 +38,16 @@ const char *nagios_state_name(int state);
  * (for "ends in 55m").
  */
 int nagios_summary(const json_t *snap, double now, char *buf, size_t len);
+/*
+ * The same summary, fed one check at a time so that a caller with many checks
+ * never holds them all as JSON at once: begin with a snapshot whose "checks"
+ * are left out (or empty), pass each check object (as in "checks"), then end,
+ * which writes the summary as nagios_summary() would and frees the evaluation.
+ */
+struct nagios_eval;
+struct nagios_eval *nagios_eval_begin(const json_t *snap, double now);
+void nagios_eval_check(struct nagios_eval *ev, const json_t *chk);
+int nagios_eval_end(struct nagios_eval *ev, char *buf, size_t len);
 
 /*
  * The full plugin report: first line `ANYCAST STATE - summary | perfdata`

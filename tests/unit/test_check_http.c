@@ -299,7 +299,8 @@ struct http_case {
 	const char *url_fmt; /* %u is the fake's port; default http://127.0.0.1:%u/healthz */
 	bool connect_to;     /* connect_to 127.0.0.1:port */
 	const char *source;
-	bool refused; /* no server at all */
+	bool refused;   /* no server at all */
+	bool proxy_env; /* a proxy that refuses, in the environment */
 	bool head;
 	const char *header;
 	const struct status_range *status;
@@ -376,6 +377,15 @@ static const struct http_case cases[] = {
      .header = "X-Probe: anycast",
      .want = RES_OK,
      .request_has = "Host: www.example.net\r\n"},
+    /* a proxy in the environment (http_proxy, all_proxy) never carries a probe of the local
+     * server: here it would be refused */
+    {.name = "fake_proxy_in_environment_ignored",
+     .mode = FAKE_REPLY,
+     .reply = "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n",
+     .url_fmt = "http://www.example.net:%u/healthz",
+     .proxy_env = true,
+     .want = RES_OK,
+     .request_has = "GET /healthz HTTP/1.1\r\n"},
     {.name = "fake_source_address",
      .mode = FAKE_REPLY,
      .reply = "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n",
@@ -476,12 +486,23 @@ static void test_case(void **state)
 		port = f->port;
 	}
 	conf_fill(&conf, tc, port, url, sizeof(url));
+	if (tc->proxy_env) {
+		/* the host name resolves only through connect_to */
+		conf.u.http.has_connect_to = true;
+		conf.u.http.connect_to.host = (char *)"127.0.0.1";
+		conf.u.http.connect_to.family = AF_INET;
+		setenv("http_proxy", "http://127.0.0.1:9", 1);
+		setenv("all_proxy", "http://127.0.0.1:9", 1);
+		unsetenv("no_proxy");
+	}
 
 	probe_init(&pr);
 	env = check_env_new(&pr.loop);
 	run = check_run_new(env, &conf, done_cb, &pr);
 	assert_int_equal(check_run_start(run), 0);
 	probe_wait(&pr, 1, conf.timeout + 1.0);
+	unsetenv("http_proxy");
+	unsetenv("all_proxy");
 
 	print_message("    %-34s %-22s %6.1f ms, loop late max %.2f ms: %s\n", tc->name,
 	              result_name(pr.rep.code), pr.rep.duration * 1e3, pr.max_late_ms,

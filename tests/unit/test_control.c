@@ -107,10 +107,25 @@ static void fake_whoami(struct control_req *r, void *arg)
 	                           "user", ri->user, "admin", ri->admin));
 }
 
+/* fake_encoded: an answer encoded by the handler ({"ok":true,"n":N}), or none (NULL) when
+ * the request says "fail" */
+static void fake_encoded(struct control_req *r, void *arg)
+{
+	json_t *req = control_req_info(r)->request;
+	char *text = NULL;
+
+	(void)arg;
+	if (!json_is_true(json_object_get(req, "fail")))
+		xasprintf(&text, "{\"ok\":true,\"n\":%d}",
+		          (int)json_integer_value(json_object_get(req, "n")));
+	control_reply_encoded(r, text);
+}
+
 static const struct control_verb fake_verbs[] = {
-    {"fake_echo", false, fake_echo},   {"fake_admin", true, fake_echo},
-    {"fake_big", false, fake_big},     {"fake_later", false, fake_later},
-    {"fake_stats", false, fake_stats}, {"fake_whoami", false, fake_whoami},
+    {"fake_encoded", false, fake_encoded}, {"fake_echo", false, fake_echo},
+    {"fake_admin", true, fake_echo},       {"fake_big", false, fake_big},
+    {"fake_later", false, fake_later},     {"fake_stats", false, fake_stats},
+    {"fake_whoami", false, fake_whoami},
 };
 
 static void stop_cb(uv_async_t *a)
@@ -307,6 +322,35 @@ static void test_bad_requests(void **st)
 		    json_integer_value(json_object_get(json_object_get(r, "echo"), "n")), n);
 		json_decref(r);
 	}
+	close(fd);
+	server_stop(sv);
+}
+
+/* An answer the handler encoded itself arrives as one line, in order with the others; one
+ * it could not encode (NULL) is an "internal" error and the connection stays usable. */
+static void test_encoded_reply(void **st)
+{
+	struct control_opts o = {.mode = 0600};
+	struct server *sv = server_start("enc.ctl", &o);
+	int fd = conn(sv->path);
+	json_t *r;
+
+	(void)st;
+	assert_true(fd >= 0);
+	r = ask(fd, "{\"verb\":\"fake_encoded\",\"n\":7}\n");
+	assert_non_null(r);
+	assert_true(json_is_true(json_object_get(r, "ok")));
+	assert_int_equal(json_integer_value(json_object_get(r, "n")), 7);
+	json_decref(r);
+	r = ask(fd, "{\"verb\":\"fake_encoded\",\"fail\":true}\n");
+	assert_non_null(r);
+	assert_true(json_is_false(json_object_get(r, "ok")));
+	assert_string_equal(code_of(r), CONTROL_E_INTERNAL);
+	json_decref(r);
+	r = ask(fd, "{\"verb\":\"fake_encoded\",\"n\":8}\n");
+	assert_non_null(r);
+	assert_int_equal(json_integer_value(json_object_get(r, "n")), 8);
+	json_decref(r);
 	close(fd);
 	server_stop(sv);
 }
@@ -682,12 +726,12 @@ static int teardown(void **st)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_bad_requests),     cmocka_unit_test(test_oversized),
-	    cmocka_unit_test(test_idle_and_slow),    cmocka_unit_test(test_500_clients),
-	    cmocka_unit_test(test_1000_clients),     cmocka_unit_test(test_never_reads),
-	    cmocka_unit_test(test_vanish_mid_reply), cmocka_unit_test(test_non_admin_denied),
-	    cmocka_unit_test(test_admin_membership), cmocka_unit_test(test_socket_rules),
-	    cmocka_unit_test(test_fd_limit_64),
+	    cmocka_unit_test(test_bad_requests),     cmocka_unit_test(test_encoded_reply),
+	    cmocka_unit_test(test_oversized),        cmocka_unit_test(test_idle_and_slow),
+	    cmocka_unit_test(test_500_clients),      cmocka_unit_test(test_1000_clients),
+	    cmocka_unit_test(test_never_reads),      cmocka_unit_test(test_vanish_mid_reply),
+	    cmocka_unit_test(test_non_admin_denied), cmocka_unit_test(test_admin_membership),
+	    cmocka_unit_test(test_socket_rules),     cmocka_unit_test(test_fd_limit_64),
 	};
 	log_init("test_control", 1);
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -134,6 +134,43 @@ static json_t *many(const char *fixture, size_t idx, int n)
 	return snap;
 }
 
+/* The summary fed one check at a time (what the daemon's STATUS= does) is the summary of the
+ * whole snapshot: same state, same text, for every fixture, for 0 to 100 checks and for a
+ * snapshot of a version this build does not know. */
+static void test_summary_streamed(void **unused)
+{
+	json_t *snaps[ARRAY_SIZE(fixtures) + 3];
+	size_t n = 0;
+
+	for (size_t i = 0; i < ARRAY_SIZE(fixtures); i++)
+		snaps[n++] = load_fixture(fixtures[i].name);
+	snaps[n++] = many("critical-withdrawn", 0, 100);
+	snaps[n++] = many("warning-check-failing", 1, 0);
+	snaps[n] = load_fixture("ok");
+	json_object_set_new(snaps[n++], "version", json_integer(99));
+	for (size_t i = 0; i < n; i++) {
+		json_t *base = json_deep_copy(snaps[i]);
+		const json_t *chk;
+		char whole[NAGIOS_FIRST_LINE_MAX], streamed[NAGIOS_FIRST_LINE_MAX];
+		struct nagios_eval *ev;
+		int want, got;
+		size_t j;
+
+		assert_non_null(snaps[i]);
+		want = nagios_summary(snaps[i], FIXTURE_NOW, whole, sizeof(whole));
+		json_object_del(base, "checks");
+		ev = nagios_eval_begin(base, FIXTURE_NOW);
+		json_decref(base);
+		json_array_foreach(json_object_get(snaps[i], "checks"), j, chk)
+		    nagios_eval_check(ev, chk);
+		got = nagios_eval_end(ev, streamed, sizeof(streamed));
+		if (got != want || strcmp(whole, streamed) != 0)
+			fail_msg("snapshot %zu: streamed %d \"%s\", whole %d \"%s\"", i, got,
+			         streamed, want, whole);
+		json_decref(snaps[i]);
+	}
+}
+
 static void test_first_line_fits_1k(void **unused)
 {
 	static const struct {
@@ -328,11 +365,17 @@ static void test_duration(void **unused)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_fixture_states),  cmocka_unit_test(test_long_output_lines),
-	    cmocka_unit_test(test_perfdata_values), cmocka_unit_test(test_first_line_fits_1k),
-	    cmocka_unit_test(test_hostile_text),    cmocka_unit_test(test_bad_snapshots),
-	    cmocka_unit_test(test_nagios_message),  cmocka_unit_test(test_text),
-	    cmocka_unit_test(test_json_round_trip), cmocka_unit_test(test_duration),
+	    cmocka_unit_test(test_fixture_states),
+	    cmocka_unit_test(test_summary_streamed),
+	    cmocka_unit_test(test_long_output_lines),
+	    cmocka_unit_test(test_perfdata_values),
+	    cmocka_unit_test(test_first_line_fits_1k),
+	    cmocka_unit_test(test_hostile_text),
+	    cmocka_unit_test(test_bad_snapshots),
+	    cmocka_unit_test(test_nagios_message),
+	    cmocka_unit_test(test_text),
+	    cmocka_unit_test(test_json_round_trip),
+	    cmocka_unit_test(test_duration),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
