@@ -985,29 +985,29 @@ void engine_tick(struct engine *e, double now)
 	}
 }
 
+double engine_announcement_next_change(const struct announcement *a)
+{
+	switch (a->state) {
+	case ANN_WITHDRAWN:
+		return a->eligible && !a->drain.active ? a->eligible_since + a->conf->hold_down
+		                                       : INFINITY;
+	case ANN_SUPPRESSED:
+		return a->drain.active ? INFINITY : damp_reuse_at(a);
+	case ANN_DRAINING:
+		return a->drain_end;
+	default:
+		return INFINITY;
+	}
+}
+
 static double ann_next_event(const struct engine *e, const struct announcement *a)
 {
-	double t = INFINITY;
+	double t = engine_announcement_next_change(a);
 
 	if (a->drain.active && a->drain.until < t)
 		t = a->drain.until;
-	switch (a->state) {
-	case ANN_WITHDRAWN:
-		if (a->eligible && !a->drain.active)
-			t = fmin(t, a->eligible_since + a->conf->hold_down);
-		break;
-	case ANN_SUPPRESSED:
-		if (!a->drain.active)
-			t = fmin(t, damp_reuse_at(a));
-		break;
-	case ANN_DRAINING:
-		t = fmin(t, a->drain_end);
-		break;
-	default:
-		if (a->guarded)
-			t = fmin(t, a->paths_at + e->guard_max_age);
-		break;
-	}
+	if (a->guarded)
+		t = fmin(t, a->paths_at + e->guard_max_age);
 	return t;
 }
 

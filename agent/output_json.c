@@ -61,6 +61,29 @@ bool snap_announced(const json_t *ann)
 	return snap_bool(ann, "guarded", false);
 }
 
+void snap_next_change(char *buf, size_t len, const json_t *ann, double now)
+{
+	const char *st = snap_str(ann, "state", "");
+	double at = snap_num(ann, "next_change", NAN);
+	char d[32];
+
+	if (len == 0)
+		return;
+	buf[0] = '\0';
+	if (!isfinite(at))
+		return;
+	/* a deadline just passed is "0s": the agent acts on it in a moment */
+	output_duration(d, sizeof(d), at > now ? at - now : 0);
+	if (strcmp(st, "WITHDRAWN") == 0)
+		snprintf(buf, len, "hold-down ends in %s", d);
+	else if (strcmp(st, "SUPPRESSED") == 0)
+		snprintf(buf, len, "damping reuse in %s", d);
+	else if (strcmp(st, "DRAINING") == 0)
+		snprintf(buf, len, "withdrawn in %s", d);
+	else
+		snprintf(buf, len, "changes in %s", d);
+}
+
 void output_duration(char *buf, size_t len, double secs)
 {
 	unsigned long s;

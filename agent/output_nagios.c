@@ -116,7 +116,14 @@ static int eval_announcement(struct eval *ev, const json_t *ann, double now)
 	const char *cause = snap_str(ann, "cause", "");
 	const json_t *drain = snap_object(ann, "drain");
 	const char *sep = cause[0] ? ": " : "";
-	char end[64];
+	char end[64], next[72] = " (";
+
+	/* before the cause and the reason: a long one is cut at the end of the finding */
+	snap_next_change(next + 2, sizeof(next) - 3, ann, now);
+	if (next[2] == '\0')
+		next[0] = '\0';
+	else
+		strcat(next, ")");
 
 	if (snap_bool(ann, "guarded", false)) {
 		finding(ev, NAGIOS_CRITICAL, "%s withdraw held by the last-site guard%s%s", name,
@@ -126,18 +133,18 @@ static int eval_announcement(struct eval *ev, const json_t *ann, double now)
 	if (strcmp(st, "ANNOUNCED") == 0)
 		return NAGIOS_OK;
 	if (strcmp(st, "WITHDRAWN") == 0) {
-		finding(ev, NAGIOS_CRITICAL, "%s WITHDRAWN%s%s", name, sep, cause);
+		finding(ev, NAGIOS_CRITICAL, "%s WITHDRAWN%s%s%s", name, next, sep, cause);
 		return NAGIOS_CRITICAL;
 	}
 	if ((strcmp(st, "DRAINED") == 0 || strcmp(st, "DRAINING") == 0) && drain) {
 		const char *who = snap_str(drain, "who", "");
 
 		drain_end(end, sizeof(end), drain, now);
-		finding(ev, NAGIOS_WARNING, "%s %s by %s: %s%s", name, st,
+		finding(ev, NAGIOS_WARNING, "%s %s%s by %s: %s%s", name, st, next,
 		        who[0] ? who : "operator", snap_str(drain, "reason", ""), end);
 	} else if (strcmp(st, "SUPPRESSED") == 0) {
-		finding(ev, NAGIOS_WARNING, "%s SUPPRESSED by flap damping (penalty %.0f)%s%s",
-		        name, snap_num(ann, "penalty", 0), sep, cause);
+		finding(ev, NAGIOS_WARNING, "%s SUPPRESSED by flap damping (penalty %.0f)%s%s%s",
+		        name, snap_num(ann, "penalty", 0), next, sep, cause);
 	} else if (strcmp(st, "ADOPTING") == 0) {
 		finding(ev, NAGIOS_WARNING, "%s ADOPTING: starting, waiting for its checks", name);
 	} else if (strcmp(st, "DEGRADED") == 0 || strcmp(st, "DRAINED") == 0 ||
@@ -505,7 +512,7 @@ static void long_output(FILE *out, const json_t *snap, double now)
 	json_array_foreach(snap_array(snap, "announcements"), i, v)
 	{
 		struct eval one = {0};
-		char line[1024], cause[400];
+		char line[1024], cause[400], next[64];
 		int n;
 
 		eval_announcement(&one, v, now);
@@ -519,6 +526,9 @@ static void long_output(FILE *out, const json_t *snap, double now)
 		             snap_str(v, "variant", "?"), ago);
 		if (cause[0] && n > 0 && (size_t)n < sizeof(line))
 			n += snprintf(line + n, sizeof(line) - (size_t)n, ": %s", cause);
+		snap_next_change(next, sizeof(next), v, now);
+		if (next[0] && n > 0 && (size_t)n < sizeof(line))
+			n += snprintf(line + n, sizeof(line) - (size_t)n, ", %s", next);
 		if (snap_object(v, "drain") && n > 0 && (size_t)n < sizeof(line)) {
 			const json_t *d = snap_object(v, "drain");
 			char end[64], reason[256];

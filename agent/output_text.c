@@ -82,7 +82,7 @@ static void announcements(const json_t *snap, double now, FILE *out)
 	json_array_foreach(snap_array(snap, "announcements"), i, v)
 	{
 		const json_t *drain = snap_object(v, "drain");
-		char ago[32], end[48] = "";
+		char ago[32], end[48] = "", next[64], sep[72] = "";
 
 		output_duration(ago, sizeof(ago), now - snap_num(v, "since", NAN));
 		cell(&t, "%s", snap_str(v, "name", "?"));
@@ -90,6 +90,9 @@ static void announcements(const json_t *snap, double now, FILE *out)
 		     snap_bool(v, "guarded", false) ? " (GUARDED)" : "");
 		cell(&t, "%s", snap_str(v, "variant", "?"));
 		cell(&t, "%s", ago);
+		snap_next_change(next, sizeof(next), v, now);
+		if (next[0])
+			snprintf(sep, sizeof(sep), "; %s", next);
 		if (drain) {
 			if (isfinite(snap_num(drain, "until", NAN))) {
 				char d[32];
@@ -97,13 +100,13 @@ static void announcements(const json_t *snap, double now, FILE *out)
 				output_duration(d, sizeof(d), snap_num(drain, "until", 0) - now);
 				snprintf(end, sizeof(end), ", ends in %s", d);
 			}
-			cell(&t, "drained by %s: %s%s", snap_str(drain, "who", "?"),
-			     snap_str(drain, "reason", ""), end);
+			cell(&t, "drained by %s: %s%s%s", snap_str(drain, "who", "?"),
+			     snap_str(drain, "reason", ""), end, sep);
 		} else if (snap_num(v, "penalty", 0) >= 1) {
-			cell(&t, "%s (damping penalty %.0f)", snap_str(v, "cause", ""),
-			     snap_num(v, "penalty", 0));
+			cell(&t, "%s (damping penalty %.0f)%s", snap_str(v, "cause", ""),
+			     snap_num(v, "penalty", 0), sep);
 		} else {
-			cell(&t, "%s", snap_str(v, "cause", ""));
+			cell(&t, "%s%s", snap_str(v, "cause", ""), sep);
 		}
 	}
 	table_print(&t, out);

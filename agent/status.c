@@ -109,13 +109,14 @@ static json_t *announcement_json(const struct announcement *a, double now_mono, 
 	double penalty = engine_announcement_penalty(a, now_mono);
 
 	return json_pack(
-	    "{s:s, s:s, s:s, s:b, s:o, s:s, s:o, s:o, s:I, s:f, s:o, s:{s:I, s:I, s:I, s:I, s:I, "
-	    "s:I}}",
+	    "{s:s, s:s, s:s, s:b, s:o, s:o, s:s, s:o, s:o, s:I, s:f, s:o, s:{s:I, s:I, s:I, s:I, "
+	    "s:I, s:I}}",
 	    "name", cf->name, "state", announce_state_name(a->state), "variant",
 	    announce_variant_name(a->variant), "guarded", a->guarded, "since",
-	    wall(a->since, now_mono, now_wall), "cause", a->cause, "prefixes",
-	    strlist_json(&cf->prefixes), "requires", strlist_json(&cf->requires), "quorum",
-	    (json_int_t)(cf->quorum ? cf->quorum : cf->requires.n), "penalty",
+	    wall(a->since, now_mono, now_wall), "next_change",
+	    wall(engine_announcement_next_change(a), now_mono, now_wall), "cause", a->cause,
+	    "prefixes", strlist_json(&cf->prefixes), "requires", strlist_json(&cf->requires),
+	    "quorum", (json_int_t)(cf->quorum ? cf->quorum : cf->requires.n), "penalty",
 	    isfinite(penalty) ? penalty : 0.0, "drain", drain_json(&a->drain, now_mono, now_wall),
 	    "counters", "transitions", (json_int_t)k->transitions, "announces",
 	    (json_int_t)k->announces, "withdraws", (json_int_t)k->withdraws, "suppressions",

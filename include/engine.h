@@ -412,6 +412,10 @@ int engine_announcement_undrain(struct engine *e, struct announcement *a, const 
 /* The sync layer's path observation for the last-site guard: does another path exist? */
 void engine_announcement_observe_paths(struct engine *e, struct announcement *a, bool others_exist,
                                        double now);
+/* When the announcement leaves its state by itself unless a check changes first: WITHDRAWN
+ * with its checks eligible at the end of the hold-down, SUPPRESSED at damping reuse, DRAINING
+ * when drain_time is over; +INFINITY otherwise (a drain's own expiry is drain.until). */
+double engine_announcement_next_change(const struct announcement *a);
 /* The damping penalty decayed to now. */
 double engine_announcement_penalty(const struct announcement *a, double now);
 /* What to do with the protocols of a role now (from a->variant). */

@@ -80,6 +80,9 @@ const json_t *snap_array(const json_t *obj, const char *key);
 /* An object member, or NULL. */
 const json_t *snap_object(const json_t *obj, const char *key);
 
+/* What the announcement's "next_change" means, for people: "hold-down ends in 7s" (WITHDRAWN),
+ * "damping reuse in 3m0s" (SUPPRESSED), "withdrawn in 20s" (DRAINING); "" when it has none. */
+void snap_next_change(char *buf, size_t len, const json_t *ann, double now);
 /* True if the announcement's route is carried now: ANNOUNCED, DEGRADED, DRAINING, or a
  * withdraw held back by the last-site guard. */
 bool snap_announced(const json_t *ann);

@@ -6,7 +6,10 @@
  *             "load_error": "..." | null, "save_error": "..." | null}
  * (ok is false while the last load found a corrupted file or the last write
  * failed; drains it forced carry their own reason in the announcement).
- * A drain's uid is null when unknown (a fail-safe drain).
+ * A drain's uid is null when unknown (a fail-safe drain). An announcement's
+ * "next_change" is when it leaves its state by itself unless a check changes
+ * first (WITHDRAWN: the hold-down ends; SUPPRESSED: damping reuse; DRAINING:
+ * drain_time is over), else null.
  *
  * Times in the snapshot are wall-clock epoch seconds converted from the
  * engine's monotonic times with the offset (now_wall - now_mono).

@@ -2,7 +2,8 @@
 # test_nagios_e2e.sh - `anycastctl status` as a Nagios plugin against a real PoP (BIRD +
 # anycast-agent + nginx, upstream BIRD, network namespaces). Every state is reached for real:
 #   OK (announced, checks up, BIRD in sync), WARNING (drained by an operator), CRITICAL
-#   (withdrawn by a failing check; BIRD unreachable; the agent not answering), UNKNOWN (bad
+#   (withdrawn by a failing check, then the hold-down countdown; BIRD unreachable; the agent
+#   not answering), UNKNOWN (bad
 #   arguments). Each time: the exit code, the first line's plugin grammar and its 1 KiB limit.
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 set -u
@@ -51,7 +52,7 @@ announcements: {
   web: { protocols = [ "anycast_web4", "anycast_web6" ];
          drain_protocols = [ "anycast_web4_drain", "anycast_web6_drain" ];
          requires = [ "web" ]; prefixes = [ "192.0.2.80/32", "2001:db8::80/128" ];
-         hold_down = 0.5; drain_time = 0.5; };
+         hold_down = 2; drain_time = 0.5; };
 };
 CONF
 ip netns exec "$(topo_ns pop1)" "$agent" -d -f "$work/agent.conf" >"$work/agent.log" 2>&1 &
@@ -87,6 +88,10 @@ nginx_stop
 expect_state CRITICAL 2 5 "withdrawn by a failing check"
 topo_upstream_has_route "$P4" && die "CRITICAL (withdrawn) but $P4 is at the upstream"
 nginx_start "$(topo_ns pop1)" || die "nginx restart"
+# checks up again, the route waits out its 2 s hold-down: the line says how long
+expect_hold() { plugin_is CRITICAL 2 && printf '%s\n' "$out" | head -n 1 | grep -q "web WITHDRAWN (hold-down ends in [0-2]s): "; }
+topo_wait_for expect_hold 10 || die "no hold-down countdown while withdrawn: $out"
+pass "hold-down shown: $(printf '%s\n' "$out" | head -n 1 | cut -c1-160)"
 expect_state OK 0 10 "recovered"
 
 topo_bird_stop pop1

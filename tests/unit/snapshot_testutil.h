@@ -32,9 +32,12 @@ static const struct fixture fixtures[] = {
     {"warning-check-failing", NAGIOS_WARNING, "check dns failing (1 of 2): TIMEOUT"},
     {"warning-degraded", NAGIOS_WARNING, "web DEGRADED"},
     {"warning-drained", NAGIOS_WARNING, "dns DRAINED by alice: maintenance / kernel upgrade"},
-    {"warning-draining", NAGIOS_WARNING, "dns DRAINING by alice"},
+    {"warning-draining", NAGIOS_WARNING,
+     "dns DRAINING (withdrawn in 25s) by alice: maintenance / kernel upgrade (ends in 55m0s)"},
     {"warning-dry-run", NAGIOS_WARNING, "dry run"},
-    {"warning-suppressed", NAGIOS_WARNING, "web SUPPRESSED by flap damping"},
+    {"warning-suppressed", NAGIOS_WARNING,
+     "web SUPPRESSED by flap damping (penalty 2450) (damping reuse in 3m0s): flapping: 3 "
+     "withdraws"},
     {"warning-state-unwritten", NAGIOS_WARNING,
      "BIRD state file of anycast_web4 not written: BIRD would forget the decision on configure "
      "or restart (free space, fix permissions); state file: cannot write "
@@ -44,7 +47,8 @@ static const struct fixture fixtures[] = {
      "BIRD out of sync: protocol anycast_dns4 is disabled, want enabled"},
     {"critical-bird-unreachable", NAGIOS_CRITICAL, "BIRD socket default not connected"},
     {"critical-guarded", NAGIOS_CRITICAL, "web withdraw held by the last-site guard"},
-    {"critical-withdrawn", NAGIOS_CRITICAL, "web WITHDRAWN: check web DOWN"},
+    {"critical-withdrawn", NAGIOS_CRITICAL,
+     "web WITHDRAWN (hold-down ends in 7s): check web DOWN: CONNECT_REFUSED"},
     {"critical-worst-wins", NAGIOS_CRITICAL, "web WITHDRAWN"},
 };
 

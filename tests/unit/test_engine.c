@@ -1549,6 +1549,7 @@ static void test_damping_reuse_then_hold_down(void **state)
 	fx_advance(&fx, 12);
 	assert_int_equal(fx.a->state, ANN_SUPPRESSED);
 	double reuse = 1 + 900 * log2(3000.0 / 750);
+	assert_true(fabs(engine_announcement_next_change(fx.a) - reuse) < 1e-6);
 	fx_advance(&fx, reuse - 5);
 	fx_op(&fx, "a-");
 	fx_advance(&fx, reuse - 3);
@@ -1557,6 +1558,7 @@ static void test_damping_reuse_then_hold_down(void **state)
 	assert_int_equal(fx.a->state, ANN_WITHDRAWN);
 	assert_string_equal(fx.a->cause, "damping: penalty 750 <= reuse 750; hold-down goes on");
 	assert_true(fabs(engine_next_event(fx.e) - (reuse + 7)) < 1e-6);
+	assert_true(fabs(engine_announcement_next_change(fx.a) - (reuse + 7)) < 1e-6);
 	fx_advance(&fx, reuse + 7);
 	assert_int_equal(fx.a->state, ANN_ANNOUNCED);
 	fx_free(&fx);
@@ -1608,16 +1610,22 @@ static void test_next_event(void **state)
 	fx.now = 1;
 	fx_op(&fx, "a-");
 	assert_true(isinf(engine_next_event(fx.e))); /* withdrawn, not eligible */
+	assert_true(isinf(engine_announcement_next_change(fx.a)));
 	fx.now = 2;
 	fx_op(&fx, "a+");
 	assert_true(engine_next_event(fx.e) == 12); /* hold-down end */
+	assert_true(engine_announcement_next_change(fx.a) == 12);
 	fx_advance(&fx, 12);
 	assert_true(isinf(engine_next_event(fx.e)));
+	assert_true(isinf(engine_announcement_next_change(fx.a))); /* announced: none */
 	fx.now = 13;
 	fx_op(&fx, "drain:100");
 	assert_true(engine_next_event(fx.e) == 43); /* drain_time end before the expiry */
+	assert_true(engine_announcement_next_change(fx.a) == 43);
 	fx_advance(&fx, 43);
-	assert_true(engine_next_event(fx.e) == 113); /* expiry */
+	assert_true(engine_next_event(fx.e) == 113);               /* expiry */
+	assert_true(isinf(engine_announcement_next_change(fx.a))); /* drained: the expiry is
+	                                                              drain.until */
 	fx_advance(&fx, 113);
 	assert_int_equal(fx.a->state, ANN_ANNOUNCED);
 	assert_true(isinf(engine_next_event(fx.e)));

@@ -71,6 +71,13 @@ static void test_long_output_lines(void **unused)
 	assert_non_null(strstr(out, "\n[OK] check dns (dns): UP"));
 	free(out);
 	json_decref(snap);
+	/* the hold-down's end in the announcement's line */
+	snap = load_fixture("critical-withdrawn");
+	out = render_nagios(snap, &state);
+	assert_non_null(strstr(out, "\n[CRITICAL] announcement web: WITHDRAWN (NONE) for 59m47s: "
+	                            "check web DOWN: CONNECT_REFUSED, hold-down ends in 7s, "));
+	free(out);
+	json_decref(snap);
 }
 
 /* perfdata values: announced 1/0, check state 0..3, latency in seconds or U */
@@ -301,7 +308,10 @@ static void test_text(void **unused)
 	    {"ok", "default  /run/bird/bird.ctl  yes        BIRD 2.0.12"},
 	    {"warning-drained", "drained by alice: maintenance | kernel upgrade, ends in 55m0s"},
 	    {"warning-check-failing", "TIMEOUT      1.2 ms   1/2 fail  no answer within 0.5 s"},
-	    {"warning-suppressed", "(damping penalty 2450)"},
+	    {"warning-suppressed", "(damping penalty 2450); damping reuse in 3m0s\n"},
+	    {"critical-withdrawn", "(damping penalty 1000); hold-down ends in 7s\n"},
+	    {"warning-draining", "kernel upgrade, ends in 55m0s; withdrawn in 25s\n"},
+	    {"ok", "checks up: web\n"},
 	    {"critical-guarded", "ANNOUNCED (GUARDED)"},
 	    {"critical-bird-unreachable", "NO (7 failures)"},
 	    {"critical-bird-out-of-sync",
