@@ -17,8 +17,15 @@
 #   load    the machine's 1-minute load average at the end of the window: other work on the
 #           machine shows in CPU and lag
 # and prints a Markdown table (paste into BENCHMARKS.md).
+# With -F it measures the floor instead of the agent: tests/bench/floor.c (built into the temp
+# dir with ${CC:-cc}), a minimal libc + epoll client that does the same probes at the same rate
+# (N/2 http GETs/s and N/2 dns SOA queries/s, a fresh socket each, 0.5 s timeout) without
+# libcurl, c-ares or libuv; its rows read "floor N" and are measured exactly like the agent's
+# (its lag is that of its own probe starts, "checks/s" its probes started per second). -o http
+# or -o dns runs only that half of the floor's probes (N/2 per second of one kind).
 #
-# Usage: tests/bench/checks.sh [-w WARMUP_S] [-t WINDOW_S] [-r REPEAT] [-m tcp] [N ...]
+# Usage: tests/bench/checks.sh [-w WARMUP_S] [-t WINDOW_S] [-r REPEAT] [-m tcp]
+#                              [-F [-o http|dns]] [N ...]
 #   (default: -w 5 -t 30 -r 1, N = 10 100 1000; -r runs each N that many times, a row each)
 #   make bench [BENCH_ARGS="-t 60 1000"]
 # Needs root only if nginx must drop to nobody; runs as any user otherwise. Environment:
@@ -34,12 +41,16 @@ warmup=5
 window=30
 mix=dns
 repeat=1
-while getopts "w:t:r:m:h" o; do
+floor=
+only=
+while getopts "w:t:r:m:Fo:h" o; do
 	case $o in
 	w) warmup=$OPTARG ;;
 	r) repeat=$OPTARG ;;
 	t) window=$OPTARG ;;
 	m) mix=$OPTARG ;;
+	F) floor=1 ;;
+	o) only=$OPTARG ;;
 	*)
 		sed -n '2,/^set -u/p' "$0" | sed '$d; s/^# \{0,1\}//'
 		exit 2
@@ -53,7 +64,12 @@ case $mix in dns | tcp) ;; *)
 	exit 2
 	;;
 esac
-[ -x "$agent" ] || {
+case $floor,$mix,$only in 1,dns, | 1,dns,http | 1,dns,dns | ,dns, | ,tcp,) ;; *)
+	echo "checks.sh: -o takes \"http\" or \"dns\" and needs -F; -F has no -m tcp" >&2
+	exit 2
+	;;
+esac
+[ -n "$floor" ] || [ -x "$agent" ] || {
 	echo "checks.sh: $agent not found: build first, or set AGENT=path/to/anycast-agent" >&2
 	exit 2
 }
@@ -77,6 +93,13 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 1' INT TERM
+
+if [ -n "$floor" ]; then
+	${CC:-cc} -O2 -Wall -Wextra -o "$work/floor" "$top_srcdir/tests/bench/floor.c" || {
+		echo "checks.sh: cannot build tests/bench/floor.c with ${CC:-cc}: set CC" >&2
+		exit 2
+	}
+fi
 
 # Ports above the ephemeral range (the agent's own connections use that), a few tries in
 # case another process holds one.
@@ -155,8 +178,14 @@ wait_for "test -S '$work/notify.sock'" 5 || {
 
 model=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
 echo "machine: $(nproc) CPUs, ${model:-unknown CPU}, Linux $(uname -r)"
-echo "agent:   $agent ($("$agent" -V 2>&1 | head -1))"
-if [ "$mix" = tcp ]; then
+if [ -n "$floor" ]; then
+	echo "floor:   $work/floor (tests/bench/floor.c: libc + epoll, no agent)"
+else
+	echo "agent:   $agent ($("$agent" -V 2>&1 | head -1))"
+fi
+if [ -n "$only" ]; then
+	echo "checks:  only the $only half: N/2 $only probes/s (fresh socket each), timeout 0.5 s"
+elif [ "$mix" = tcp ]; then
 	echo "checks:  1/3 http GET (plain HTTP, fresh connection), 1/3 dns SOA over UDP," \
 		"1/3 tcp connect; interval 1 s, timeout 0.5 s"
 else
@@ -171,12 +200,26 @@ rows=()
 fail=0
 for n in "$@"; do
 	for ((rep = 0; rep < repeat; rep++)); do
-		write_conf "$n"
-		NOTIFY_SOCKET=$work/notify.sock WATCHDOG_USEC=10000000 \
-			"$agent" -d -f "$work/agent.conf" >"$work/agent.log" 2>&1 &
-		apid=$!
-		t_start=$(now_ns)
-		if ! wait_for "grep -q 'starting: $n checks' '$work/agent.log'" 10; then
+		if [ -n "$floor" ]; then
+			# the agent's split: h on even i, d on odd i; -t 0: until SIGTERM
+			nh=$(((n + 1) / 2)) nd=$((n / 2)) label="floor $n"
+			case $only in http) nd=0 label="$label (http only)" ;;
+			dns) nh=0 label="$label (dns only)" ;;
+			esac
+			"$work/floor" -H "$nh" -D "$nd" -t 0 -p "$hport" -d "$dport" \
+				>"$work/agent.log" 2>&1 &
+			apid=$!
+			t_start=$(now_ns)
+		else
+			label=$n
+			write_conf "$n"
+			NOTIFY_SOCKET=$work/notify.sock WATCHDOG_USEC=10000000 \
+				"$agent" -d -f "$work/agent.conf" >"$work/agent.log" 2>&1 &
+			apid=$!
+			t_start=$(now_ns)
+		fi
+		if [ -z "$floor" ] &&
+			! wait_for "grep -q 'starting: $n checks' '$work/agent.log'" 10; then
 			echo "checks.sh: the agent did not start with $n checks; its log:" >&2
 			cat "$work/agent.log" >&2
 			exit 1
@@ -210,22 +253,36 @@ for n in "$@"; do
 			tail -20 "$work/agent.log" >&2
 			exit 1
 		}
-		up=$(grep -c -- '-> UP' "$work/agent.log")
-		down=$(grep -c -- '-> DOWN' "$work/agent.log")
-		[ "$up" = "$n" ] && [ "$down" = 0 ] || {
-			echo "WARNING: N=$n: $up of $n checks came UP, $down went DOWN; first failures:"
-			grep -- '-> DOWN\|fail' "$work/agent.log" | head -5
-			fail=1
-		}
+		if [ -n "$floor" ]; then
+			failures=$(awk '/^failures:/ { print $2 }' "$work/agent.log")
+			[ "$failures" = 0 ] || {
+				echo "WARNING: $label: ${failures:-?} probes failed:"
+				cat "$work/agent.log"
+				fail=1
+			}
+			grep "^floor:\\|^cpu:" "$work/agent.log" >&2
+		else
+			up=$(grep -c -- '-> UP' "$work/agent.log")
+			down=$(grep -c -- '-> DOWN' "$work/agent.log")
+			[ "$up" = "$n" ] && [ "$down" = 0 ] || {
+				echo "WARNING: N=$n: $up of $n checks came UP, $down went DOWN; first failures:"
+				grep -- '-> DOWN\|fail' "$work/agent.log" | head -5
+				fail=1
+			}
+		fi
 		read -r runs p50 p99 max <<<"$(echo "$lag" |
 			sed -E 's/.*over ([0-9]+) runs: p50 ([0-9.]+) ms, p99 ([0-9.]+) ms, max ([0-9.]+) ms.*/\1 \2 \3 \4/')"
-		rows+=("$(awk -v n="$n" -v runs="$runs" -v life=$((t_end - t_start)) -v dc=$((c1 - c0)) \
+		rows+=("$(awk -v n="$label" -v runs="$runs" -v life=$((t_end - t_start)) -v dc=$((c1 - c0)) \
 			-v hz="$hz" -v dw=$((w1 - w0)) -v hwm="$hwm" -v p50="$p50" -v p99="$p99" -v max="$max" \
 			-v anon="$anon" -v load="$load" \
-			'BEGIN { printf "| %d | %.0f | %.1f | %.1f | %s | %s | %s | %.1f | %s |", n,
+			'BEGIN { printf "| %s | %.0f | %.1f | %.1f | %s | %s | %s | %.1f | %s |", n,
 			         runs / (life / 1e9), 100 * dc / hz / (dw / 1e9), hwm / 1024, p50, p99, max,
 			         anon / 1024, load }')")
-		echo "N=$n done: $lag; $up UP, $down DOWN" >&2
+		if [ -n "$floor" ]; then
+			echo "$label done: $lag; $failures failures" >&2
+		else
+			echo "N=$n done: $lag; $up UP, $down DOWN" >&2
+		fi
 	done
 done
 
