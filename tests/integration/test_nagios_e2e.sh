@@ -11,6 +11,7 @@ top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
 top_builddir=${top_builddir:-$top_srcdir}
 . "$top_srcdir/tests/lib/topo.sh"
 . "$top_srcdir/tests/lib/nginx.sh"
+. "$top_srcdir/tests/lib/e2e.sh"
 topo_require || exit 77
 nginx_require
 
@@ -20,23 +21,16 @@ ctl="$top_builddir/anycastctl"
 apid=
 die() {
 	echo "FAIL: $*"
-	[ -f "$work/agent.log" ] && { echo "--- agent log"; tail -n 40 "$work/agent.log"; }
+	[ -f "${work:-}/agent.log" ] && { echo "--- agent log"; tail -n 40 "$work/agent.log"; }
 	exit 1
 }
 pass() { echo "ok: $*"; }
 
-topo_init "ngs$$" || die "topo_init"
-work=$TOPO_DIR/agent
-mkdir -p "$work"
+work=
+e2e_web_pop "ngs$$" || die "the PoP did not come up"
+work=$E2E_WORK
 stop_agent() { [ -n "$apid" ] && kill -9 "$apid" 2>/dev/null; apid=; }
 topo_on_cleanup stop_agent
-topo_on_cleanup nginx_cleanup
-topo_add_upstream up1 1 && topo_add_pop pop1 1 && topo_link pop1 up1 && topo_start ||
-	die "topology"
-topo_wait_established 30 || die "BGP not Established"
-nginx_setup "$work/nginx"
-nginx_vhost "192.0.2.80:80" www.example.test
-nginx_start "$(topo_ns pop1)" || die "nginx"
 
 sock=$work/agent.ctl
 cat >"$work/agent.conf" <<CONF

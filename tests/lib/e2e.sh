@@ -14,6 +14,11 @@
 #                                        happens": absence can only be observed over a window)
 #   e2e_ms_since T0_US                   milliseconds since a ${EPOCHREALTIME/./} value
 #   e2e_log_count REGEX                  lines of the agent log matching REGEX (grep -E)
+#   e2e_web_pop NAME                     topo_init NAME, then one upstream (up1) and one PoP
+#                                        (pop1) linked, BGP Established, and nginx (tests/lib/
+#                                        nginx.sh, sourced by the caller) serving
+#                                        www.example.test on 192.0.2.80:80 in pop1; E2E_WORK is
+#                                        $TOPO_DIR/agent. Returns 1, the failed step on stderr.
 
 E2E_AGENT=${E2E_AGENT:-${top_builddir:-.}/anycast-agent}
 E2E_LOG=${E2E_LOG:-}
@@ -92,3 +97,27 @@ e2e_hold() {
 e2e_ms_since() { echo $(((${EPOCHREALTIME/./} - $1) / 1000)); }
 
 e2e_log_count() { grep -cE "$1" "$E2E_LOG" 2>/dev/null; }
+
+e2e_web_pop() {
+	topo_init "$1" || {
+		echo "e2e: topo_init failed" >&2
+		return 1
+	}
+	E2E_WORK=$TOPO_DIR/agent
+	mkdir -p "$E2E_WORK"
+	topo_on_cleanup nginx_cleanup
+	{ topo_add_upstream up1 1 && topo_add_pop pop1 1 && topo_link pop1 up1 && topo_start; } || {
+		echo "e2e: the topology did not start" >&2
+		return 1
+	}
+	topo_wait_established 30 || {
+		echo "e2e: BGP not Established" >&2
+		return 1
+	}
+	nginx_setup "$E2E_WORK/nginx"
+	nginx_vhost "192.0.2.80:80" www.example.test
+	nginx_start "$(topo_ns pop1)" || {
+		echo "e2e: nginx did not start" >&2
+		return 1
+	}
+}
