@@ -181,7 +181,7 @@ static void notify_update_status(struct agent *a)
 	json_t *snap;
 	int state;
 
-	if (getenv("NOTIFY_SOCKET") == NULL)
+	if (!notify_enabled())
 		return;
 	snap = agent_snapshot(a, false);
 	ev = nagios_eval_begin(snap, now_wall);
@@ -521,7 +521,6 @@ static void verb_status(struct control_req *r, void *arg)
 	size_t len = 0, n;
 	FILE *f;
 
-	json_object_del(snap, "checks");
 	base = json_dumps(snap, CONTROL_JSON_FLAGS);
 	json_decref(snap);
 	n = base != NULL ? strlen(base) : 0;
@@ -985,7 +984,7 @@ int agent_start(struct agent *a)
 	arm_metrics(a);
 	/* systemd's watchdog runs from the start, before READY=1 */
 	a->watchdog_interval = notify_watchdog_interval();
-	if (getenv("NOTIFY_SOCKET") != NULL) {
+	if (notify_enabled()) {
 		double every = a->watchdog_interval > 0 && a->watchdog_interval < 5.0
 		                   ? a->watchdog_interval
 		                   : 5.0;

@@ -22,6 +22,13 @@
 /* Set after a failure is logged, cleared by the next success: one warning per outage. */
 static int notify_failing;
 
+bool notify_enabled(void)
+{
+	const char *path = getenv("NOTIFY_SOCKET");
+
+	return path != NULL && path[0] != '\0';
+}
+
 int notify_send(const char *msg)
 {
 	const char *path = getenv("NOTIFY_SOCKET");

@@ -6,6 +6,7 @@
 #include <config.h>
 
 #include <math.h>
+#include <stdio.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -116,14 +117,12 @@ static int eval_announcement(struct eval *ev, const json_t *ann, double now)
 	const char *cause = snap_str(ann, "cause", "");
 	const json_t *drain = snap_object(ann, "drain");
 	const char *sep = cause[0] ? ": " : "";
-	char end[64], next[72] = " (";
+	char end[64], when[64], next[72] = "";
 
 	/* before the cause and the reason: a long one is cut at the end of the finding */
-	snap_next_change(next + 2, sizeof(next) - 3, ann, now);
-	if (next[2] == '\0')
-		next[0] = '\0';
-	else
-		strcat(next, ")");
+	snap_next_change(when, sizeof(when), ann, now);
+	if (when[0])
+		snprintf(next, sizeof(next), " (%s)", when);
 
 	if (snap_bool(ann, "guarded", false)) {
 		finding(ev, NAGIOS_CRITICAL, "%s withdraw held by the last-site guard%s%s", name,

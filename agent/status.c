@@ -180,19 +180,23 @@ static json_t *state_json(const struct state *st)
 json_t *status_snapshot(const struct status_agent *ag, const struct engine *e, const struct sync *s,
                         const struct state *st, double now_mono, double now_wall)
 {
-	json_t *checks = json_array(), *anns = json_array();
+	json_t *anns = json_array(), *snap, *checks;
 
-	for (size_t i = 0; !ag->without_checks && i < e->nchecks; i++)
-		json_array_append_new(checks, status_check(&e->checks[i], now_mono, now_wall));
 	for (size_t i = 0; i < e->nannouncements; i++)
 		json_array_append_new(anns,
 		                      announcement_json(&e->announcements[i], now_mono, now_wall));
-	return json_pack(
-	    "{s:i, s:{s:s, s:I, s:f, s:f, s:s, s:b}, s:o, s:o, s:o, s:{s:I, s:f, s:f, s:f}, s:o}",
+	snap = json_pack(
+	    "{s:i, s:{s:s, s:I, s:f, s:f, s:s, s:b}, s:o, s:o, s:{s:I, s:f, s:f, s:f}, s:o}",
 	    "version", 1, "agent", "version", ag->version, "pid", (json_int_t)ag->pid, "started",
 	    ag->started, "uptime", now_wall - ag->started, "config", ag->config ? ag->config : "",
-	    "dry_run", ag->dry_run, "bird", bird_json(s), "checks", checks, "announcements", anns,
-	    "schedule", "runs", (json_int_t)ag->lag_runs, "lag_p50_ms", ag->lag_p50 * 1e3,
-	    "lag_p99_ms", ag->lag_p99 * 1e3, "lag_max_ms", ag->lag_max * 1e3, "state",
-	    state_json(st));
+	    "dry_run", ag->dry_run, "bird", bird_json(s), "announcements", anns, "schedule", "runs",
+	    (json_int_t)ag->lag_runs, "lag_p50_ms", ag->lag_p50 * 1e3, "lag_p99_ms",
+	    ag->lag_p99 * 1e3, "lag_max_ms", ag->lag_max * 1e3, "state", state_json(st));
+	if (ag->without_checks)
+		return snap;
+	checks = json_array();
+	for (size_t i = 0; i < e->nchecks; i++)
+		json_array_append_new(checks, status_check(&e->checks[i], now_mono, now_wall));
+	json_object_set_new(snap, "checks", checks);
+	return snap;
 }

@@ -20,9 +20,13 @@
 #ifndef AA_NOTIFY_H
 #define AA_NOTIFY_H
 
+#include <stdbool.h>
+
 /* Longest STATUS= text sent; systemd reads one datagram of at most PIPE_BUF (4096) bytes. */
 #define NOTIFY_STATUS_MAX 2048
 
+/* True when $NOTIFY_SOCKET names a socket: systemd listens, the calls below send. */
+bool notify_enabled(void);
 /* "READY=1": start-up (or a reload) is complete. */
 int notify_ready(void);
 /* "STATUS=<text>": one line shown by `systemctl status`. Control characters (a newline would

@@ -34,7 +34,7 @@ struct status_agent {
 	bool dry_run;
 	unsigned long lag_runs;
 	double lag_p50, lag_p99, lag_max; /* seconds */
-	bool without_checks;              /* leave "checks" empty (the caller walks them) */
+	bool without_checks;              /* leave "checks" out (the caller walks them) */
 };
 
 /* The whole snapshot; sync and state may be NULL. */

@@ -22,6 +22,7 @@ top_srcdir=${top_srcdir:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
 top_builddir=${top_builddir:-$top_srcdir}
 . "$top_srcdir/tests/lib/topo.sh"
 . "$top_srcdir/tests/lib/nginx.sh"
+. "$top_srcdir/tests/lib/e2e.sh"
 topo_require || exit 77
 nginx_require
 
@@ -53,19 +54,11 @@ fault_agent_stop() {
 }
 
 fault_setup() {
-	topo_init "${FAULT_NAME}$$" || die "topo_init"
-	work=$TOPO_DIR/agent
-	mkdir -p "$work"
+	e2e_web_pop "${FAULT_NAME}$$" || die "the PoP did not come up"
+	work=$E2E_WORK
 	chmod 755 "$TOPO_DIR" "$work"
 	sock=$work/agent.ctl
 	topo_on_cleanup fault_agent_stop
-	topo_on_cleanup nginx_cleanup
-	topo_add_upstream up1 1 && topo_add_pop pop1 1 && topo_link pop1 up1 && topo_start ||
-		die "topology"
-	topo_wait_established 30 || die "BGP not Established"
-	nginx_setup "$work/nginx"
-	nginx_vhost "192.0.2.80:80" www.example.test
-	nginx_start "$(topo_ns pop1)" || die "nginx"
 }
 
 # fault_status: anycastctl status once; never fails

@@ -258,6 +258,7 @@ static void test_unset_is_noop(void **state)
 		else
 			setenv("NOTIFY_SOCKET", values[i], 1);
 		errno = 0;
+		assert_false(notify_enabled());
 		assert_int_equal(notify_ready(), 0);
 		assert_int_equal(notify_status("x %d", 1), 0);
 		assert_int_equal(notify_reloading(), 0);
@@ -265,6 +266,8 @@ static void test_unset_is_noop(void **state)
 		assert_int_equal(notify_watchdog(), 0);
 		assert_int_equal(errno, 0);
 	}
+	setenv("NOTIFY_SOCKET", "/run/systemd/notify", 1);
+	assert_true(notify_enabled());
 	unsetenv("NOTIFY_SOCKET");
 }
 
