@@ -3,9 +3,9 @@
  * judged by status code, body and certificate lifetime.
  *
  * Owns: libcurl's global state (check_http_global_init), the per-loop curl
- * multi handle and its libuv glue (the `http` slot of struct check_env: one
- * uv_poll_t per socket curl opens, one uv_timer_t for curl's timeouts), and
- * each run's easy handle and body buffer.
+ * multi handle and its libuv glue (the `http` slot of struct check_env: each
+ * socket curl opens is watched in the env's iowatch set, one uv_timer_t runs
+ * curl's timeouts), and each run's easy handle and body buffer.
  *
  * The daemon must ignore SIGPIPE (agent.c does); CURLOPT_NOSIGNAL keeps curl
  * itself away from signals. Nothing here blocks the loop: name resolution,
@@ -42,16 +42,16 @@
 
 /* The env's `http` slot: one multi handle shared by every http run on a loop. */
 struct http_env {
-	uv_loop_t *loop;
 	CURLM *multi;
 	uv_timer_t timer;
+	uint64_t due;            /* loop time the timer is armed for */
+	struct iowatch *io;      /* the env's, where curl's sockets are watched */
 	struct http_sock *socks; /* every socket curl asked us to watch */
 };
 
 /* One socket curl watches, bound to it with curl_multi_assign(). */
 struct http_sock {
-	uv_poll_t poll;
-	curl_socket_t fd;
+	struct iow_fd w;
 	struct http_env *he;
 	struct http_sock *next;
 };
@@ -97,11 +97,7 @@ int check_http_global_init(void)
 
 static void http_check_done(struct http_env *he);
 
-static void sock_close_cb(uv_handle_t *h)
-{
-	free(h->data);
-}
-
+/* Stop watching before curl closes the descriptor; nothing of s is used after this. */
 static void sock_forget(struct http_env *he, struct http_sock *s)
 {
 	struct http_sock **pp;
@@ -112,25 +108,25 @@ static void sock_forget(struct http_env *he, struct http_sock *s)
 			break;
 		}
 	}
-	/* uv_close stops the watcher now, before curl closes the descriptor */
-	uv_close((uv_handle_t *)&s->poll, sock_close_cb);
+	iowatch_remove(he->io, &s->w);
+	free(s);
 }
 
-static void poll_cb(uv_poll_t *p, int status, int events)
+static void sock_ready(struct iow_fd *w, int events)
 {
-	struct http_sock *s = p->data;
+	struct http_sock *s = w->data;
 	struct http_env *he = s->he;
 	int flags = 0, running;
 
-	/* on an error libuv gives no events; let curl read or write to learn the real errno
-	 * ("Connection reset by peer") instead of curl's bare "select/poll returned error" */
-	if (status < 0)
+	/* on an error let curl read or write to learn the real errno ("Connection reset by
+	 * peer") instead of curl's bare "select/poll returned error" */
+	if (events & IOW_ERR)
 		flags = CURL_CSELECT_IN | CURL_CSELECT_OUT;
-	if (events & UV_READABLE)
+	if (events & IOW_IN)
 		flags |= CURL_CSELECT_IN;
-	if (events & UV_WRITABLE)
+	if (events & IOW_OUT)
 		flags |= CURL_CSELECT_OUT;
-	curl_multi_socket_action(he->multi, s->fd, flags, &running);
+	curl_multi_socket_action(he->multi, w->fd, flags, &running);
 	http_check_done(he);
 }
 
@@ -149,23 +145,28 @@ static int socket_cb(CURL *easy, curl_socket_t fd, int what, void *userp, void *
 	}
 	if (s == NULL) {
 		s = xcalloc(1, sizeof(*s));
-		s->fd = fd;
+		iowatch_fd_init(&s->w, fd, sock_ready, s);
 		s->he = he;
-		if (uv_poll_init_socket(he->loop, &s->poll, fd) != 0) {
-			free(s);
-			return -1; /* curl fails the transfer */
-		}
-		s->poll.data = s;
 		s->next = he->socks;
 		he->socks = s;
 		curl_multi_assign(he->multi, fd, s);
 	}
 	if (what & CURL_POLL_IN)
-		events |= UV_READABLE;
+		events |= IOW_IN;
 	if (what & CURL_POLL_OUT)
-		events |= UV_WRITABLE;
-	uv_poll_start(&s->poll, events, poll_cb);
+		events |= IOW_OUT;
+	if (iowatch_set(he->io, &s->w, events) < 0)
+		return -1; /* curl fails the transfer */
 	return 0;
+}
+
+/* curl's own socket() lacks SOCK_CLOEXEC: a plugin an exec check spawns meanwhile would
+ * inherit the probe's connection and hold it open past curl's close. */
+static curl_socket_t open_socket_cb(void *clientp, curlsocktype purpose, struct curl_sockaddr *a)
+{
+	(void)clientp;
+	(void)purpose;
+	return socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol);
 }
 
 static void timer_fire_cb(uv_timer_t *t)
@@ -181,26 +182,43 @@ static int timer_cb(CURLM *multi, long timeout_ms, void *userp)
 {
 	struct http_env *he = userp;
 
-	if (timeout_ms < 0)
+	uint64_t due;
+
+	if (timeout_ms < 0) {
 		uv_timer_stop(&he->timer);
-	else /* 0 too: curl must not be re-entered from its own callback */
-		uv_timer_start(&he->timer, timer_fire_cb, (uint64_t)timeout_ms, 0);
+		return 0;
+	}
+	/* curl repeats a deadline it already set (every transfer it starts sets 0): skip
+	 * re-arming, a heap removal and insertion in libuv's timer heap */
+	due = uv_now(he->timer.loop) + (uint64_t)timeout_ms;
+	if (due == he->due && uv_is_active((uv_handle_t *)&he->timer))
+		return 0;
+	he->due = due;
+	/* 0 too: curl must not be re-entered from its own callback */
+	uv_timer_start(&he->timer, timer_fire_cb, (uint64_t)timeout_ms, 0);
 	return 0;
 }
 
-static struct http_env *http_env_get(struct check_env *env)
+/* The env's multi handle, made on first use; NULL with the reason in err. */
+static struct http_env *http_env_get(struct check_env *env, char *err, size_t errlen)
 {
 	struct http_env *he = env->http;
+	struct iowatch *io;
 
 	if (he != NULL)
 		return he;
-	if (check_http_global_init() < 0)
+	if (check_http_global_init() < 0) {
+		snprintf(err, errlen, "libcurl initialisation failed");
+		return NULL;
+	}
+	if ((io = check_env_io(env, err, errlen)) == NULL)
 		return NULL;
 	he = xcalloc(1, sizeof(*he));
-	he->loop = env->loop;
+	he->io = io;
 	he->multi = curl_multi_init();
 	if (he->multi == NULL) {
 		free(he);
+		snprintf(err, errlen, "cannot set up libcurl (out of memory?)");
 		return NULL;
 	}
 	uv_timer_init(env->loop, &he->timer);
@@ -402,6 +420,7 @@ static void setopts(struct check_run *run, CURL *e)
 	curl_easy_setopt(e, CURLOPT_PRIVATE, run);
 	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, p->errbuf);
+	curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, open_socket_cb);
 #if LIBCURL_VERSION_NUM >= 0x075500
 	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
@@ -415,6 +434,7 @@ static void setopts(struct check_run *run, CURL *e)
 	curl_easy_setopt(e, CURLOPT_FORBID_REUSE, 1L);
 	/* a probe tests the local server itself, never through a proxy from the environment */
 	curl_easy_setopt(e, CURLOPT_PROXY, "");
+	curl_easy_setopt(e, CURLOPT_NOPROXY, "*"); /* and no look at no_proxy in the environment */
 	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, p->timeout_ms);
 	curl_easy_setopt(e, CURLOPT_USERAGENT, PACKAGE_NAME "/" PACKAGE_VERSION);
 	if (hc->head)
@@ -451,11 +471,9 @@ static int http_start(struct check_run *run)
 	CURLMcode mc;
 
 	p = run->priv; /* http_init succeeded: the runner never starts a run whose init failed */
-	he = http_env_get(run->env);
+	he = http_env_get(run->env, run->rep.detail, sizeof(run->rep.detail));
 	if (he == NULL) {
 		run->rep.code = RES_INTERNAL_ERROR;
-		snprintf(run->rep.detail, sizeof(run->rep.detail),
-		         "cannot set up libcurl (out of memory?)");
 		return -1;
 	}
 	p->easy = curl_easy_init();

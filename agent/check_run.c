@@ -2,7 +2,8 @@
  * check_run.c - drives one run of any check type on the libuv loop: picks
  * the type's ops, enforces the timeout with a libuv timer, delivers exactly
  * one report per run, and frees a run only after libuv has closed its timer.
- * Also owns the shared per-loop check environment (check_env).
+ * Also owns the shared per-loop check environment (check_env) and its socket
+ * watcher (iowatch.c).
  *
  * The states of run->running (check.h leaves the values to this file):
  *   RUN_IDLE     no run in progress; start is allowed
@@ -106,7 +107,15 @@ void check_env_free(struct check_env *env)
 		if (ops != NULL && ops->env_free != NULL)
 			ops->env_free(env);
 	}
+	iowatch_free(env->io);
 	free(env);
+}
+
+struct iowatch *check_env_io(struct check_env *env, char *err, size_t errlen)
+{
+	if (env->io == NULL)
+		env->io = iowatch_new(env->loop, err, errlen);
+	return env->io;
 }
 
 struct check_run *check_run_new(struct check_env *env, const struct check_conf *conf,

@@ -12,6 +12,7 @@
 #include <uv.h>
 
 #include "conf.h"
+#include "iowatch.h"
 #include "result.h"
 
 #define CHECK_DETAIL_MAX 256
@@ -49,8 +50,9 @@ struct check_ops {
  * slot lazily on first use and releases it in its env_free. */
 struct check_env {
 	uv_loop_t *loop;
-	void *http; /* check_http.c: the curl multi handle and its glue */
-	void *dns;  /* check_dns.c: c-ares channels */
+	void *http;         /* check_http.c: the curl multi handle and its glue */
+	void *dns;          /* check_dns.c: c-ares channels */
+	struct iowatch *io; /* the libraries' sockets; made on first use by check_env_io() */
 };
 
 struct check_run {
@@ -70,6 +72,8 @@ struct check_run {
 struct check_env *check_env_new(uv_loop_t *loop);
 /* Close the env; runs must be freed first. */
 void check_env_free(struct check_env *env);
+/* The env's socket watcher for the types; NULL with the reason in err if it cannot be made. */
+struct iowatch *check_env_io(struct check_env *env, char *err, size_t errlen);
 
 struct check_run *check_run_new(struct check_env *env, const struct check_conf *conf,
                                 check_done_cb done, void *arg);

@@ -169,8 +169,8 @@ int main(int argc, char **argv)
 	check_run_start(p.run);
 	uv_run(&loop, UV_RUN_DEFAULT);
 	check_run_free(p.run);
-	uv_run(&loop, UV_RUN_DEFAULT);
 	check_env_free(env);
+	uv_run(&loop, UV_RUN_DEFAULT); /* the close callbacks */
 	if (uv_loop_close(&loop) != 0) {
 		fprintf(stderr, "dns_probe: handles left open on the loop\n");
 		return 1;

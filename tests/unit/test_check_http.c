@@ -10,6 +10,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -537,6 +538,20 @@ static void test_case(void **state)
 	strlist_free(&conf.u.http.headers);
 }
 
+/* This process's socket connected to port `port` on 127.0.0.1, or -1. */
+static int client_socket_to(unsigned port)
+{
+	for (int fd = 0; fd < 1024; fd++) {
+		struct sockaddr_in sa;
+		socklen_t len = sizeof(sa);
+
+		if (getpeername(fd, (struct sockaddr *)&sa, &len) == 0 &&
+		    sa.sin_family == AF_INET && ntohs(sa.sin_port) == port)
+			return fd;
+	}
+	return -1;
+}
+
 /* A cancelled run reports nothing and leaves no handle behind; the run can start again. */
 static void test_fake_cancel_then_rerun(void **state)
 {
@@ -549,6 +564,7 @@ static void test_fake_cancel_then_rerun(void **state)
 	struct check_run *run;
 	char url[256];
 	double until;
+	int fd;
 
 	conf_fill(&conf, &tc, f->port, url, sizeof(url));
 	probe_init(&pr);
@@ -559,6 +575,10 @@ static void test_fake_cancel_then_rerun(void **state)
 	until = mono_now() + 0.1;
 	while (mono_now() < until)
 		uv_run(&pr.loop, UV_RUN_ONCE);
+	/* the probe's socket is close-on-exec: a plugin spawned meanwhile does not inherit it */
+	fd = client_socket_to(f->port);
+	assert_true(fd >= 0);
+	assert_true(fcntl(fd, F_GETFD) & FD_CLOEXEC);
 	check_run_cancel(run);
 	until = mono_now() + 1.2;
 	while (mono_now() < until)
