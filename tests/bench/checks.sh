@@ -23,6 +23,8 @@
 # libcurl, c-ares or libuv; its rows read "floor N" and are measured exactly like the agent's
 # (its lag is that of its own probe starts, "checks/s" its probes started per second). -o http
 # or -o dns runs only that half of the floor's probes (N/2 per second of one kind).
+# FLOOR_ARGS passes options to the floor: -k keeps its UDP sockets between DNS queries (as the
+# agent's pooled c-ares channels do), -c makes its GETs with libcurl (what libcurl alone costs).
 #
 # Usage: tests/bench/checks.sh [-w WARMUP_S] [-t WINDOW_S] [-r REPEAT] [-m tcp]
 #                              [-F [-o http|dns]] [N ...]
@@ -95,7 +97,7 @@ trap cleanup EXIT
 trap 'exit 1' INT TERM
 
 if [ -n "$floor" ]; then
-	${CC:-cc} -O2 -Wall -Wextra -o "$work/floor" "$top_srcdir/tests/bench/floor.c" || {
+	${CC:-cc} -O2 -Wall -Wextra -o "$work/floor" "$top_srcdir/tests/bench/floor.c" -lcurl || {
 		echo "checks.sh: cannot build tests/bench/floor.c with ${CC:-cc}: set CC" >&2
 		exit 2
 	}
@@ -179,7 +181,7 @@ wait_for "test -S '$work/notify.sock'" 5 || {
 model=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
 echo "machine: $(nproc) CPUs, ${model:-unknown CPU}, Linux $(uname -r)"
 if [ -n "$floor" ]; then
-	echo "floor:   $work/floor (tests/bench/floor.c: libc + epoll, no agent)"
+	echo "floor:   $work/floor ${FLOOR_ARGS:+$FLOOR_ARGS }(tests/bench/floor.c: libc + epoll, no agent)"
 else
 	echo "agent:   $agent ($("$agent" -V 2>&1 | head -1))"
 fi
@@ -202,11 +204,12 @@ for n in "$@"; do
 	for ((rep = 0; rep < repeat; rep++)); do
 		if [ -n "$floor" ]; then
 			# the agent's split: h on even i, d on odd i; -t 0: until SIGTERM
-			nh=$(((n + 1) / 2)) nd=$((n / 2)) label="floor $n"
+			nh=$(((n + 1) / 2)) nd=$((n / 2)) label="floor${FLOOR_ARGS:+ $FLOOR_ARGS} $n"
 			case $only in http) nd=0 label="$label (http only)" ;;
 			dns) nh=0 label="$label (dns only)" ;;
 			esac
-			"$work/floor" -H "$nh" -D "$nd" -t 0 -p "$hport" -d "$dport" \
+			# shellcheck disable=SC2086 # FLOOR_ARGS: options, split on purpose
+			"$work/floor" ${FLOOR_ARGS:-} -H "$nh" -D "$nd" -t 0 -p "$hport" -d "$dport" \
 				>"$work/agent.log" 2>&1 &
 			apid=$!
 			t_start=$(now_ns)

@@ -10,12 +10,19 @@
  * Every probe has a 500 ms timeout. At the end (after -t seconds, or SIGTERM/SIGINT) it prints
  * the probes done, the failures, the schedule lag (in the agent's own format, so checks.sh
  * parses both alike) and its CPU (getrusage utime+stime / wall) in % of one core.
+ * Two variants, to tell what the agent's own choices cost:
+ *   -k  dns: keep the connected UDP sockets between queries, as the agent's pooled c-ares
+ *       channels do (a reply with another ID, a late one, is read and dropped);
+ *   -c  http: make each GET with libcurl (multi socket interface on this epoll set, a new easy
+ *       handle per probe, the agent's options: connect_to, a fresh connection, no proxy, no
+ *       signals, 500 ms timeout), expecting status 200: libcurl's cost with nothing around it.
  *
- * Usage: floor [-H HTTP_PER_S] [-D DNS_PER_S] [-t SECONDS] -p HTTP_PORT -d DNS_PORT
+ * Usage: floor [-k] [-c] [-H HTTP_PER_S] [-D DNS_PER_S] [-t SECONDS] -p HTTP_PORT -d DNS_PORT
  *   (default -H 500 -D 500 -t 10; -t 0 runs until SIGTERM)
- * Build: cc -O2 -Wall -Wextra -o floor floor.c
+ * Build: cc -O2 -Wall -Wextra -o floor floor.c -lcurl
  */
 #define _GNU_SOURCE
+#include <curl/curl.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -38,6 +45,10 @@
 #define RBUF          2048
 #define LAG_BUCKET_NS 10000LL /* lag histogram: 10 us buckets up to 1 s */
 #define LAG_BUCKETS   100000
+#define MAX_FD        65536
+/* epoll data: a probe pointer, or one of these tags with a descriptor in the low bits */
+#define TAG_DNS_SOCK (1ULL << 63) /* -k: a kept UDP socket */
+#define TAG_CURL     (1ULL << 62) /* -c: a socket of libcurl's */
 
 enum kind { HTTP, DNS };
 enum fail { F_TIMEOUT, F_SOCKET, F_CONNECT, F_SEND, F_RECV, F_REPLY, F_COUNT };
@@ -69,6 +80,16 @@ static unsigned long lag_n;
 static long long lag_max;
 static volatile sig_atomic_t stop;
 static uint64_t rng;
+/* -k: who waits on a kept UDP socket (NULL: idle), and the idle ones */
+static int keep_dns;
+static struct probe *dns_owner[MAX_FD];
+static int dns_idle[MAX_FD], n_idle;
+/* -c */
+static int use_curl, http_port;
+static CURLM *multi;
+static long long curl_due = -1;
+static char probe_url[64], probe_connect_to[64];
+static struct curl_slist *connect_to;
 
 static long long now_ns(void)
 {
@@ -98,8 +119,14 @@ static void finish(struct probe *p, int fail)
 		done[p->kind]++;
 	else
 		failed[p->kind][fail]++;
-	if (p->fd >= 0)
+	if (p->fd >= 0 && keep_dns && p->kind == DNS && (fail < 0 || fail == F_TIMEOUT)) {
+		dns_owner[p->fd] = NULL;
+		dns_idle[n_idle++] = p->fd;
+	} else if (p->fd >= 0) {
+		if (keep_dns && p->kind == DNS)
+			dns_owner[p->fd] = NULL;
 		close(p->fd); /* also drops it from the epoll set */
+	}
 	p->prev->next = p->next;
 	p->next->prev = p->prev;
 	p->next = free_list;
@@ -130,6 +157,106 @@ static size_t dns_query(unsigned char *q, uint16_t id)
 	return 2 + sizeof(rest);
 }
 
+static size_t curl_discard(char *ptr, size_t size, size_t n, void *arg)
+{
+	(void)ptr;
+	(void)arg;
+	return size * n;
+}
+
+static void curl_start(void)
+{
+	CURL *e = curl_easy_init();
+
+	if (!e) {
+		failed[HTTP][F_SOCKET]++;
+		return;
+	}
+	curl_easy_setopt(e, CURLOPT_URL, probe_url);
+	curl_easy_setopt(e, CURLOPT_CONNECT_TO, connect_to);
+	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(e, CURLOPT_FRESH_CONNECT, 1L);
+	curl_easy_setopt(e, CURLOPT_FORBID_REUSE, 1L);
+	curl_easy_setopt(e, CURLOPT_PROXY, "");
+	curl_easy_setopt(e, CURLOPT_NOPROXY, "*");
+	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)(TIMEOUT_NS / 1000000));
+	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, curl_discard);
+	curl_multi_add_handle(multi, e);
+}
+
+static void curl_collect(void)
+{
+	CURLMsg *m;
+	int left;
+
+	while ((m = curl_multi_info_read(multi, &left)) != NULL) {
+		long code = 0;
+
+		if (m->msg != CURLMSG_DONE)
+			continue;
+		curl_easy_getinfo(m->easy_handle, CURLINFO_RESPONSE_CODE, &code);
+		if (m->data.result == CURLE_OK && code == 200)
+			done[HTTP]++;
+		else
+			failed[HTTP][m->data.result == CURLE_OPERATION_TIMEDOUT ? F_TIMEOUT
+			             : m->data.result == CURLE_OK               ? F_REPLY
+			                                                        : F_RECV]++;
+		curl_multi_remove_handle(multi, m->easy_handle);
+		curl_easy_cleanup(m->easy_handle);
+	}
+}
+
+static int curl_socket_cb(CURL *e, curl_socket_t s, int what, void *userp, void *socketp)
+{
+	struct epoll_event ev = {.data.u64 = TAG_CURL | (uint64_t)s};
+
+	(void)e;
+	(void)userp;
+	if (what == CURL_POLL_REMOVE) {
+		epoll_ctl(ep, EPOLL_CTL_DEL, s, NULL);
+		return 0;
+	}
+	ev.events = (what & CURL_POLL_IN ? EPOLLIN : 0) | (what & CURL_POLL_OUT ? EPOLLOUT : 0);
+	if (epoll_ctl(ep, socketp ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, s, &ev) < 0) {
+		perror("floor: epoll_ctl (curl)");
+		exit(1);
+	}
+	if (!socketp)
+		curl_multi_assign(multi, s, (void *)1);
+	return 0;
+}
+
+static int curl_timer_cb(CURLM *m, long ms, void *userp)
+{
+	(void)m;
+	(void)userp;
+	curl_due = ms < 0 ? -1 : now_ns() + ms * 1000000LL;
+	return 0;
+}
+
+/* -k: an idle kept socket, or a new connected one in the epoll set for good; -1 on failure */
+static int dns_socket(void)
+{
+	struct epoll_event ev = {.events = EPOLLIN};
+	int fd;
+
+	if (n_idle > 0)
+		return dns_idle[--n_idle];
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+	if (fd < 0 || fd >= MAX_FD ||
+	    connect(fd, (struct sockaddr *)&dns_addr, sizeof(dns_addr)) < 0) {
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	ev.data.u64 = TAG_DNS_SOCK | (uint64_t)fd;
+	if (epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev) < 0) {
+		perror("floor: epoll_ctl ADD");
+		exit(1);
+	}
+	return fd;
+}
+
 static void start(enum kind kind, long long planned)
 {
 	struct probe *p = free_list;
@@ -137,6 +264,10 @@ static void start(enum kind kind, long long planned)
 	long long t = now_ns();
 
 	record_lag(t - planned);
+	if (kind == HTTP && use_curl) {
+		curl_start();
+		return;
+	}
 	if (p) {
 		free_list = p->next;
 	} else if (pool_used < MAX_PROBES) {
@@ -153,6 +284,24 @@ static void start(enum kind kind, long long planned)
 	p->next = &inflight;
 	inflight.prev->next = p;
 	inflight.prev = p;
+	if (kind == DNS && keep_dns) {
+		unsigned char q[64];
+		size_t n;
+
+		if ((p->fd = dns_socket()) < 0) {
+			finish(p, F_SOCKET);
+			return;
+		}
+		dns_owner[p->fd] = p;
+		p->id = rand16();
+		n = dns_query(q, p->id);
+		if (send(p->fd, q, n, 0) != (ssize_t)n) {
+			finish(p, F_SEND);
+			return;
+		}
+		p->sent = 1;
+		return;
+	}
 	p->fd = socket(AF_INET, (kind == HTTP ? SOCK_STREAM : SOCK_DGRAM) | SOCK_NONBLOCK, 0);
 	if (p->fd < 0) {
 		finish(p, F_SOCKET);
@@ -251,6 +400,9 @@ static void on_event(struct probe *p)
 			finish(p, F_RECV);
 			return;
 		}
+		/* -k: a late reply to an earlier query on this socket */
+		if (keep_dns && n >= 2 && ((r[0] << 8) | r[1]) != p->id)
+			return;
 		/* ID, QR=1, AA=1, RCODE=0 */
 		if (n < 12 || ((r[0] << 8) | r[1]) != p->id || !(r[2] & 0x80) || !(r[2] & 0x04) ||
 		    (r[3] & 0x0f)) {
@@ -327,8 +479,14 @@ int main(int argc, char **argv)
 	double wall, cpu;
 	unsigned long nfail = 0;
 
-	while ((o = getopt(argc, argv, "H:D:t:p:d:")) != -1) {
+	while ((o = getopt(argc, argv, "kcH:D:t:p:d:")) != -1) {
 		switch (o) {
+		case 'k':
+			keep_dns = 1;
+			break;
+		case 'c':
+			use_curl = 1;
+			break;
 		case 'H':
 			n_http = count_arg(optarg);
 			break;
@@ -345,8 +503,8 @@ int main(int argc, char **argv)
 			dport = port_arg(optarg);
 			break;
 		default:
-			fprintf(stderr, "usage: floor [-H HTTP_PER_S] [-D DNS_PER_S] [-t SECONDS] "
-			                "-p HTTP_PORT -d DNS_PORT\n");
+			fprintf(stderr, "usage: floor [-k] [-c] [-H HTTP_PER_S] [-D DNS_PER_S] "
+			                "[-t SECONDS] -p HTTP_PORT -d DNS_PORT\n");
 			return 2;
 		}
 	}
@@ -366,6 +524,20 @@ int main(int argc, char **argv)
 	if ((ep = epoll_create1(EPOLL_CLOEXEC)) < 0) {
 		perror("floor: epoll_create1");
 		return 1;
+	}
+	if (use_curl) {
+		http_port = hport;
+		if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK ||
+		    !(multi = curl_multi_init())) {
+			fprintf(stderr, "floor: cannot set up libcurl\n");
+			return 1;
+		}
+		snprintf(probe_url, sizeof(probe_url), "http://www.example.test:%d/", http_port);
+		snprintf(probe_connect_to, sizeof(probe_connect_to),
+		         "www.example.test:%d:127.0.0.1:%d", http_port, http_port);
+		connect_to = curl_slist_append(NULL, probe_connect_to);
+		curl_multi_setopt(multi, CURLMOPT_SOCKETFUNCTION, curl_socket_cb);
+		curl_multi_setopt(multi, CURLMOPT_TIMERFUNCTION, curl_timer_cb);
 	}
 
 	t0 = now_ns();
@@ -393,6 +565,15 @@ int main(int argc, char **argv)
 			finish(inflight.next, F_TIMEOUT);
 		if (inflight.next != &inflight && (wake < 0 || inflight.next->deadline < wake))
 			wake = inflight.next->deadline;
+		if (curl_due >= 0 && curl_due <= t) {
+			int running;
+
+			curl_due = -1;
+			curl_multi_socket_action(multi, CURL_SOCKET_TIMEOUT, 0, &running);
+			curl_collect();
+		}
+		if (curl_due >= 0 && (wake < 0 || curl_due < wake))
+			wake = curl_due;
 		/* whole ms, rounded up, like a libuv timer */
 		timeout = wake < 0 ? -1 : (int)((wake - t + 999999) / 1000000);
 		n = epoll_wait(ep, evs, 64, timeout);
@@ -400,8 +581,31 @@ int main(int argc, char **argv)
 			perror("floor: epoll_wait");
 			return 1;
 		}
-		for (i = 0; i < n; i++)
-			on_event(evs[i].data.ptr);
+		for (i = 0; i < n; i++) {
+			uint64_t u = evs[i].data.u64;
+			int fd = (int)(u & 0xffffffffu);
+
+			if (u & TAG_CURL) {
+				int running,
+				    what = (evs[i].events & EPOLLIN ? CURL_CSELECT_IN : 0) |
+				           (evs[i].events & EPOLLOUT ? CURL_CSELECT_OUT : 0) |
+				           (evs[i].events & (EPOLLERR | EPOLLHUP) ? CURL_CSELECT_ERR
+				                                                  : 0);
+
+				curl_multi_socket_action(multi, fd, what, &running);
+				curl_collect();
+			} else if (u & TAG_DNS_SOCK) {
+				unsigned char drop[512];
+
+				if (dns_owner[fd])
+					on_event(dns_owner[fd]);
+				else /* idle: a late reply */
+					while (recv(fd, drop, sizeof(drop), 0) >= 0)
+						;
+			} else {
+				on_event(evs[i].data.ptr);
+			}
+		}
 	}
 	/* what is still in flight at the end is neither done nor failed */
 	wall = (now_ns() - t0) / 1e9;
