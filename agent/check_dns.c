@@ -119,7 +119,6 @@ struct dns_query {
 struct dns_check {
 	struct check_run *run;
 	uv_timer_t timer; /* drives ares_timeout() */
-	uint64_t due;     /* loop time the timer is armed for */
 	bool active;
 	int nq;
 	struct dns_query q[QUERY_MAX];
@@ -546,7 +545,6 @@ static int query_start(struct dns_check *dc, struct dns_query *q, const struct c
 static void arm_timer(struct dns_check *dc)
 {
 	long best = -1;
-	uint64_t due;
 
 	for (int i = 0; i < dc->nq; i++) {
 		struct timeval tv, *t;
@@ -560,16 +558,10 @@ static void arm_timer(struct dns_check *dc)
 		if (best < 0 || ms < best)
 			best = ms;
 	}
-	if (best < 0) {
+	if (best < 0)
 		uv_timer_stop(&dc->timer);
-		return;
-	}
-	/* unchanged (every reply that leaves a query running): no re-arming */
-	due = uv_now(dc->timer.loop) + (uint64_t)best;
-	if (due == dc->due && uv_is_active((uv_handle_t *)&dc->timer))
-		return;
-	dc->due = due;
-	uv_timer_start(&dc->timer, on_timer, (uint64_t)best, 0);
+	else
+		check_timer_arm(&dc->timer, on_timer, (uint64_t)best);
 }
 
 static void on_timer(uv_timer_t *t)

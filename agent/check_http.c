@@ -44,7 +44,6 @@
 struct http_env {
 	CURLM *multi;
 	uv_timer_t timer;
-	uint64_t due;            /* loop time the timer is armed for */
 	struct iowatch *io;      /* the env's, where curl's sockets are watched */
 	struct http_sock *socks; /* every socket curl asked us to watch */
 };
@@ -182,20 +181,10 @@ static int timer_cb(CURLM *multi, long timeout_ms, void *userp)
 {
 	struct http_env *he = userp;
 
-	uint64_t due;
-
-	if (timeout_ms < 0) {
+	if (timeout_ms < 0)
 		uv_timer_stop(&he->timer);
-		return 0;
-	}
-	/* curl repeats a deadline it already set (every transfer it starts sets 0): skip
-	 * re-arming, a heap removal and insertion in libuv's timer heap */
-	due = uv_now(he->timer.loop) + (uint64_t)timeout_ms;
-	if (due == he->due && uv_is_active((uv_handle_t *)&he->timer))
-		return 0;
-	he->due = due;
-	/* 0 too: curl must not be re-entered from its own callback */
-	uv_timer_start(&he->timer, timer_fire_cb, (uint64_t)timeout_ms, 0);
+	else /* 0 too: curl must not be re-entered from its own callback */
+		check_timer_arm(&he->timer, timer_fire_cb, (uint64_t)timeout_ms);
 	return 0;
 }
 

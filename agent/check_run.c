@@ -118,6 +118,13 @@ struct iowatch *check_env_io(struct check_env *env, char *err, size_t errlen)
 	return env->io;
 }
 
+void check_timer_arm(uv_timer_t *t, uv_timer_cb cb, uint64_t ms)
+{
+	if (uv_is_active((uv_handle_t *)t) && uv_timer_get_due_in(t) == ms)
+		return;
+	uv_timer_start(t, cb, ms, 0);
+}
+
 struct check_run *check_run_new(struct check_env *env, const struct check_conf *conf,
                                 check_done_cb done, void *arg)
 {

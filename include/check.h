@@ -74,6 +74,10 @@ struct check_env *check_env_new(uv_loop_t *loop);
 void check_env_free(struct check_env *env);
 /* The env's socket watcher for the types; NULL with the reason in err if it cannot be made. */
 struct iowatch *check_env_io(struct check_env *env, char *err, size_t errlen);
+/* For the types' library timers: arm t to call cb in ms, unless it is already armed for that
+ * very moment (libcurl and c-ares repeat deadlines; re-arming is a removal and an insertion in
+ * libuv's timer heap). */
+void check_timer_arm(uv_timer_t *t, uv_timer_cb cb, uint64_t ms);
 
 struct check_run *check_run_new(struct check_env *env, const struct check_conf *conf,
                                 check_done_cb done, void *arg);

@@ -85,10 +85,10 @@ static int keep_dns;
 static struct probe *dns_owner[MAX_FD];
 static int dns_idle[MAX_FD], n_idle;
 /* -c */
-static int use_curl, http_port;
+static int use_curl;
 static CURLM *multi;
 static long long curl_due = -1;
-static char probe_url[64], probe_connect_to[64];
+static char probe_url[64];
 static struct curl_slist *connect_to;
 
 static long long now_ns(void)
@@ -119,14 +119,13 @@ static void finish(struct probe *p, int fail)
 		done[p->kind]++;
 	else
 		failed[p->kind][fail]++;
-	if (p->fd >= 0 && keep_dns && p->kind == DNS && (fail < 0 || fail == F_TIMEOUT)) {
+	if (p->fd >= 0 && keep_dns && p->kind == DNS)
 		dns_owner[p->fd] = NULL;
+	/* -k: a socket that answered or stayed silent is kept; one that failed is closed */
+	if (p->fd >= 0 && keep_dns && p->kind == DNS && (fail < 0 || fail == F_TIMEOUT))
 		dns_idle[n_idle++] = p->fd;
-	} else if (p->fd >= 0) {
-		if (keep_dns && p->kind == DNS)
-			dns_owner[p->fd] = NULL;
+	else if (p->fd >= 0)
 		close(p->fd); /* also drops it from the epoll set */
-	}
 	p->prev->next = p->next;
 	p->next->prev = p->prev;
 	p->next = free_list;
@@ -257,6 +256,20 @@ static int dns_socket(void)
 	return fd;
 }
 
+/* A DNS probe's query on its connected socket; 0, or -1 when it could not be sent. */
+static int dns_send(struct probe *p)
+{
+	unsigned char q[64];
+	size_t n;
+
+	p->id = rand16();
+	n = dns_query(q, p->id);
+	if (send(p->fd, q, n, 0) != (ssize_t)n)
+		return -1;
+	p->sent = 1;
+	return 0;
+}
+
 static void start(enum kind kind, long long planned)
 {
 	struct probe *p = free_list;
@@ -285,21 +298,13 @@ static void start(enum kind kind, long long planned)
 	inflight.prev->next = p;
 	inflight.prev = p;
 	if (kind == DNS && keep_dns) {
-		unsigned char q[64];
-		size_t n;
-
 		if ((p->fd = dns_socket()) < 0) {
 			finish(p, F_SOCKET);
 			return;
 		}
 		dns_owner[p->fd] = p;
-		p->id = rand16();
-		n = dns_query(q, p->id);
-		if (send(p->fd, q, n, 0) != (ssize_t)n) {
+		if (dns_send(p) < 0)
 			finish(p, F_SEND);
-			return;
-		}
-		p->sent = 1;
 		return;
 	}
 	p->fd = socket(AF_INET, (kind == HTTP ? SOCK_STREAM : SOCK_DGRAM) | SOCK_NONBLOCK, 0);
@@ -319,20 +324,14 @@ static void start(enum kind kind, long long planned)
 		}
 		ev.events = EPOLLOUT;
 	} else {
-		unsigned char q[64];
-		size_t n;
-
 		if (connect(p->fd, (struct sockaddr *)&dns_addr, sizeof(dns_addr)) < 0) {
 			finish(p, F_CONNECT);
 			return;
 		}
-		p->id = rand16();
-		n = dns_query(q, p->id);
-		if (send(p->fd, q, n, 0) != (ssize_t)n) {
+		if (dns_send(p) < 0) {
 			finish(p, F_SEND);
 			return;
 		}
-		p->sent = 1;
 		ev.events = EPOLLIN;
 	}
 	if (epoll_ctl(ep, EPOLL_CTL_ADD, p->fd, &ev) < 0) {
@@ -526,16 +525,16 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	if (use_curl) {
-		http_port = hport;
+		char to[64];
+
 		if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK ||
 		    !(multi = curl_multi_init())) {
 			fprintf(stderr, "floor: cannot set up libcurl\n");
 			return 1;
 		}
-		snprintf(probe_url, sizeof(probe_url), "http://www.example.test:%d/", http_port);
-		snprintf(probe_connect_to, sizeof(probe_connect_to),
-		         "www.example.test:%d:127.0.0.1:%d", http_port, http_port);
-		connect_to = curl_slist_append(NULL, probe_connect_to);
+		snprintf(probe_url, sizeof(probe_url), "http://www.example.test:%d/", hport);
+		snprintf(to, sizeof(to), "www.example.test:%d:127.0.0.1:%d", hport, hport);
+		connect_to = curl_slist_append(NULL, to);
 		curl_multi_setopt(multi, CURLMOPT_SOCKETFUNCTION, curl_socket_cb);
 		curl_multi_setopt(multi, CURLMOPT_TIMERFUNCTION, curl_timer_cb);
 	}
