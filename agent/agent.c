@@ -8,6 +8,7 @@
 #include <libgen.h>
 #include <math.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
@@ -22,6 +23,7 @@
 #include "notify.h"
 #include "output.h"
 #include "priv.h"
+#include "schedq.h"
 #include "state.h"
 #include "status.h"
 #include "sync.h"
@@ -40,7 +42,7 @@ struct agent_check {
 	struct agent *agent;
 	struct check *check; /* in agent->engine; refreshed after a reload */
 	struct check_run *run;
-	uv_timer_t timer;
+	struct schedq_slot slot; /* in agent->sched until the next run */
 	/* `check NAME` requests waiting for the run in flight */
 	struct control_req **waiting;
 	size_t nwaiting;
@@ -59,6 +61,7 @@ struct agent {
 	struct agent_opts opts;
 	struct engine *engine;
 	struct check_env *env;
+	struct schedq *sched; /* when each check runs next */
 	struct sync *sync;
 	uv_timer_t event_timer; /* engine_next_event(): hold-down, drain_time, expiry, ... */
 	uv_timer_t metrics_timer;
@@ -114,7 +117,6 @@ static double agent_rand(void *arg)
 	return erand48(a->rand_state);
 }
 
-static void check_timer_cb(uv_timer_t *t);
 static void check_done(struct check_run *run, const struct check_report *rep, void *arg);
 static void arm_events(struct agent *a);
 
@@ -298,17 +300,16 @@ static void arm_events(struct agent *a)
 	               0);
 }
 
-/* Arm the check's timer for its next due time. */
+/* Queue the check for its next due time. */
 static void schedule(struct agent_check *ac)
 {
-	double wait = ac->check->next_due - mono_now();
-	uint64_t ms = wait > 0 ? (uint64_t)ceil(wait * 1000.0) : 0;
-	uv_timer_start(&ac->timer, check_timer_cb, ms, 0);
+	schedq_at(ac->agent->sched, &ac->slot, ac->check->next_due);
 }
 
-static void check_timer_cb(uv_timer_t *t)
+static void check_due_cb(struct schedq_slot *slot, void *arg)
 {
-	struct agent_check *ac = t->data;
+	struct agent_check *ac =
+	    (struct agent_check *)((char *)slot - offsetof(struct agent_check, slot));
 	double now = mono_now();
 
 	if (ac->agent->stopping)
@@ -372,11 +373,6 @@ static void check_done(struct check_run *run, const struct check_report *rep, vo
 		answer_waiting(ac, NULL);
 }
 
-static void agent_check_closed(uv_handle_t *h)
-{
-	free(h->data);
-}
-
 /* Attach runtime glue to every check of the engine that has none. */
 static int attach_checks(struct agent *a)
 {
@@ -387,8 +383,6 @@ static int attach_checks(struct agent *a)
 		if (ac == NULL) {
 			ac = xcalloc(1, sizeof(*ac));
 			ac->agent = a;
-			uv_timer_init(a->loop, &ac->timer);
-			ac->timer.data = ac;
 			c->user = ac;
 		}
 		ac->check = c;
@@ -417,8 +411,8 @@ static void drop_check(struct check *old, void *arg)
 	answer_waiting(ac, ac->agent->stopping ? "the agent is stopping"
 	                                       : "the check was changed by a reload; ask again");
 	check_run_free(ac->run);
-	uv_timer_stop(&ac->timer);
-	uv_close((uv_handle_t *)&ac->timer, agent_check_closed);
+	schedq_remove(ac->agent->sched, &ac->slot);
+	free(ac);
 	old->user = NULL;
 }
 
@@ -724,7 +718,7 @@ static void verb_check(struct control_req *r, void *arg)
 	ac->waiting[ac->nwaiting++] = r;
 	/* a run in flight answers too: its result is as fresh as a new one */
 	if (engine_check_trigger(c, mono_now()) == 0)
-		uv_timer_start(&ac->timer, check_timer_cb, 0, 0);
+		schedule(ac);
 }
 
 static void verb_reload(struct control_req *r, void *arg)
@@ -769,6 +763,7 @@ struct agent *agent_new(uv_loop_t *loop, struct agent_conf *conf, const struct a
 	}
 	memcpy(a->rand_state, seed, sizeof(seed));
 	a->env = check_env_new(loop);
+	a->sched = schedq_new(loop, check_due_cb, a);
 	a->engine = engine_new(conf, mono_now(), agent_rand, a);
 	engine_set_on_change(a->engine, on_announcement_change, a);
 	a->sync = sync_new(loop, conf, opts->dry_run);
@@ -1050,6 +1045,8 @@ int agent_reload(struct agent *a, char **errors)
 static void stop_finish(struct agent *a)
 {
 	uv_close((uv_handle_t *)&a->event_timer, NULL);
+	schedq_free(a->sched);
+	a->sched = NULL;
 	uv_close((uv_handle_t *)&a->metrics_timer, NULL);
 	uv_close((uv_handle_t *)&a->state_retry, NULL);
 	uv_close((uv_handle_t *)&a->notify_timer, NULL);

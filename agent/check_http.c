@@ -5,7 +5,8 @@
  * Owns: libcurl's global state (check_http_global_init), the per-loop curl
  * multi handle and its libuv glue (the `http` slot of struct check_env: each
  * socket curl opens is watched in the env's iowatch set, one uv_timer_t runs
- * curl's timeouts), and each run's easy handle and body buffer.
+ * curl's timeouts, and up to HTTP_IDLE_MAX idle easy handles, reset for the
+ * next runs), and each run's easy handle and body buffer.
  *
  * The daemon must ignore SIGPIPE (agent.c does); CURLOPT_NOSIGNAL keeps curl
  * itself away from signals. Nothing here blocks the loop: name resolution,
@@ -40,12 +41,17 @@
  * precise message ("Connection timed out after ...") becomes the detail. */
 #define HTTP_CURL_TIMEOUT_MARGIN_MS 10
 
+/* Easy handles kept for the next runs: making one and freeing it cost more than a reset. */
+#define HTTP_IDLE_MAX 16
+
 /* The env's `http` slot: one multi handle shared by every http run on a loop. */
 struct http_env {
 	CURLM *multi;
 	uv_timer_t timer;
 	struct iowatch *io;      /* the env's, where curl's sockets are watched */
 	struct http_sock *socks; /* every socket curl asked us to watch */
+	CURL *idle[HTTP_IDLE_MAX];
+	size_t nidle;
 };
 
 /* One socket curl watches, bound to it with curl_multi_assign(). */
@@ -160,12 +166,18 @@ static int socket_cb(CURL *easy, curl_socket_t fd, int what, void *userp, void *
 }
 
 /* curl's own socket() lacks SOCK_CLOEXEC: a plugin an exec check spawns meanwhile would
- * inherit the probe's connection and hold it open past curl's close. */
+ * inherit the probe's connection and hold it open past curl's close. Its close ends the
+ * connection with a RST (check_socket_reset_on_close). */
 static curl_socket_t open_socket_cb(void *clientp, curlsocktype purpose, struct curl_sockaddr *a)
 {
+	curl_socket_t fd;
+
 	(void)clientp;
 	(void)purpose;
-	return socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol);
+	fd = socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol);
+	if (fd >= 0 && a->socktype == SOCK_STREAM)
+		check_socket_reset_on_close(fd);
+	return fd;
 }
 
 static void timer_fire_cb(uv_timer_t *t)
@@ -232,6 +244,8 @@ static void http_env_free(struct check_env *env)
 	if (he == NULL)
 		return;
 	env->http = NULL;
+	while (he->nidle > 0)
+		curl_easy_cleanup(he->idle[--he->nidle]);
 	/* runs are freed first, so no transfer is left; cleanup may still report removals */
 	curl_multi_cleanup(he->multi);
 	he->multi = NULL;
@@ -394,7 +408,10 @@ static void run_release(struct check_run *run)
 		return;
 	if (he != NULL && he->multi != NULL)
 		curl_multi_remove_handle(he->multi, p->easy);
-	curl_easy_cleanup(p->easy);
+	if (he != NULL && he->nidle < HTTP_IDLE_MAX)
+		he->idle[he->nidle++] = p->easy;
+	else
+		curl_easy_cleanup(p->easy);
 	p->easy = NULL;
 	free(p->body);
 	p->body = NULL;
@@ -421,6 +438,8 @@ static void setopts(struct check_run *run, CURL *e)
 	/* a probe measures a fresh connection and leaves none behind */
 	curl_easy_setopt(e, CURLOPT_FRESH_CONNECT, 1L);
 	curl_easy_setopt(e, CURLOPT_FORBID_REUSE, 1L);
+	/* and a full TLS handshake: a reused handle would otherwise resume its last session */
+	curl_easy_setopt(e, CURLOPT_SSL_SESSIONID_CACHE, 0L);
 	/* a probe tests the local server itself, never through a proxy from the environment */
 	curl_easy_setopt(e, CURLOPT_PROXY, "");
 	curl_easy_setopt(e, CURLOPT_NOPROXY, "*"); /* and no look at no_proxy in the environment */
@@ -465,7 +484,12 @@ static int http_start(struct check_run *run)
 		run->rep.code = RES_INTERNAL_ERROR;
 		return -1;
 	}
-	p->easy = curl_easy_init();
+	if (he->nidle > 0) {
+		p->easy = he->idle[--he->nidle];
+		curl_easy_reset(p->easy); /* every option back to its default */
+	} else {
+		p->easy = curl_easy_init();
+	}
 	if (p->easy == NULL) {
 		run->rep.code = RES_INTERNAL_ERROR;
 		snprintf(run->rep.detail, sizeof(run->rep.detail), "curl_easy_init failed");

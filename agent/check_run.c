@@ -125,6 +125,13 @@ void check_timer_arm(uv_timer_t *t, uv_timer_cb cb, uint64_t ms)
 	uv_timer_start(t, cb, ms, 0);
 }
 
+void check_socket_reset_on_close(int fd)
+{
+	static const struct linger rst = {.l_onoff = 1, .l_linger = 0};
+
+	(void)setsockopt(fd, SOL_SOCKET, SO_LINGER, &rst, sizeof(rst));
+}
+
 struct check_run *check_run_new(struct check_env *env, const struct check_conf *conf,
                                 check_done_cb done, void *arg)
 {

@@ -1,7 +1,8 @@
 /*
  * check_tcp.c - the "tcp" check type: a TCP connect to address:port (IPv4
  * or IPv6), optionally from a chosen source address. It passes when the
- * handshake completes; it never sends a byte. The timeout is check_run's.
+ * handshake completes; it never sends a byte, and closes with a RST. The
+ * timeout is check_run's.
  */
 #include <config.h>
 
@@ -73,6 +74,7 @@ static int tcp_start(struct check_run *run)
 	const struct tcp_conf *c = &run->conf->u.tcp;
 	struct sockaddr_storage dst, src;
 	struct tcp_attempt *att;
+	uv_os_fd_t fd;
 	int err;
 
 	if (make_sockaddr(&c->address, c->address.port, &dst) != 0) {
@@ -100,6 +102,8 @@ static int tcp_start(struct check_run *run)
 		         uv_strerror(err));
 		return -1;
 	}
+	if (uv_fileno((uv_handle_t *)&att->tcp, &fd) == 0)
+		check_socket_reset_on_close(fd);
 	att->tcp.data = att;
 	att->req.data = att;
 	att->run = run;

@@ -78,6 +78,10 @@ struct iowatch *check_env_io(struct check_env *env, char *err, size_t errlen);
  * very moment (libcurl and c-ares repeat deadlines; re-arming is a removal and an insertion in
  * libuv's timer heap). */
 void check_timer_arm(uv_timer_t *t, uv_timer_cb cb, uint64_t ms);
+/* Make close() of a probe's TCP socket end the connection with a RST: the agent then keeps no
+ * TIME_WAIT entry (60 s each; 500 probes/s to one server would need more ephemeral ports than
+ * Linux has), and the peer's FIN round trip is skipped. The probe's answer is already in. */
+void check_socket_reset_on_close(int fd);
 
 struct check_run *check_run_new(struct check_env *env, const struct check_conf *conf,
                                 check_done_cb done, void *arg);

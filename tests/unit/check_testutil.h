@@ -190,6 +190,38 @@ static inline bool pid_alive(int pid)
 	return state != 'Z' && state != 'X';
 }
 
+/* TCP sockets of this host with `port` at either end, in every state but LISTEN (as
+ * /proc/net/tcp and tcp6 list them, TIME_WAIT included). */
+static inline int tcp_sockets_on_port(unsigned port)
+{
+	static const char *const files[] = {"/proc/net/tcp", "/proc/net/tcp6"};
+	int n = 0;
+
+	for (size_t i = 0; i < 2; i++) {
+		FILE *f = fopen(files[i], "r");
+		char line[512], local[64], remote[64];
+		unsigned st;
+
+		if (f == NULL)
+			return -1;
+		while (fgets(line, sizeof(line), f) != NULL) {
+			const char *lp, *rp;
+
+			if (sscanf(line, " %*u: %63s %63s %x", local, remote, &st) != 3 ||
+			    st == 0x0A /* LISTEN */)
+				continue;
+			lp = strrchr(local, ':');
+			rp = strrchr(remote, ':');
+			if (lp != NULL && rp != NULL &&
+			    (strtoul(lp + 1, NULL, 16) == port ||
+			     strtoul(rp + 1, NULL, 16) == port))
+				n++;
+		}
+		fclose(f);
+	}
+	return n;
+}
+
 struct group_arg {
 	int pgid;
 };

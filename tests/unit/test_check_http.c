@@ -30,6 +30,7 @@
 
 #include "check.h"
 #include "check_http.h"
+#include "check_testutil.h"
 #include "check_util.h"
 #include "util.h"
 
@@ -42,12 +43,13 @@
 /* ---- fake servers ------------------------------------------------------------------------- */
 
 enum fake_mode {
-	FAKE_REPLY,   /* send a canned reply, then close */
-	FAKE_GARBAGE, /* bytes that are not HTTP */
-	FAKE_SILENT,  /* accept, read the request, never answer */
-	FAKE_TRICKLE, /* one byte every 20 ms */
-	FAKE_HUGE,    /* a 100 MB body, as fast as the client takes it */
-	FAKE_RESET,   /* accept and close at once */
+	FAKE_REPLY,     /* send a canned reply, then close */
+	FAKE_GARBAGE,   /* bytes that are not HTTP */
+	FAKE_SILENT,    /* accept, read the request, never answer */
+	FAKE_TRICKLE,   /* one byte every 20 ms */
+	FAKE_HUGE,      /* a 100 MB body, as fast as the client takes it */
+	FAKE_RESET,     /* accept and close at once */
+	FAKE_KEEPALIVE, /* reply, then wait for the client to end the connection, as nginx does */
 };
 
 struct fake {
@@ -59,6 +61,7 @@ struct fake {
 	char request[4096];
 	size_t request_len;
 	unsigned long long sent;
+	int ended_by_fin, ended_by_rst; /* FAKE_KEEPALIVE: how clients ended (atomic) */
 };
 
 /* Wait up to ms for fd to be readable; -1 when told to stop. */
@@ -167,6 +170,17 @@ static void fake_serve(struct fake *f, int fd)
 				break;
 		break;
 	case FAKE_RESET:
+		break;
+	case FAKE_KEEPALIVE:
+		fake_send(f, fd, f->reply, strlen(f->reply));
+		if (fake_wait(f, fd, POLLIN, 2000) == 1) {
+			ssize_t n = recv(fd, chunk, sizeof(chunk), MSG_DONTWAIT);
+
+			if (n == 0)
+				__atomic_add_fetch(&f->ended_by_fin, 1, __ATOMIC_SEQ_CST);
+			else if (n < 0 && errno == ECONNRESET)
+				__atomic_add_fetch(&f->ended_by_rst, 1, __ATOMIC_SEQ_CST);
+		}
 		break;
 	}
 }
@@ -600,6 +614,47 @@ static void test_fake_cancel_then_rerun(void **state)
 	free(ok);
 }
 
+/* A probe ends its connection with a RST once the answer is in: against a keep-alive server,
+ * which waits for the client to close, a FIN would leave a TIME_WAIT entry per probe for 60 s
+ * (500 probes/s to one server need more than Linux's 28,232 ephemeral ports). */
+static void test_fake_keepalive_no_time_wait(void **state)
+{
+	struct http_case tc = {.name = "keep-alive", .timeout = 1.0};
+	struct fake *f =
+	    fake_start(FAKE_KEEPALIVE, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+	struct check_conf conf;
+	struct probe pr;
+	struct check_env *env;
+	struct check_run *run;
+	char url[256];
+	double deadline;
+	int ended = 0;
+
+	conf_fill(&conf, &tc, f->port, url, sizeof(url));
+	probe_init(&pr);
+	env = check_env_new(&pr.loop);
+	run = check_run_new(env, &conf, done_cb, &pr);
+	for (int i = 0; i < 5; i++) {
+		assert_int_equal(check_run_start(run), 0);
+		probe_wait(&pr, i + 1, 2.0);
+		assert_string_equal(result_name(pr.rep.code), "OK");
+	}
+	deadline = mono_now() + 2.0;
+	while (mono_now() < deadline &&
+	       (ended = __atomic_load_n(&f->ended_by_fin, __ATOMIC_SEQ_CST) +
+	                __atomic_load_n(&f->ended_by_rst, __ATOMIC_SEQ_CST)) < 5)
+		poll(NULL, 0, 1);
+	assert_int_equal(ended, 5);
+	assert_int_equal(f->ended_by_rst, 5);
+	assert_int_equal(tcp_sockets_on_port(f->port), 0);
+
+	check_run_free(run);
+	check_env_free(env);
+	probe_fini(&pr);
+	fake_stop(f);
+	free(f);
+}
+
 /* Several probes share one multi handle: a silent server does not hold up the others. */
 static void test_fake_concurrent_runs(void **state)
 {
@@ -686,7 +741,7 @@ static void test_body_helpers(void **state)
 
 int main(void)
 {
-	struct CMUnitTest tests[ARRAY_SIZE(cases) + 3];
+	struct CMUnitTest tests[ARRAY_SIZE(cases) + 4];
 	size_t i;
 
 	signal(SIGPIPE, SIG_IGN); /* as the daemon does */
@@ -700,6 +755,7 @@ int main(void)
 	}
 	tests[i++] = (struct CMUnitTest)cmocka_unit_test(test_fake_cancel_then_rerun);
 	tests[i++] = (struct CMUnitTest)cmocka_unit_test(test_fake_concurrent_runs);
+	tests[i++] = (struct CMUnitTest)cmocka_unit_test(test_fake_keepalive_no_time_wait);
 	tests[i++] = (struct CMUnitTest)cmocka_unit_test(test_body_helpers);
 	return _cmocka_run_group_tests("check_http", tests, i, NULL, NULL);
 }

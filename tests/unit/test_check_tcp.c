@@ -263,10 +263,43 @@ static void test_concurrent_timeouts(void **state)
 	close(fd);
 }
 
+/* A connection the check made is reset when it closes: nothing of it is left on the host, no
+ * TIME_WAIT or FIN_WAIT entry, even when the listener never accepts it. */
+static void test_no_connection_left(void **state)
+{
+	struct done_rec rec;
+	struct check_conf *conf;
+	struct check_env *env;
+	struct check_run *run;
+	uv_loop_t loop;
+	unsigned port;
+	int fd = peer_socket(AF_INET, PEER_LISTEN, &port);
+
+	uv_loop_init(&loop);
+	env = check_env_new(&loop);
+	conf = tcp_conf_new("reset", "127.0.0.1", port, NULL, 1.0);
+	run = check_run_new(env, conf, rec_done_cb, &rec);
+	for (int i = 0; i < 5; i++) {
+		memset(&rec, 0, sizeof(rec));
+		assert_int_equal(check_run_start(run), 0);
+		assert_true(run_until(&loop, rec_is_done, &rec, 2.0));
+		assert_int_equal(rec.rep.code, RES_OK);
+	}
+	check_run_free(run);
+	check_env_free(env);
+	assert_true(loop_drain(&loop, 1.0));
+	assert_int_equal(uv_loop_close(&loop), 0);
+	/* the close (and its RST) is done by the time the loop has drained */
+	assert_int_equal(tcp_sockets_on_port(port), 0);
+	check_conf_free_test(conf);
+	close(fd);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_tcp_cases),
+	    cmocka_unit_test(test_no_connection_left),
 	    cmocka_unit_test(test_free_while_connecting),
 	    cmocka_unit_test(test_concurrent_timeouts),
 	};
