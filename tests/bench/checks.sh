@@ -23,8 +23,13 @@
 # libcurl, c-ares or libuv; its rows read "floor N" and are measured exactly like the agent's
 # (its lag is that of its own probe starts, "checks/s" its probes started per second). -o http
 # or -o dns runs only that half of the floor's probes (N/2 per second of one kind).
+# AGENT_B=path/to/another/anycast-agent runs that agent beside the first, at the same time, with
+# the same checks against the same servers; a row each ("N A", "N B"). Both see the same machine,
+# so the difference of a pair is steadier than that of runs one after the other: two copies of
+# one binary differed by 0.1-0.2 points at 1000 checks, separate runs by up to 1.5.
 # FLOOR_ARGS passes options to the floor: -k keeps its UDP sockets between DNS queries (as the
-# agent's pooled c-ares channels do), -c makes its GETs with libcurl (what libcurl alone costs).
+# agent's pooled c-ares channels do), -c makes its GETs with libcurl (what libcurl alone costs),
+# -r ends its HTTP connections with a RST, as the agent does.
 #
 # Usage: tests/bench/checks.sh [-w WARMUP_S] [-t WINDOW_S] [-r REPEAT] [-m tcp]
 #                              [-F [-o http|dns]] [N ...]
@@ -32,6 +37,7 @@
 #   make bench [BENCH_ARGS="-t 60 1000"]
 # Needs root only if nginx must drop to nobody; runs as any user otherwise. Environment:
 #   AGENT    the anycast-agent binary (default $top_builddir/anycast-agent, else ./build/...)
+#   AGENT_B  a second anycast-agent binary, run beside the first (see above)
 #   PROFILE  a command that gets the agent's pid appended and runs over the measured window,
 #            stopped with SIGINT: PROFILE="perf record -e cpu-clock -g -o /tmp/perf.data -p"
 set -u
@@ -85,9 +91,9 @@ nsd_available || {
 }
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/bench-checks.$$.XXXXXX")
-apid= npid=
+pids=() npid=
 cleanup() {
-	[ -n "$apid" ] && kill -9 "$apid" 2>/dev/null
+	[ ${#pids[@]} -gt 0 ] && kill -9 "${pids[@]}" 2>/dev/null
 	[ -n "$npid" ] && kill "$npid" 2>/dev/null
 	nginx_cleanup
 	nsd_cleanup
@@ -131,13 +137,14 @@ cpu_ticks() { sed 's/.*) //' "/proc/$1/stat" | awk '{ print $12 + $13 }'; }
 hwm_kb() { awk '/^VmHWM:/ { print $2 }' "/proc/$1/status"; }
 anon_kb() { awk '/^RssAnon:/ { print $2 }' "/proc/$1/status"; }
 
-write_conf() { # N
-	local n=$1 i kinds=2
+write_conf() { # N DIR
+	local n=$1 d=$2 i kinds=2
 	[ "$mix" = tcp ] && kinds=3
+	mkdir -p "$d/state"
 	{
-		echo "bird: { socket = \"$work/bird.ctl\"; state_dir = \"$work/state\"; };"
-		echo "control: { socket = \"$work/agent.ctl\"; };"
-		echo "state_file = \"$work/state/operator\";"
+		echo "bird: { socket = \"$d/bird.ctl\"; state_dir = \"$d/state\"; };"
+		echo "control: { socket = \"$d/agent.ctl\"; };"
+		echo "state_file = \"$d/state/operator\";"
 		echo "checks: {"
 		for ((i = 0; i < n; i++)); do
 			case $((i % kinds)) in
@@ -153,7 +160,7 @@ write_conf() { # N
 			esac
 		done
 		echo "};"
-	} >"$work/agent.conf"
+	} >"$d/agent.conf"
 }
 
 # wait_for CMD SECONDS: poll until CMD succeeds or the deadline passes
@@ -184,6 +191,7 @@ if [ -n "$floor" ]; then
 	echo "floor:   $work/floor ${FLOOR_ARGS:+$FLOOR_ARGS }(tests/bench/floor.c: libc + epoll, no agent)"
 else
 	echo "agent:   $agent ($("$agent" -V 2>&1 | head -1))"
+	[ -n "${AGENT_B:-}" ] && echo "agent B: $AGENT_B ($("$AGENT_B" -V 2>&1 | head -1)), at the same time"
 fi
 if [ -n "$only" ]; then
 	echo "checks:  only the $only half: N/2 $only probes/s (fresh socket each), timeout 0.5 s"
@@ -202,90 +210,109 @@ rows=()
 fail=0
 for n in "$@"; do
 	for ((rep = 0; rep < repeat; rep++)); do
+		pids=() logs=() labels=()
 		if [ -n "$floor" ]; then
 			# the agent's split: h on even i, d on odd i; -t 0: until SIGTERM
 			nh=$(((n + 1) / 2)) nd=$((n / 2)) label="floor${FLOOR_ARGS:+ $FLOOR_ARGS} $n"
 			case $only in http) nd=0 label="$label (http only)" ;;
 			dns) nh=0 label="$label (dns only)" ;;
 			esac
+			mkdir -p "$work/a0"
 			# shellcheck disable=SC2086 # FLOOR_ARGS: options, split on purpose
 			"$work/floor" ${FLOOR_ARGS:-} -H "$nh" -D "$nd" -t 0 -p "$hport" -d "$dport" \
-				>"$work/agent.log" 2>&1 &
-			apid=$!
-			t_start=$(now_ns)
+				>"$work/a0/agent.log" 2>&1 &
+			pids+=($!) logs+=("$work/a0/agent.log") labels+=("$label")
 		else
-			label=$n
-			write_conf "$n"
-			NOTIFY_SOCKET=$work/notify.sock WATCHDOG_USEC=10000000 \
-				"$agent" -d -f "$work/agent.conf" >"$work/agent.log" 2>&1 &
-			apid=$!
-			t_start=$(now_ns)
+			bins=("$agent")
+			[ -n "${AGENT_B:-}" ] && bins+=("$AGENT_B")
+			for k in "${!bins[@]}"; do
+				write_conf "$n" "$work/a$k"
+				NOTIFY_SOCKET=$work/notify.sock WATCHDOG_USEC=10000000 \
+					"${bins[$k]}" -d -f "$work/a$k/agent.conf" >"$work/a$k/agent.log" 2>&1 &
+				pids+=($!) logs+=("$work/a$k/agent.log")
+				if [ ${#bins[@]} -gt 1 ]; then
+					labels+=("$n $([ "$k" = 0 ] && echo A || echo B)")
+				else
+					labels+=("$n")
+				fi
+			done
 		fi
-		if [ -z "$floor" ] &&
-			! wait_for "grep -q 'starting: $n checks' '$work/agent.log'" 10; then
-			echo "checks.sh: the agent did not start with $n checks; its log:" >&2
-			cat "$work/agent.log" >&2
-			exit 1
-		fi
+		t_start=$(now_ns)
+		for k in "${!pids[@]}"; do
+			if [ -z "$floor" ] &&
+				! wait_for "grep -q 'starting: $n checks' '${logs[$k]}'" 10; then
+				echo "checks.sh: the agent did not start with $n checks; its log:" >&2
+				cat "${logs[$k]}" >&2
+				exit 1
+			fi
+		done
 		sleep "$warmup"
-		c0=$(cpu_ticks "$apid") w0=$(now_ns)
+		c0=() c1=() hwm=() anon=()
+		for k in "${!pids[@]}"; do c0+=("$(cpu_ticks "${pids[$k]}")"); done
+		w0=$(now_ns)
 		ppid=
 		if [ -n "${PROFILE:-}" ]; then
 			# e.g. PROFILE="perf record -e cpu-clock -g -o perf.data -p": runs over the window
-			$PROFILE "$apid" >"$work/profile.log" 2>&1 &
+			$PROFILE "${pids[0]}" >"$work/profile.log" 2>&1 &
 			ppid=$!
 		fi
 		sleep "$window"
 		[ -n "$ppid" ] && kill -INT "$ppid" && wait "$ppid"
-		if ! kill -0 "$apid" 2>/dev/null; then
-			echo "checks.sh: the agent (N=$n) ended during the window; its log:" >&2
-			tail -5 "$work/agent.log" >&2
-			exit 1
-		fi
-		c1=$(cpu_ticks "$apid") w1=$(now_ns)
-		hwm=$(hwm_kb "$apid") anon=$(anon_kb "$apid")
+		for k in "${!pids[@]}"; do
+			if ! kill -0 "${pids[$k]}" 2>/dev/null; then
+				echo "checks.sh: ${labels[$k]} ended during the window; its log:" >&2
+				tail -5 "${logs[$k]}" >&2
+				exit 1
+			fi
+			c1+=("$(cpu_ticks "${pids[$k]}")")
+			hwm+=("$(hwm_kb "${pids[$k]}")") anon+=("$(anon_kb "${pids[$k]}")")
+		done
+		w1=$(now_ns)
 		load=$(cut -d' ' -f1 /proc/loadavg)
-		kill -TERM "$apid"
-		wait "$apid"
-		rc=$?
-		t_end=$(now_ns)
-		apid=
-		lag=$(grep -o 'schedule lag over .*' "$work/agent.log")
-		[ "$rc" = 0 ] && [ -n "$lag" ] || {
-			echo "checks.sh: the agent exited $rc or printed no lag line; its log:" >&2
-			tail -20 "$work/agent.log" >&2
-			exit 1
-		}
-		if [ -n "$floor" ]; then
-			failures=$(awk '/^failures:/ { print $2 }' "$work/agent.log")
-			[ "$failures" = 0 ] || {
-				echo "WARNING: $label: ${failures:-?} probes failed:"
-				cat "$work/agent.log"
-				fail=1
+		kill -TERM "${pids[@]}"
+		for k in "${!pids[@]}"; do
+			wait "${pids[$k]}"
+			rc=$?
+			t_end=$(now_ns)
+			log=${logs[$k]} label=${labels[$k]}
+			lag=$(grep -o 'schedule lag over .*' "$log")
+			[ "$rc" = 0 ] && [ -n "$lag" ] || {
+				echo "checks.sh: $label exited $rc or printed no lag line; its log:" >&2
+				tail -20 "$log" >&2
+				exit 1
 			}
-			grep "^floor:\\|^cpu:" "$work/agent.log" >&2
-		else
-			up=$(grep -c -- '-> UP' "$work/agent.log")
-			down=$(grep -c -- '-> DOWN' "$work/agent.log")
-			[ "$up" = "$n" ] && [ "$down" = 0 ] || {
-				echo "WARNING: N=$n: $up of $n checks came UP, $down went DOWN; first failures:"
-				grep -- '-> DOWN\|fail' "$work/agent.log" | head -5
-				fail=1
-			}
-		fi
-		read -r runs p50 p99 max <<<"$(echo "$lag" |
-			sed -E 's/.*over ([0-9]+) runs: p50 ([0-9.]+) ms, p99 ([0-9.]+) ms, max ([0-9.]+) ms.*/\1 \2 \3 \4/')"
-		rows+=("$(awk -v n="$label" -v runs="$runs" -v life=$((t_end - t_start)) -v dc=$((c1 - c0)) \
-			-v hz="$hz" -v dw=$((w1 - w0)) -v hwm="$hwm" -v p50="$p50" -v p99="$p99" -v max="$max" \
-			-v anon="$anon" -v load="$load" \
-			'BEGIN { printf "| %s | %.0f | %.1f | %.1f | %s | %s | %s | %.1f | %s |", n,
-			         runs / (life / 1e9), 100 * dc / hz / (dw / 1e9), hwm / 1024, p50, p99, max,
-			         anon / 1024, load }')")
-		if [ -n "$floor" ]; then
-			echo "$label done: $lag; $failures failures" >&2
-		else
-			echo "N=$n done: $lag; $up UP, $down DOWN" >&2
-		fi
+			if [ -n "$floor" ]; then
+				failures=$(awk '/^failures:/ { print $2 }' "$log")
+				[ "$failures" = 0 ] || {
+					echo "WARNING: $label: ${failures:-?} probes failed:"
+					cat "$log"
+					fail=1
+				}
+				grep "^floor:\\|^cpu:" "$log" >&2
+			else
+				up=$(grep -c -- '-> UP' "$log")
+				down=$(grep -c -- '-> DOWN' "$log")
+				[ "$up" = "$n" ] && [ "$down" = 0 ] || {
+					echo "WARNING: $label: $up of $n checks came UP, $down went DOWN; first failures:"
+					grep -- '-> DOWN\|fail' "$log" | head -5
+					fail=1
+				}
+			fi
+			read -r runs p50 p99 max <<<"$(echo "$lag" |
+				sed -E 's/.*over ([0-9]+) runs: p50 ([0-9.]+) ms, p99 ([0-9.]+) ms, max ([0-9.]+) ms.*/\1 \2 \3 \4/')"
+			rows+=("$(awk -v n="$label" -v runs="$runs" -v life=$((t_end - t_start)) \
+				-v dc=$((c1[k] - c0[k])) -v hz="$hz" -v dw=$((w1 - w0)) -v hwm="${hwm[$k]}" \
+				-v p50="$p50" -v p99="$p99" -v max="$max" -v anon="${anon[$k]}" -v load="$load" \
+				'BEGIN { printf "| %s | %.0f | %.1f | %.1f | %s | %s | %s | %.1f | %s |", n,
+				         runs / (life / 1e9), 100 * dc / hz / (dw / 1e9), hwm / 1024, p50, p99, max,
+				         anon / 1024, load }')")
+			if [ -n "$floor" ]; then
+				echo "$label done: $lag; $failures failures" >&2
+			else
+				echo "$label done: $lag; $up UP, $down DOWN" >&2
+			fi
+		done
+		pids=()
 	done
 done
 

@@ -16,8 +16,10 @@
  *   -c  http: make each GET with libcurl (multi socket interface on this epoll set, a new easy
  *       handle per probe, the agent's options: connect_to, a fresh connection, no proxy, no
  *       signals, 500 ms timeout), expecting status 200: libcurl's cost with nothing around it.
+ *   -r  http: end every connection with a RST (SO_LINGER 0), as the agent does since
+ *       2026-11-26, instead of a FIN (no TIME_WAIT left behind).
  *
- * Usage: floor [-k] [-c] [-H HTTP_PER_S] [-D DNS_PER_S] [-t SECONDS] -p HTTP_PORT -d DNS_PORT
+ * Usage: floor [-k] [-c] [-r] [-H HTTP_PER_S] [-D DNS_PER_S] [-t SECONDS] -p HTTP_PORT -d DNS_PORT
  *   (default -H 500 -D 500 -t 10; -t 0 runs until SIGTERM)
  * Build: cc -O2 -Wall -Wextra -o floor floor.c -lcurl
  */
@@ -84,6 +86,8 @@ static uint64_t rng;
 static int keep_dns;
 static struct probe *dns_owner[MAX_FD];
 static int dns_idle[MAX_FD], n_idle;
+/* -r */
+static int reset_close;
 /* -c */
 static int use_curl;
 static CURLM *multi;
@@ -163,6 +167,22 @@ static size_t curl_discard(char *ptr, size_t size, size_t n, void *arg)
 	return size * n;
 }
 
+static void set_reset_close(int fd)
+{
+	static const struct linger rst = {.l_onoff = 1, .l_linger = 0};
+
+	if (reset_close)
+		setsockopt(fd, SOL_SOCKET, SO_LINGER, &rst, sizeof(rst));
+}
+
+static int curl_sockopt(void *arg, curl_socket_t fd, curlsocktype purpose)
+{
+	(void)arg;
+	(void)purpose;
+	set_reset_close(fd);
+	return CURL_SOCKOPT_OK;
+}
+
 static void curl_start(void)
 {
 	CURL *e = curl_easy_init();
@@ -180,6 +200,7 @@ static void curl_start(void)
 	curl_easy_setopt(e, CURLOPT_NOPROXY, "*");
 	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)(TIMEOUT_NS / 1000000));
 	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, curl_discard);
+	curl_easy_setopt(e, CURLOPT_SOCKOPTFUNCTION, curl_sockopt);
 	curl_multi_add_handle(multi, e);
 }
 
@@ -317,6 +338,7 @@ static void start(enum kind kind, long long planned)
 		int one = 1;
 
 		setsockopt(p->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		set_reset_close(p->fd);
 		if (connect(p->fd, (struct sockaddr *)&http_addr, sizeof(http_addr)) < 0 &&
 		    errno != EINPROGRESS) {
 			finish(p, F_CONNECT);
@@ -478,10 +500,13 @@ int main(int argc, char **argv)
 	double wall, cpu;
 	unsigned long nfail = 0;
 
-	while ((o = getopt(argc, argv, "kcH:D:t:p:d:")) != -1) {
+	while ((o = getopt(argc, argv, "krcH:D:t:p:d:")) != -1) {
 		switch (o) {
 		case 'k':
 			keep_dns = 1;
+			break;
+		case 'r':
+			reset_close = 1;
 			break;
 		case 'c':
 			use_curl = 1;
@@ -502,8 +527,9 @@ int main(int argc, char **argv)
 			dport = port_arg(optarg);
 			break;
 		default:
-			fprintf(stderr, "usage: floor [-k] [-c] [-H HTTP_PER_S] [-D DNS_PER_S] "
-			                "[-t SECONDS] -p HTTP_PORT -d DNS_PORT\n");
+			fprintf(stderr,
+			        "usage: floor [-k] [-c] [-r] [-H HTTP_PER_S] [-D DNS_PER_S] "
+			        "[-t SECONDS] -p HTTP_PORT -d DNS_PORT\n");
 			return 2;
 		}
 	}
