@@ -210,11 +210,7 @@ static void sock_state_cb(void *data, ares_socket_t fd, int readable, int writab
 static ares_socket_t w_socket(int domain, int type, int protocol, void *arg)
 {
 	/* c-ares leaves user-managed sockets as they are: make them non-blocking */
-	int fd = socket(domain, type | SOCK_NONBLOCK | SOCK_CLOEXEC, protocol);
-
-	if (fd >= 0 && type == SOCK_STREAM)
-		check_socket_reset_on_close(fd);
-	return fd;
+	return check_socket(domain, type | SOCK_NONBLOCK, protocol);
 }
 
 static int w_close(ares_socket_t fd, void *arg)

@@ -166,18 +166,12 @@ static int socket_cb(CURL *easy, curl_socket_t fd, int what, void *userp, void *
 }
 
 /* curl's own socket() lacks SOCK_CLOEXEC: a plugin an exec check spawns meanwhile would
- * inherit the probe's connection and hold it open past curl's close. Its close ends the
- * connection with a RST (check_socket_reset_on_close). */
+ * inherit the probe's connection and hold it open past curl's close. */
 static curl_socket_t open_socket_cb(void *clientp, curlsocktype purpose, struct curl_sockaddr *a)
 {
-	curl_socket_t fd;
-
 	(void)clientp;
 	(void)purpose;
-	fd = socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol);
-	if (fd >= 0 && a->socktype == SOCK_STREAM)
-		check_socket_reset_on_close(fd);
-	return fd;
+	return check_socket(a->family, a->socktype, a->protocol);
 }
 
 static void timer_fire_cb(uv_timer_t *t)

@@ -82,6 +82,9 @@ void check_timer_arm(uv_timer_t *t, uv_timer_cb cb, uint64_t ms);
  * TIME_WAIT entry (60 s each; 500 probes/s to one server would need more ephemeral ports than
  * Linux has), and the peer's FIN round trip is skipped. The probe's answer is already in. */
 void check_socket_reset_on_close(int fd);
+/* socket() for the libraries' probes: close-on-exec (a plugin spawned meanwhile must not hold
+ * a probe's connection open), and a TCP socket resets on close. type may carry SOCK_NONBLOCK. */
+int check_socket(int domain, int type, int protocol);
 
 struct check_run *check_run_new(struct check_env *env, const struct check_conf *conf,
                                 check_done_cb done, void *arg);
