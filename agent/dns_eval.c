@@ -461,10 +461,9 @@ enum check_result_code dns_eval_reply(const uint8_t *buf, size_t len, const stru
 	for (int s = 0; s < 3; s++) {
 		for (unsigned i = 0; i < counts[s]; i++) {
 			struct rr rr;
-			struct sbuf none = {NULL, 0, 0}; /* checked, not written out */
 			if (read_rr(buf, len, &off, &rr) < 0 ||
 			    (s < 2 &&
-			     rdata_text(buf, len, rr.rdoff, rr.rdlen, rr.type, &none) < 0)) {
+			     dns_rdata_text(buf, len, rr.rdoff, rr.rdlen, rr.type, NULL, 0) < 0)) {
 				detail_set(detail, detail_len, "%s record %u of %u is malformed",
 				           section[s], i + 1, counts[s]);
 				return RES_DNS_MALFORMED;

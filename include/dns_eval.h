@@ -85,7 +85,8 @@ int dns_type_from_name(const char *name);
 /*
  * Text form of one record's RDATA (see the top of this file). msg/len is the
  * whole message (for name compression); rdata is at offset rdoff. Returns 0,
- * or -1 when the RDATA is malformed.
+ * or -1 when the RDATA is malformed. With outlen 0 (out may be NULL) it only
+ * validates the RDATA and formats nothing.
  */
 int dns_rdata_text(const uint8_t *msg, size_t len, size_t rdoff, uint16_t rdlen, uint16_t type,
                    char *out, size_t outlen);
