@@ -84,13 +84,19 @@ static unsigned conf_fall(const struct check_conf *conf)
 	return conf->fall ? conf->fall : 1;
 }
 
+/* t rounded up to the schedule's grid; exact, as multiplying by a power of two is. */
+static double on_tick(double t)
+{
+	return ceil(t * ENGINE_TICK_HZ) / ENGINE_TICK_HZ;
+}
+
 void engine_check_init(struct check *c, const struct check_conf *conf, double now, double rnd)
 {
 	memset(c, 0, sizeof(*c));
 	c->conf = conf;
 	c->state = CHECK_UNKNOWN;
 	c->since = now;
-	c->next_due = now + clamp_rnd(rnd) * conf_interval(conf);
+	c->next_due = on_tick(now + clamp_rnd(rnd) * conf_interval(conf));
 }
 
 bool engine_check_due(const struct check *c, double now)
@@ -192,7 +198,7 @@ struct check_change engine_check_result(struct check *c, const struct check_repo
 
 	double pause =
 	    engine_check_interval(c) * (1.0 + ENGINE_JITTER * (2.0 * clamp_rnd(rnd) - 1.0));
-	c->next_due = now + pause;
+	c->next_due = on_tick(now + pause);
 	return ch;
 }
 
@@ -263,7 +269,8 @@ double engine_detection_bound(const struct check_conf *conf)
 	double first = interval > fast ? interval : fast;
 	double fall = conf_fall(conf);
 
-	return first * j + (fall - 1.0) * fast * j + (fall + 1.0) * conf_timeout(conf);
+	return first * j + (fall - 1.0) * fast * j + (fall + 1.0) * conf_timeout(conf) +
+	       fall / ENGINE_TICK_HZ;
 }
 
 /* --- announcements -------------------------------------------------------- */

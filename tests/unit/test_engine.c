@@ -21,6 +21,14 @@
 
 #include "engine.h"
 
+/* n ticks of the schedule's grid, in seconds */
+#define TICKS(n) ((double)(n) / ENGINE_TICK_HZ)
+
+static bool on_grid(double t)
+{
+	return t * ENGINE_TICK_HZ == floor(t * ENGINE_TICK_HZ);
+}
+
 /* --- fakes ---------------------------------------------------------------- */
 
 /* splitmix64: a seeded fake RNG so every run of the test draws the same values. */
@@ -292,26 +300,29 @@ static void test_jitter_bounds(void **state)
 		struct check_conf cf =
 		    make_conf("web", bases[t].interval, bases[t].fast, 0.1, 1, 1);
 		double interval = bases[t].interval > 0 ? bases[t].interval : ENGINE_MIN_INTERVAL;
-		/* First runs: spread over [now, now + interval), really spread. */
+		/* First runs: spread over [now, now + interval), really spread, each rounded up
+		 * to the grid. */
 		double lo = INFINITY, hi = -INFINITY;
 		for (int i = 0; i < DRAWS; i++) {
 			struct check c;
 			engine_check_init(&c, &cf, 1000, fake_rand(&rng));
 			double d = c.next_due - 1000;
-			assert_true(d >= 0 && d < interval);
+			assert_true(on_grid(c.next_due));
+			assert_true(d >= 0 && d < interval + TICKS(1));
 			lo = fmin(lo, d);
 			hi = fmax(hi, d);
 		}
-		assert_true(lo < 0.01 * interval && hi > 0.99 * interval);
+		assert_true(lo < 0.01 * interval + TICKS(1) && hi > 0.99 * interval);
 
-		/* Later pauses: uniform in [0.9, 1.1) * base, for both bases. rise and fall are
-		 * out of reach, so the state stays what the test sets: UNKNOWN runs fast. */
+		/* Later pauses: uniform in [0.9, 1.1) * base, for both bases, then rounded up to
+		 * the grid. rise and fall are out of reach, so the state stays what the test sets:
+		 * UNKNOWN runs fast. */
 		for (int fast = 0; fast < 2; fast++) {
 			double base = fast ? bases[t].want_fast : interval;
 			struct check_conf far = cf;
 			far.rise = far.fall = 1000000;
 			struct check c;
-			double now = 1000;
+			double now = 1000, tick = TICKS(1) / base;
 			engine_check_init(&c, &far, now, 0.0);
 			c.state = fast ? CHECK_UNKNOWN : CHECK_UP;
 			double sum = 0;
@@ -319,16 +330,18 @@ static void test_jitter_bounds(void **state)
 			for (int i = 0; i < DRAWS; i++) {
 				fake_run(&c, &now, 'P', 0, fake_rand(&rng));
 				assert_int_equal(engine_check_between(&c), fast);
+				assert_true(on_grid(c.next_due));
 				double p = (c.next_due - now) / base;
 				assert_true(p >= 1 - ENGINE_JITTER - 1e-12 &&
-				            p < 1 + ENGINE_JITTER + 1e-12);
+				            p < 1 + ENGINE_JITTER + tick + 1e-12);
 				lo = fmin(lo, p);
 				hi = fmax(hi, p);
 				sum += p;
 			}
-			/* The whole range is used, centred on the base. */
-			assert_true(lo < 1 - 0.99 * ENGINE_JITTER && hi > 1 + 0.99 * ENGINE_JITTER);
-			assert_true(fabs(sum / DRAWS - 1) < 0.005);
+			/* The whole range is used, centred on the base plus half a tick. */
+			assert_true(lo < 1 - 0.99 * ENGINE_JITTER + tick &&
+			            hi > 1 + 0.99 * ENGINE_JITTER);
+			assert_true(fabs(sum / DRAWS - 1 - tick / 2) < 0.005 + tick / 2);
 		}
 	}
 
@@ -339,10 +352,10 @@ static void test_jitter_bounds(void **state)
 		struct check c;
 		double now = 0;
 		engine_check_init(&c, &cf, now, bad[i]);
-		assert_true(c.next_due >= 0 && c.next_due < 10);
+		assert_true(c.next_due >= 0 && c.next_due < 10 + TICKS(1));
 		fake_run(&c, &now, 'P', 0, bad[i]);
 		double p = c.next_due - now;
-		assert_true(p >= 0.9 - 1e-12 && p < 1.1 + 1e-12);
+		assert_true(p >= 0.9 - 1e-12 && p < 1.1 + TICKS(1) + 1e-12);
 	}
 }
 
@@ -559,16 +572,16 @@ static const struct {
 	unsigned rise, fall;
 	double want; /* the formula, by hand */
 } bounds[] = {
-    /* 1.1 * 1 + 1 * 1.1 * 0.2 + 3 * 0.5 */
-    {1.0, 0.2, 0.5, 3, 2, 1.1 + 0.22 + 1.5},
-    /* 1.1 * 10 + 2 * 1.1 * 1 + 4 * 2 */
-    {10.0, 1.0, 2.0, 2, 3, 11 + 2.2 + 8},
-    /* fall 1: 1.1 * 30 + 2 * 5 */
-    {30.0, 0.0, 5.0, 1, 1, 33 + 10},
-    /* fast unset = interval: 1.1 * 2 + 2 * 1.1 * 2 + 4 * 1 */
-    {2.0, 0.0, 1.0, 2, 3, 2.2 + 4.4 + 4},
+    /* 1.1 * 1 + 1 * 1.1 * 0.2 + 3 * 0.5 + 2 ticks */
+    {1.0, 0.2, 0.5, 3, 2, 1.1 + 0.22 + 1.5 + TICKS(2)},
+    /* 1.1 * 10 + 2 * 1.1 * 1 + 4 * 2 + 3 ticks */
+    {10.0, 1.0, 2.0, 2, 3, 11 + 2.2 + 8 + TICKS(3)},
+    /* fall 1: 1.1 * 30 + 2 * 5 + 1 tick */
+    {30.0, 0.0, 5.0, 1, 1, 33 + 10 + TICKS(1)},
+    /* fast unset = interval: 1.1 * 2 + 2 * 1.1 * 2 + 4 * 1 + 3 ticks */
+    {2.0, 0.0, 1.0, 2, 3, 2.2 + 4.4 + 4 + TICKS(3)},
     /* fast above interval: the first pause may be fast too */
-    {1.0, 3.0, 0.1, 2, 2, 3.3 + 3.3 + 0.3},
+    {1.0, 3.0, 0.1, 2, 2, 3.3 + 3.3 + 0.3 + TICKS(2)},
 };
 
 /*
@@ -642,9 +655,10 @@ static void test_detection_bound_simulation(void **state)
 		}
 		assert_true(worst_seen > 0.5 * bound);
 
-		/* The adversarial case reaches the bound: it is tight, not just safe. */
+		/* The adversarial case reaches the bound: it is tight, not just safe. Up to the
+		 * ticks: a due time rounds up by a whole tick only when it falls just after one. */
 		double d = simulate_failure(&cf, &rng, true);
-		if (d > bound + 1e-9 || d < bound - 1e-6)
+		if (d > bound + 1e-9 || d < bound - TICKS(bounds[t].fall) - 1e-6)
 			fail_msg("row %zu: worst case DOWN after %.9f s, bound %.9f", t, d, bound);
 	}
 }
