@@ -1,7 +1,8 @@
 /*
- * agent.c - the running daemon (see agent.h): start-up order, per-check
- * timers, results into the engine, one log line per transition, signals,
- * reload and shutdown, the control socket's verbs and the persisted drains.
+ * agent.c - the running daemon (see agent.h): start-up order, the check
+ * schedule, results into the core, signals, reload and shutdown, the
+ * control socket's verbs, on a libuv loop. What it decides goes through
+ * core.c, which a test can drive without the loop.
  */
 #include <config.h>
 
@@ -17,6 +18,7 @@
 #include "agent.h"
 #include "check.h"
 #include "control.h"
+#include "core.h"
 #include "engine.h"
 #include "log.h"
 #include "metrics.h"
@@ -59,11 +61,12 @@ struct agent {
 	uv_loop_t *loop;
 	struct agent_conf *conf;
 	struct agent_opts opts;
-	struct engine *engine;
+	struct core *core; /* engine, sync layer and operator state */
 	struct check_env *env;
-	struct schedq *sched; /* when each check runs next */
-	struct sync *sync;
-	uv_timer_t event_timer; /* engine_next_event(): hold-down, drain_time, expiry, ... */
+	struct schedq *sched;       /* when each check runs next */
+	uv_timer_t event_timer;     /* core_next_event(): hold-down, drain_time, expiry, ... */
+	uv_timer_t reconcile_timer; /* core_reconcile() every bird.reconcile_interval */
+	uv_timer_t flush_timer;     /* how long a sync_flush() may wait */
 	uv_timer_t metrics_timer;
 	uv_timer_t state_retry; /* rewrites a state file that could not be written */
 	bool metrics_failing;   /* log a failing metrics file once, not every interval */
@@ -76,9 +79,7 @@ struct agent {
 	unsigned short rand_state[3];
 	int stopping;
 	int exit_code;
-	bool sync_started; /* a failed start before this must not touch BIRD */
 	struct control *ctl;
-	struct state *state;
 	struct priv_plan priv; /* who the agent and its plugins run as */
 	double started_wall;
 	size_t last_kept; /* checks the last reload kept */
@@ -117,57 +118,38 @@ static double agent_rand(void *arg)
 	return erand48(a->rand_state);
 }
 
+static double clock_mono(void *arg)
+{
+	(void)arg;
+	return mono_now();
+}
+
+static double clock_wall(void *arg)
+{
+	(void)arg;
+	return wall_now();
+}
+
+static const struct core_clock agent_clock = {clock_mono, clock_wall, NULL};
+
 static void check_done(struct check_run *run, const struct check_report *rep, void *arg);
 static void arm_events(struct agent *a);
 
-/* Tell the sync layer what each protocol of the announcement should be now. */
-static void push_wants(struct agent *a, const struct announcement *ann)
-{
-	static const enum sync_want map[] = {
-	    [PROTO_UNTOUCHED] = SYNC_UNTOUCHED,
-	    [PROTO_ENABLE] = SYNC_ENABLED,
-	    [PROTO_DISABLE] = SYNC_DISABLED,
-	};
-
-	for (int role = 0; role < PROTO__ROLES; role++) {
-		const struct proto_list *l = engine_role_protocols(ann->conf, role);
-		enum proto_action act = engine_announcement_action(ann, role);
-
-		for (size_t i = 0; i < l->n; i++)
-			sync_want(a->sync, l->v[i].name, map[act], ann->message);
-	}
-}
-
-static void push_all_wants(struct agent *a)
-{
-	for (size_t i = 0; i < a->engine->nannouncements; i++)
-		push_wants(a, &a->engine->announcements[i]);
-	sync_kick(a->sync);
-}
-
-/* Write the state file (never in a dry run: it may belong to the real agent). */
+/* The state file could not be written (a full disk): retried every second until it is. */
 static void state_retry_cb(uv_timer_t *t)
 {
 	struct agent *a = t->data;
 
-	if (state_save(a->state) == 0)
+	if (core_save(a->core) == 0)
 		uv_timer_stop(t);
 }
 
-/* Write the operator state; a failed write (a full disk) is retried every second until it
- * succeeds, so the drains are on disk as soon as there is room again. */
-static int save_state(struct agent *a)
+static void on_save_failed(void *arg)
 {
-	int rc;
+	struct agent *a = arg;
 
-	if (a->opts.dry_run) {
-		log_info("dry run: would write the state file %s", a->state->path);
-		return 0;
-	}
-	rc = state_save(a->state);
-	if (rc < 0 && !a->stopping && !uv_is_active((uv_handle_t *)&a->state_retry))
+	if (!a->stopping && !uv_is_active((uv_handle_t *)&a->state_retry))
 		uv_timer_start(&a->state_retry, state_retry_cb, 1000, 1000);
-	return rc;
 }
 
 static json_t *agent_snapshot(const struct agent *a, bool with_checks);
@@ -188,8 +170,8 @@ static void notify_update_status(struct agent *a)
 	snap = agent_snapshot(a, false);
 	ev = nagios_eval_begin(snap, now_wall);
 	json_decref(snap);
-	for (size_t i = 0; i < a->engine->nchecks; i++) {
-		json_t *chk = status_check(&a->engine->checks[i], now_mono, now_wall);
+	for (size_t i = 0; i < a->core->engine->nchecks; i++) {
+		json_t *chk = status_check(&a->core->engine->checks[i], now_mono, now_wall);
 
 		nagios_eval_check(ev, chk);
 		json_decref(chk);
@@ -205,8 +187,8 @@ static void notify_update_status(struct agent *a)
 /* The loop is alive (this timer fired) and every check is being run on time. */
 static bool agent_healthy(struct agent *a, double now)
 {
-	for (size_t i = 0; i < a->engine->nchecks; i++) {
-		const struct check *c = &a->engine->checks[i];
+	for (size_t i = 0; i < a->core->engine->nchecks; i++) {
+		const struct check *c = &a->core->engine->checks[i];
 		double late = c->running ? now - c->started - c->conf->timeout : now - c->next_due;
 
 		if (late > AGENT_STUCK_GRACE) {
@@ -238,6 +220,7 @@ static void first_sync_cb(bool ok, void *arg)
 {
 	struct agent *a = arg;
 
+	uv_timer_stop(&a->flush_timer);
 	if (!ok)
 		log_warnx("BIRD did not confirm the first reconcile in time; running anyway and "
 		          "reconnecting (is BIRD running, and is the agent in its group?)");
@@ -246,23 +229,11 @@ static void first_sync_cb(bool ok, void *arg)
 	notify_update_status(a);
 }
 
-static void on_announcement_change(struct engine *e, struct announcement *ann,
-                                   const struct announcement_change *ch, void *arg)
+static void on_announcement_change(void *arg, const struct announcement *ann)
 {
 	struct agent *a = arg;
-	char line[768];
 
-	(void)e;
-	engine_announcement_describe(line, sizeof(line), ann, ch);
-	log_notice("%s", line);
-	if (a->stopping)
-		return;
-	/* a drain that ended by itself (`for` expired) leaves the state file too */
-	if (!ann->drain.active && (ch->old_state == ANN_DRAINING || ch->old_state == ANN_DRAINED) &&
-	    state_remove(a->state, ann->conf->name))
-		save_state(a);
-	push_wants(a, ann);
-	sync_kick(a->sync);
+	(void)ann;
 	if (a->ready_sent)
 		notify_update_status(a);
 }
@@ -272,10 +243,9 @@ static void on_paths(size_t idx, bool others_exist, void *arg)
 {
 	struct agent *a = arg;
 
-	if (a->stopping || idx >= a->engine->nannouncements)
+	if (a->stopping)
 		return;
-	engine_announcement_observe_paths(a->engine, &a->engine->announcements[idx], others_exist,
-	                                  mono_now());
+	core_paths(a->core, idx, others_exist);
 	arm_events(a);
 }
 
@@ -283,13 +253,13 @@ static void event_timer_cb(uv_timer_t *t)
 {
 	struct agent *a = t->data;
 
-	engine_tick(a->engine, mono_now());
+	core_tick(a->core);
 	arm_events(a);
 }
 
 static void arm_events(struct agent *a)
 {
-	double next = engine_next_event(a->engine), wait;
+	double next = core_next_event(a->core), wait;
 
 	if (a->stopping || isinf(next)) {
 		uv_timer_stop(&a->event_timer);
@@ -352,20 +322,8 @@ static void check_done(struct check_run *run, const struct check_report *rep, vo
 {
 	struct agent_check *ac = arg;
 	struct agent *a = ac->agent;
-	double now = mono_now();
-	struct check_change ch = engine_check_result(ac->check, rep, now, agent_rand(a));
-	char line[512];
+	struct check_change ch = core_result(a->core, ac->check, rep, agent_rand(a));
 
-	if (ch.state_changed || ch.degraded_changed) {
-		engine_check_describe(line, sizeof(line), ac->check, &ch);
-		log_notice("%s", line);
-	} else {
-		log_debug(LOG_SUB_CHECK, "check \"%s\": %s %.1f ms %s", ac->check->conf->name,
-		          result_name(rep->code), rep->duration * 1000.0, rep->detail);
-	}
-	/* the check's line first, then what it did to the announcements */
-	if (ch.state_changed || ch.degraded_changed)
-		engine_check_changed(a->engine, ac->check, now);
 	if (!a->stopping)
 		schedule(ac);
 	arm_events(a);
@@ -376,8 +334,8 @@ static void check_done(struct check_run *run, const struct check_report *rep, vo
 /* Attach runtime glue to every check of the engine that has none. */
 static int attach_checks(struct agent *a)
 {
-	for (size_t i = 0; i < a->engine->nchecks; i++) {
-		struct check *c = &a->engine->checks[i];
+	for (size_t i = 0; i < a->core->engine->nchecks; i++) {
+		struct check *c = &a->core->engine->checks[i];
 		struct agent_check *ac = c->user;
 
 		if (ac == NULL) {
@@ -451,35 +409,6 @@ static void on_signal(uv_signal_t *s, int signum)
 	agent_stop(a);
 }
 
-/* ---- persisted drains ------------------------------------------------------ */
-
-/* Re-apply every drain of the state file whose announcement the engine has but is not
- * drained: at start (before any verdict can announce) and after a reload brought one back. */
-static void restore_drains(struct agent *a)
-{
-	double now = mono_now(), wnow = wall_now();
-
-	for (size_t i = 0; i < a->state->ndrains; i++) {
-		const struct state_drain *d = &a->state->drains[i];
-		struct announcement *ann = engine_find_announcement(a->engine, d->name);
-		double until = isfinite(d->until) ? now + (d->until - wnow) : INFINITY;
-
-		if (ann == NULL) {
-			log_info(
-			    "state: drain of \"%s\" kept in the state file; no such announcement "
-			    "in the configuration",
-			    d->name);
-			continue;
-		}
-		if (ann->drain.active)
-			continue;
-		if (engine_announcement_drain(a->engine, ann, d->reason, d->who, d->uid, until,
-		                              now) < 0)
-			continue; /* expired this very moment: the tick will not find it drained */
-		ann->drain.since = now - (wnow - d->since);
-	}
-}
-
 /* ---- control verbs ---------------------------------------------------------- */
 
 static json_t *agent_snapshot(const struct agent *a, bool with_checks)
@@ -496,7 +425,8 @@ static json_t *agent_snapshot(const struct agent *a, bool with_checks)
 	    .lag_max = a->lag_max,
 	    .without_checks = !with_checks,
 	};
-	return status_snapshot(&ag, a->engine, a->sync, a->state, mono_now(), wall_now());
+	return status_snapshot(&ag, a->core->engine, a->core->sync, a->core->state, mono_now(),
+	                       wall_now());
 }
 
 json_t *agent_status(const struct agent *a)
@@ -529,8 +459,8 @@ static void verb_status(struct control_req *r, void *arg)
 	/* the snapshot object without its closing brace, then its "checks" */
 	fprintf(f, "{\"ok\":true,\"status\":%.*s,\"checks\":[", (int)(n - 1), base);
 	free(base);
-	for (size_t i = 0; i < a->engine->nchecks; i++) {
-		json_t *chk = status_check(&a->engine->checks[i], now_mono, now_wall);
+	for (size_t i = 0; i < a->core->engine->nchecks; i++) {
+		json_t *chk = status_check(&a->core->engine->checks[i], now_mono, now_wall);
 
 		if (i > 0)
 			fputc(',', f);
@@ -562,16 +492,17 @@ static json_t *pick_announcements(struct agent *a, struct control_req *r, bool u
 
 	if (names == NULL || json_is_null(names) ||
 	    (json_is_array(names) && !json_array_size(names))) {
-		for (i = 0; i < a->engine->nannouncements; i++) {
-			const struct announcement *ann = &a->engine->announcements[i];
+		for (i = 0; i < a->core->engine->nannouncements; i++) {
+			const struct announcement *ann = &a->core->engine->announcements[i];
 			if (!undrain || ann->drain.active)
 				json_array_append_new(out, json_string(ann->conf->name));
 		}
 		if (undrain)
-			for (i = 0; i < a->state->ndrains; i++)
-				if (!engine_find_announcement(a->engine, a->state->drains[i].name))
+			for (i = 0; i < a->core->state->ndrains; i++)
+				if (!engine_find_announcement(a->core->engine,
+				                              a->core->state->drains[i].name))
 					json_array_append_new(
-					    out, json_string(a->state->drains[i].name));
+					    out, json_string(a->core->state->drains[i].name));
 		return out;
 	}
 	if (!json_is_array(names)) {
@@ -590,8 +521,8 @@ static json_t *pick_announcements(struct agent *a, struct control_req *r, bool u
 			                    "\"announcements\" must be an array of names");
 			return NULL;
 		}
-		if (!engine_find_announcement(a->engine, n) &&
-		    !(undrain && state_find(a->state, n))) {
+		if (!engine_find_announcement(a->core->engine, n) &&
+		    !(undrain && state_find(a->core->state, n))) {
 			json_decref(out);
 			control_reply_error(
 			    r, CONTROL_E_UNKNOWN_ANNOUNCEMENT,
@@ -605,13 +536,13 @@ static json_t *pick_announcements(struct agent *a, struct control_req *r, bool u
 }
 
 /* Attach the state file's health to a response when the last write failed. */
-static void save_and_report(struct agent *a, json_t *resp)
+static void report_save(struct agent *a, json_t *resp, int save_rc)
 {
-	if (save_state(a) < 0)
+	if (save_rc < 0)
 		json_object_set_new(resp, "warning",
 		                    json_sprintf("%s; the drain is in effect but will not survive "
 		                                 "a restart",
-		                                 a->state->save_error));
+		                                 a->core->state->save_error));
 }
 
 static void verb_drain(struct control_req *r, void *arg)
@@ -620,7 +551,8 @@ static void verb_drain(struct control_req *r, void *arg)
 	const struct control_req_info *ri = control_req_info(r);
 	json_t *reason = json_object_get(ri->request, "reason");
 	json_t *jfor = json_object_get(ri->request, "for"), *names, *resp, *v;
-	double now = mono_now(), wnow = wall_now(), until = INFINITY;
+	double until = INFINITY;
+	int save_rc = 0;
 	size_t i;
 
 	if (!json_is_string(reason) || json_string_length(reason) == 0 ||
@@ -639,7 +571,7 @@ static void verb_drain(struct control_req *r, void *arg)
 			    DRAIN_FOR_MAX);
 			return;
 		}
-		until = now + f;
+		until = wall_now() + f;
 	}
 	names = pick_announcements(a, r, false);
 	if (names == NULL)
@@ -647,18 +579,15 @@ static void verb_drain(struct control_req *r, void *arg)
 	json_array_foreach(names, i, v)
 	{
 		struct announcement *ann =
-		    engine_find_announcement(a->engine, json_string_value(v));
-		const struct state_drain *old = state_find(a->state, ann->conf->name);
-		double since = old ? old->since : wnow;
+		    engine_find_announcement(a->core->engine, json_string_value(v));
 
-		engine_announcement_drain(a->engine, ann, json_string_value(reason), ri->user,
-		                          (long)ri->uid, until, now);
-		state_set(a->state, ann->conf->name, ann->drain.reason, ann->drain.who,
-		          ann->drain.uid, since, isfinite(until) ? wnow + (until - now) : INFINITY);
+		if (core_drain(a->core, ann, json_string_value(reason), ri->user, (long)ri->uid,
+		               until) < 0)
+			save_rc = -1;
 	}
 	arm_events(a);
 	resp = json_pack("{s:b, s:o}", "ok", 1, "announcements", names);
-	save_and_report(a, resp);
+	report_save(a, resp, save_rc);
 	control_reply(r, resp);
 }
 
@@ -667,9 +596,8 @@ static void verb_undrain(struct control_req *r, void *arg)
 	struct agent *a = arg;
 	const struct control_req_info *ri = control_req_info(r);
 	json_t *names = pick_announcements(a, r, true), *done, *resp, *v;
-	double now = mono_now();
+	int save_rc = 0, rc;
 	size_t i;
-	bool changed = false;
 
 	if (names == NULL)
 		return;
@@ -677,21 +605,16 @@ static void verb_undrain(struct control_req *r, void *arg)
 	json_array_foreach(names, i, v)
 	{
 		const char *n = json_string_value(v);
-		struct announcement *ann = engine_find_announcement(a->engine, n);
-		bool hit = state_remove(a->state, n);
 
-		if (ann &&
-		    engine_announcement_undrain(a->engine, ann, ri->user, (long)ri->uid, now) == 0)
-			hit = true;
-		if (hit)
+		if (core_undrain(a->core, n, ri->user, (long)ri->uid, &rc) > 0)
 			json_array_append_new(done, json_string(n));
-		changed |= hit;
+		if (rc < 0)
+			save_rc = -1;
 	}
 	json_decref(names);
 	arm_events(a);
 	resp = json_pack("{s:b, s:o}", "ok", 1, "announcements", done);
-	if (changed)
-		save_and_report(a, resp);
+	report_save(a, resp, save_rc);
 	control_reply(r, resp);
 }
 
@@ -706,7 +629,7 @@ static void verb_check(struct control_req *r, void *arg)
 		control_reply_error(r, CONTROL_E_BAD_REQUEST, "a check request needs \"name\"");
 		return;
 	}
-	c = engine_find_check(a->engine, json_string_value(name));
+	c = engine_find_check(a->core->engine, json_string_value(name));
 	if (c == NULL || c->user == NULL) {
 		control_reply_error(r, CONTROL_E_UNKNOWN_CHECK,
 		                    "no check \"%.64s\" in %s; see anycastctl status",
@@ -764,19 +687,22 @@ struct agent *agent_new(uv_loop_t *loop, struct agent_conf *conf, const struct a
 	memcpy(a->rand_state, seed, sizeof(seed));
 	a->env = check_env_new(loop);
 	a->sched = schedq_new(loop, check_due_cb, a);
-	a->engine = engine_new(conf, mono_now(), agent_rand, a);
-	engine_set_on_change(a->engine, on_announcement_change, a);
-	a->sync = sync_new(loop, conf, opts->dry_run);
-	sync_set_paths_cb(a->sync, on_paths, a);
+	a->core =
+	    core_new(conf, &agent_clock, agent_rand, a, &sync_bird_client_ops, loop, opts->dry_run);
+	core_set_hooks(a->core, &(struct core_hooks){on_announcement_change, on_save_failed, a});
+	sync_set_paths_cb(a->core->sync, on_paths, a);
 	uv_timer_init(loop, &a->event_timer);
 	a->event_timer.data = a;
+	uv_timer_init(loop, &a->reconcile_timer);
+	a->reconcile_timer.data = a;
+	uv_timer_init(loop, &a->flush_timer);
+	a->flush_timer.data = a;
 	uv_timer_init(loop, &a->metrics_timer);
 	a->metrics_timer.data = a;
 	uv_timer_init(loop, &a->state_retry);
 	a->state_retry.data = a;
 	uv_timer_init(loop, &a->notify_timer);
 	a->notify_timer.data = a;
-	a->state = state_new(conf->state_file);
 	a->started_wall = wall_now();
 	return a;
 }
@@ -917,22 +843,34 @@ static void arm_metrics(struct agent *a)
 		uv_timer_start(&a->metrics_timer, metrics_cb, 0, ms);
 }
 
-static void load_state(struct agent *a)
+static void reconcile_cb(uv_timer_t *t)
 {
-	const char **names = xcalloc(a->conf->nannouncements + 1, sizeof(*names));
-	enum state_load_result r;
+	struct agent *a = t->data;
 
-	for (size_t i = 0; i < a->conf->nannouncements; i++)
-		names[i] = a->conf->announcements[i].name;
-	r = state_load(a->state, names, a->conf->nannouncements, wall_now());
-	free(names);
-	restore_drains(a);
-	/* the fail-safe drains must outlive this run too; the bad bytes are in .corrupt */
-	if (r == STATE_CORRUPT || r == STATE_UNREADABLE)
-		save_state(a);
-	if (a->state->ndrains)
-		log_notice("state: %zu drain(s) restored from %s", a->state->ndrains,
-		           a->state->path);
+	core_reconcile(a->core);
+}
+
+static void arm_reconcile(struct agent *a)
+{
+	uint64_t ms = (uint64_t)(a->conf->bird.reconcile_interval * 1000.0);
+
+	uv_timer_start(&a->reconcile_timer, reconcile_cb, ms, ms);
+}
+
+static void flush_timeout_cb(uv_timer_t *t)
+{
+	struct agent *a = t->data;
+
+	if (a->core->sync != NULL)
+		sync_flush_cancel(a->core->sync);
+}
+
+/* cb(ok) once BIRD confirmed every decision, or cb(false) after AGENT_WITHDRAW_TIMEOUT. */
+static void flush(struct agent *a, void (*cb)(bool ok, void *arg))
+{
+	uv_timer_start(&a->flush_timer, flush_timeout_cb,
+	               (uint64_t)(AGENT_WITHDRAW_TIMEOUT(a->conf) * 1000.0), 0);
+	sync_flush(a->core->sync, cb, a);
 }
 
 int agent_start(struct agent *a)
@@ -963,19 +901,13 @@ int agent_start(struct agent *a)
 	 * BIRD is connected, files are written or a plugin is run */
 	if (drop_privileges(a) < 0)
 		return -1;
-	/* the state files first: they must exist, fail closed, before BIRD reads them */
-	a->sync_started = true;
-	if (sync_start(a->sync) < 0)
-		log_warnx("some BIRD state files could not be prepared; decisions may not survive "
-		          "a BIRD configure or restart");
-	/* operator drains before any verdict: a drained PoP never re-announces on restart */
-	load_state(a);
+	/* decision files, what this boot announced, drains and penalties, then BIRD */
+	core_start(a->core);
 	warn_unwritable(a);
 	if (attach_checks(a) < 0)
 		return -1;
-	engine_tick(a->engine, mono_now());
-	push_all_wants(a);
 	arm_events(a);
+	arm_reconcile(a);
 	arm_metrics(a);
 	/* systemd's watchdog runs from the start, before READY=1 */
 	a->watchdog_interval = notify_watchdog_interval();
@@ -987,7 +919,7 @@ int agent_start(struct agent *a)
 	}
 	notify_status("starting: %zu checks, %zu announcements, connecting to BIRD",
 	              a->conf->nchecks, a->conf->nannouncements);
-	sync_flush(a->sync, AGENT_WITHDRAW_TIMEOUT(a->conf), first_sync_cb, a);
+	flush(a, first_sync_cb);
 	return 0;
 }
 
@@ -1015,8 +947,7 @@ int agent_reload(struct agent *a, char **errors)
 	    (conf->user != NULL && strcmp(conf->user, a->conf->user) != 0))
 		log_warnx("a change of user takes effect at the next start; still running as %s",
 		          a->priv.name ? a->priv.name : "before");
-	kept = engine_reload(a->engine, conf, mono_now(), drop_check, a);
-	sync_reload(a->sync, conf);
+	kept = core_reload(a->core, conf, drop_check, a);
 	if (a->ctl && control_set_admin_group(a->ctl, conf->control.admin_group) < 0)
 		log_warnx("control.admin_group \"%s\" does not exist; keeping the previous one",
 		          conf->control.admin_group);
@@ -1026,12 +957,9 @@ int agent_reload(struct agent *a, char **errors)
 	conf_free(a->conf);
 	a->conf = conf;
 	a->last_kept = kept;
-	/* an announcement that came back finds its drain again */
-	restore_drains(a);
 	attach_checks(a);
-	engine_tick(a->engine, mono_now());
-	push_all_wants(a);
 	arm_events(a);
+	arm_reconcile(a);
 	arm_metrics(a);
 	log_notice("configuration reloaded from %s: %zu checks (%zu kept their state)",
 	           a->opts.conf_path, conf->nchecks, kept);
@@ -1045,13 +973,15 @@ int agent_reload(struct agent *a, char **errors)
 static void stop_finish(struct agent *a)
 {
 	uv_close((uv_handle_t *)&a->event_timer, NULL);
+	uv_close((uv_handle_t *)&a->reconcile_timer, NULL);
+	uv_close((uv_handle_t *)&a->flush_timer, NULL);
 	schedq_free(a->sched);
 	a->sched = NULL;
 	uv_close((uv_handle_t *)&a->metrics_timer, NULL);
 	uv_close((uv_handle_t *)&a->state_retry, NULL);
 	uv_close((uv_handle_t *)&a->notify_timer, NULL);
-	sync_free(a->sync);
-	a->sync = NULL;
+	sync_free(a->core->sync);
+	a->core->sync = NULL;
 }
 
 static void withdrawn_cb(bool ok, void *arg)
@@ -1061,9 +991,9 @@ static void withdrawn_cb(bool ok, void *arg)
 	if (ok) {
 		log_notice("every announcement withdrawn, confirmed by BIRD");
 	} else {
-		log_warnx("could not confirm the withdraw with BIRD before the deadline; the state "
-		          "files say disabled, so BIRD drops the routes on its next configure or "
-		          "restart");
+		log_warnx("could not confirm the withdraw with BIRD before the deadline; the "
+		          "decision files say disabled, so BIRD drops the routes on its next "
+		          "configure or restart");
 		a->exit_code = 1;
 	}
 	stop_finish(a);
@@ -1080,8 +1010,8 @@ void agent_stop(struct agent *a)
 	notify_status("stopping: %s", stop_keeps(a) || a->conf->nannouncements == 0
 	                                  ? "leaving BIRD as it is"
 	                                  : "withdrawing every announcement");
-	for (size_t i = 0; i < a->engine->nchecks; i++)
-		drop_check(&a->engine->checks[i], a);
+	for (size_t i = 0; i < a->core->engine->nchecks; i++)
+		drop_check(&a->core->engine->checks[i], a);
 	control_free(a->ctl);
 	a->ctl = NULL;
 	uv_close((uv_handle_t *)&a->sig_term, NULL);
@@ -1089,16 +1019,14 @@ void agent_stop(struct agent *a)
 	uv_close((uv_handle_t *)&a->sig_hup, NULL);
 	uv_close((uv_handle_t *)&a->sig_usr2, NULL);
 	uv_timer_stop(&a->event_timer);
-	if (stop_keeps(a) || a->conf->nannouncements == 0 || !a->sync_started) {
+	uv_timer_stop(&a->reconcile_timer);
+	if (stop_keeps(a) || a->conf->nannouncements == 0 || !a->core->started) {
+		core_stop(a->core, true, NULL);
 		stop_finish(a);
 		return;
 	}
-	for (size_t i = 0; i < sync_nprotos(a->sync); i++) {
-		struct sync_proto_status ps;
-		sync_proto_status(a->sync, i, &ps);
-		sync_want(a->sync, ps.name, SYNC_DISABLED, "anycast-agent stopped");
-	}
-	sync_flush(a->sync, AGENT_WITHDRAW_TIMEOUT(a->conf), withdrawn_cb, a);
+	core_stop(a->core, false, "anycast-agent stopped");
+	flush(a, withdrawn_cb);
 }
 
 int agent_exit_code(const struct agent *a)
@@ -1110,9 +1038,8 @@ void agent_free(struct agent *a)
 {
 	if (a == NULL)
 		return;
-	engine_free(a->engine);
+	core_free(a->core);
 	check_env_free(a->env);
-	state_free(a->state);
 	priv_plan_free(&a->priv);
 	conf_free(a->conf);
 	free(a);
@@ -1120,6 +1047,7 @@ void agent_free(struct agent *a)
 
 struct withdraw_all_ctx {
 	struct sync *sync;
+	uv_timer_t timer;
 	int rc;
 };
 
@@ -1131,26 +1059,34 @@ static void withdraw_all_done(bool ok, void *arg)
 	if (ok)
 		log_notice("every protocol of every announcement is disabled, confirmed by BIRD");
 	else
-		log_warnx("BIRD did not confirm every disable in time; the state files say "
+		log_warnx("BIRD did not confirm every disable in time; the decision files say "
 		          "disabled");
+	uv_close((uv_handle_t *)&w->timer, NULL);
 	sync_free(w->sync);
+	w->sync = NULL;
+}
+
+static void withdraw_all_timeout(uv_timer_t *t)
+{
+	struct withdraw_all_ctx *w = t->data;
+
+	sync_flush_cancel(w->sync);
 }
 
 int agent_withdraw_all(const struct agent_conf *conf)
 {
 	uv_loop_t loop;
-	struct withdraw_all_ctx w = {NULL, 1};
+	struct withdraw_all_ctx w = {NULL, {0}, 1};
 
 	uv_loop_init(&loop);
-	w.sync = sync_new(&loop, conf, false);
+	uv_timer_init(&loop, &w.timer);
+	w.timer.data = &w;
+	w.sync = sync_new(conf, false, &sync_bird_client_ops, &loop);
 	sync_start(w.sync);
-	for (size_t i = 0; i < sync_nprotos(w.sync); i++) {
-		struct sync_proto_status ps;
-		sync_proto_status(w.sync, i, &ps);
-		sync_want(w.sync, ps.name, SYNC_DISABLED,
-		          "withdrawn: anycast-agent is not running");
-	}
-	sync_flush(w.sync, AGENT_WITHDRAW_TIMEOUT(conf), withdraw_all_done, &w);
+	sync_withdraw_all(w.sync, "withdrawn: anycast-agent is not running");
+	uv_timer_start(&w.timer, withdraw_all_timeout,
+	               (uint64_t)(AGENT_WITHDRAW_TIMEOUT(conf) * 1000.0), 0);
+	sync_flush(w.sync, withdraw_all_done, &w);
 	uv_run(&loop, UV_RUN_DEFAULT);
 	uv_loop_close(&loop);
 	return w.rc;

@@ -639,12 +639,17 @@ static void cmd_line(struct bird_client *bc, struct bird_cmd *c, const struct bi
 		const char *t = l->text;
 		while (*t == ' ')
 			t++;
+		struct bird_protocol *p = &c->protos[c->nprotos - 1];
 		if (strncmp(t, "Message:", 8) == 0) {
-			struct bird_protocol *p = &c->protos[c->nprotos - 1];
 			t += 8;
 			while (*t == ' ')
 				t++;
 			copy_field(p->message, sizeof(p->message), t, strlen(t));
+		} else if (strncmp(t, "Description:", 12) == 0) {
+			t += 12;
+			while (*t == ' ')
+				t++;
+			copy_field(p->description, sizeof(p->description), t, strlen(t));
 		}
 	} else if (st != BIRD_OK && st >= 0 && c->decided_code < 0) {
 		c->decided_code = l->code;

@@ -179,16 +179,6 @@ static bool streq_null(const char *a, const char *b)
 	return strcmp(a, b) == 0;
 }
 
-static bool strlist_equal(const struct strlist *a, const struct strlist *b)
-{
-	if (a->n != b->n)
-		return false;
-	for (size_t i = 0; i < a->n; i++)
-		if (strcmp(a->v[i], b->v[i]) != 0)
-			return false;
-	return true;
-}
-
 static bool name_valid(const char *s)
 {
 	size_t n = strlen(s);
@@ -536,6 +526,28 @@ static char *n_abs_path(struct ctx *c, const char *in, char *why, size_t wlen)
 		snprintf(why, wlen, "\"%s\" must be an absolute path (the agent runs from /)", in);
 		return NULL;
 	}
+	return xstrdup(in);
+}
+
+/* bird.state_dir: bird.conf includes it as a glob and BIRD shows it in a description, so no
+ * quote, backslash, glob character or control character, and short enough to be shown whole. */
+static char *n_decision_dir(struct ctx *c, const char *in, char *why, size_t wlen)
+{
+	if (in[0] != '/')
+		return n_abs_path(c, in, why, wlen);
+	if (strlen(in) > CONF_DECISION_DIR_MAX) {
+		snprintf(why, wlen, "\"%s\" is longer than %d characters", in,
+		         CONF_DECISION_DIR_MAX);
+		return NULL;
+	}
+	for (const char *p = in; *p; p++)
+		if (*p < 0x20 || *p > 0x7e || strchr("\"\\*?[]{}", *p) != NULL) {
+			snprintf(why, wlen,
+			         "\"%s\" has '%c': bird.conf includes this path as a pattern; use "
+			         "letters, digits and /._-",
+			         in, *p >= 0x20 && *p <= 0x7e ? *p : '?');
+			return NULL;
+		}
 	return xstrdup(in);
 }
 
@@ -1119,7 +1131,7 @@ static const struct key bird_keys[] = {
     {.name = "sockets", .types = T_LIST, .kind = K_CUSTOM, .parse = bird_sockets_parse},
     NUM("timeout", struct bird_conf, timeout, 0.1, 60, 2.0, " seconds"),
     NUM("reconcile_interval", struct bird_conf, reconcile_interval, 0.1, 3600, 1.0, " seconds"),
-    STR("state_dir", struct bird_conf, state_dir, AA_STATE_DIR "/bird", n_abs_path),
+    STR("state_dir", struct bird_conf, state_dir, AA_RUN_DIR "/bird", n_decision_dir),
     END,
 };
 
@@ -1651,13 +1663,25 @@ static bool in_range(struct ctx *c, const struct key *k, const config_setting_t 
 
 /* A protocol "[SOCKET:]NAME" of the current announcement, unique across all of them (and
  * across sockets: its durable state file is named after it). */
-static const char *const role_names[] = {"protocols", "drain_protocols", "degraded_protocols"};
+static const char *const role_names[PROTO__ROLES] = {"protocols", "drain_protocols",
+                                                     "degraded_protocols"};
 
-static int proto_role(const struct announcement_conf *a, const struct proto_list *l)
+const char *conf_role_name(enum proto_role role)
 {
-	if (l == &a->protocols)
-		return 0;
-	return l == &a->drain_protocols ? 1 : 2;
+	return (unsigned)role < PROTO__ROLES ? role_names[role] : "?";
+}
+
+const struct proto_list *conf_role_protocols(const struct announcement_conf *a,
+                                             enum proto_role role)
+{
+	switch (role) {
+	case PROTO_ROLE_DRAIN:
+		return &a->drain_protocols;
+	case PROTO_ROLE_DEGRADED:
+		return &a->degraded_protocols;
+	default:
+		return &a->protocols;
+	}
 }
 
 static bool proto_parse(struct ctx *c, const config_setting_t *e, struct proto_list *l,
@@ -1696,12 +1720,17 @@ static bool proto_parse(struct ctx *c, const config_setting_t *e, struct proto_l
 		     key, name);
 		return false;
 	}
+	if (bird_keyword(name)) {
+		serr(c, e,
+		     "%s: \"%s\" is a BIRD keyword, not a protocol name (`%s` on BIRD's command "
+		     "line does not name one protocol); rename the protocol",
+		     key, name, name);
+		return false;
+	}
 	for (size_t i = 0; i < c->conf->nannouncements; i++) {
 		const struct announcement_conf *a = &c->conf->announcements[i];
-		const struct proto_list *lists[] = {&a->protocols, &a->drain_protocols,
-		                                    &a->degraded_protocols};
-		for (size_t r = 0; r < ARRAY_SIZE(lists); r++) {
-			const struct proto_list *o = lists[r];
+		for (int r = 0; r < PROTO__ROLES; r++) {
+			const struct proto_list *o = conf_role_protocols(a, r);
 			for (size_t j = 0; j < o->n; j++) {
 				if (strcmp(o->v[j].name, name) != 0)
 					continue;
@@ -1719,7 +1748,7 @@ static bool proto_parse(struct ctx *c, const config_setting_t *e, struct proto_l
 					     "\"%s\"; a protocol belongs to one announcement and "
 					     "one "
 					     "role",
-					     key, in, role_names[proto_role(a, o)], a->name);
+					     key, in, conf_role_name(r), a->name);
 				return false;
 			}
 		}
@@ -2158,6 +2187,9 @@ static void announcement_finish(struct ctx *c, const config_setting_t *g,
 	if (a->quorum == 0 || a->quorum > a->requires.n) {
 		a->quorum = (unsigned)a->requires.n;
 	}
+	if (a->last_site_guard && a->prefixes.n == 0)
+		serr(c, config_setting_get_member(g, "last_site_guard"),
+		     "last_site_guard needs prefixes: the guard asks BIRD for other paths to them");
 	if (a->damp_reuse >= a->damp_suppress) {
 		num_fmt(a->damp_reuse, r, sizeof(r));
 		num_fmt(a->damp_suppress, su, sizeof(su));
@@ -2305,7 +2337,8 @@ static void apply_overrides(struct ctx *c, struct agent_conf *conf, const struct
 		apply_override(c, "--control-socket", ov->control_socket, &conf->control.socket,
 		               n_socket_path);
 	if (ov->state_dir != NULL)
-		apply_override(c, "--state-dir", ov->state_dir, &conf->bird.state_dir, n_abs_path);
+		apply_override(c, "--state-dir", ov->state_dir, &conf->bird.state_dir,
+		               n_decision_dir);
 	if (ov->state_file != NULL)
 		apply_override(c, "--state-file", ov->state_file, &conf->state_file, n_abs_path);
 }

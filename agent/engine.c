@@ -156,16 +156,22 @@ struct check_change engine_check_result(struct check *c, const struct check_repo
 	if (cls == RESULT_FAIL) {
 		bump(&c->fail_streak);
 		c->pass_streak = 0;
+		c->warn_streak = c->clean_streak = 0;
 		c->counters.failures++;
 		if (rep->code == RES_TIMEOUT)
 			c->counters.timeouts++;
 	} else {
 		bump(&c->pass_streak);
 		c->fail_streak = 0;
-		if (cls == RESULT_WARN)
+		if (cls == RESULT_WARN) {
+			bump(&c->warn_streak);
+			c->clean_streak = 0;
 			c->counters.warnings++;
-		else
+		} else {
+			bump(&c->clean_streak);
+			c->warn_streak = 0;
 			c->counters.passes++;
+		}
 	}
 
 	enum check_state next = c->state;
@@ -182,12 +188,16 @@ struct check_change engine_check_result(struct check *c, const struct check_repo
 		ch.new_state = next;
 	}
 
-	if (c->state == CHECK_DOWN)
+	if (c->state == CHECK_DOWN) {
 		c->degraded = false;
-	else if (cls == RESULT_PASS)
-		c->degraded = false;
-	else if (cls == RESULT_WARN)
+		c->degraded_decided = false;
+	} else if (c->warn_streak >= conf_fall(c->conf)) {
 		c->degraded = true;
+		c->degraded_decided = true;
+	} else if (c->clean_streak >= conf_rise(c->conf)) {
+		c->degraded = false;
+		c->degraded_decided = true;
+	}
 	ch.new_degraded = c->degraded;
 	ch.degraded_changed = ch.old_degraded != ch.new_degraded;
 
@@ -320,19 +330,6 @@ const char *announce_variant_name(enum announce_variant v)
 	return variant_names[v];
 }
 
-const struct proto_list *engine_role_protocols(const struct announcement_conf *conf,
-                                               enum proto_role role)
-{
-	switch (role) {
-	case PROTO_ROLE_DRAIN:
-		return &conf->drain_protocols;
-	case PROTO_ROLE_DEGRADED:
-		return &conf->degraded_protocols;
-	default:
-		return &conf->protocols;
-	}
-}
-
 enum proto_action engine_variant_action(enum announce_variant v, enum proto_role role)
 {
 	switch (v) {
@@ -359,9 +356,9 @@ static bool carries(enum announce_variant v)
 	return v == VARIANT_NORMAL || v == VARIANT_DRAIN || v == VARIANT_DEGRADED;
 }
 
-static enum announce_variant variant_of(const struct announcement *a)
+static enum announce_variant variant_for(const struct announcement *a, enum announce_state st)
 {
-	switch (a->state) {
+	switch (st) {
 	case ANN_ADOPTING:
 		return VARIANT_KEEP;
 	case ANN_ANNOUNCED:
@@ -374,6 +371,11 @@ static enum announce_variant variant_of(const struct announcement *a)
 	default:
 		return VARIANT_NONE;
 	}
+}
+
+static enum announce_variant variant_of(const struct announcement *a)
+{
+	return variant_for(a, a->state);
 }
 
 /* --- damping -------------------------------------------------------------- */
@@ -399,14 +401,43 @@ double engine_announcement_penalty(const struct announcement *a, double now)
 	return a->penalty * exp2(-dt / a->conf->damp_half_life);
 }
 
-static void damp_withdraw(struct announcement *a, double now)
+/* Add what one upstream-visible change costs: a withdraw the full damp_penalty, a switch
+ * between two carried variants (an attribute change) half of it, as RFC 2439 routers do. */
+static void damp_add(struct announcement *a, double amount, double now)
 {
 	if (!damping_on(a->conf))
 		return;
-	double p = engine_announcement_penalty(a, now) + a->conf->damp_penalty;
+	double p = engine_announcement_penalty(a, now) + amount;
 	double cap = damp_ceiling(a->conf);
 	a->penalty = p > cap ? cap : p;
 	a->penalty_at = now;
+	if (a->penalty > a->conf->damp_suppress)
+		a->damp_suppressed = true;
+}
+
+static void damp_withdraw(struct announcement *a, double now)
+{
+	damp_add(a, a->conf->damp_penalty, now);
+}
+
+void engine_announcement_set_penalty(struct announcement *a, double penalty, bool suppressed,
+                                     double now)
+{
+	double cap = damping_on(a->conf) ? damp_ceiling(a->conf) : 0;
+
+	a->penalty = penalty > 0 && isfinite(penalty) ? fmin(penalty, cap) : 0;
+	a->penalty_at = now;
+	a->damp_suppressed = suppressed || a->penalty > a->conf->damp_suppress;
+}
+
+/* RFC 2439: suppressed from the moment a flap takes the penalty above damp_suppress until it
+ * decays to damp_reuse. Damping holds a check-caused announce or variant switch back then. */
+static double damp_reuse_at(const struct announcement *a);
+
+static bool damped(const struct announcement *a, double now)
+{
+	/* the same time engine_next_event() wakes up for: no rounding apart */
+	return damping_on(a->conf) && a->damp_suppressed && now < damp_reuse_at(a);
 }
 
 /* When the penalty has decayed to reuse (in the past if it already has). */
@@ -422,6 +453,7 @@ static double damp_reuse_at(const struct announcement *a)
 
 struct tally {
 	unsigned up, unknown, degraded;
+	unsigned undecided; /* UP, degraded not decided yet */
 };
 
 static struct tally count_checks(const struct announcement *a)
@@ -435,6 +467,8 @@ static struct tally count_checks(const struct announcement *a)
 			t.up++;
 			if (c->degraded)
 				t.degraded++;
+			if (!c->degraded_decided)
+				t.undecided++;
 		} else if (c->state == CHECK_UNKNOWN) {
 			t.unknown++;
 		}
@@ -557,23 +591,33 @@ static void drain_message(char *buf, size_t len, const struct announcement *a, b
 struct step {
 	enum announce_state state;
 	bool guarded;
+	bool held; /* a variant switch damping holds back */
 	char cause[ENGINE_CAUSE_MAX];
 	char message[ENGINE_MESSAGE_MAX];
 };
 
 static void commit(struct engine *e, struct announcement *a, struct step *s, double now)
 {
-	struct announcement_change ch = {
-	    .old_state = a->state, .old_variant = a->variant, .old_guarded = a->guarded};
+	struct announcement_change ch = {.old_state = a->state,
+	                                 .old_variant = a->variant,
+	                                 .old_guarded = a->guarded,
+	                                 .old_held = a->switch_held};
 
-	if (s->state == a->state && s->guarded == a->guarded)
+	if (s->state != ANN_ANNOUNCED && s->state != ANN_DEGRADED)
+		s->held = false;
+	/* the guard keeps a carried announcement carried: no other state has anything to hold */
+	if (s->state != ANN_ANNOUNCED && s->state != ANN_DEGRADED && s->state != ANN_ADOPTING)
+		s->guarded = false;
+	if (s->state == a->state && s->guarded == a->guarded && s->held == a->switch_held)
 		return;
 	a->state = s->state;
 	a->guarded = s->guarded;
+	a->switch_held = s->held;
 	a->variant = variant_of(a);
 	ch.new_state = a->state;
 	ch.new_variant = a->variant;
 	ch.new_guarded = a->guarded;
+	ch.new_held = a->switch_held;
 
 	if (ch.new_state != ch.old_state) {
 		a->since = now;
@@ -587,6 +631,10 @@ static void commit(struct engine *e, struct announcement *a, struct step *s, dou
 		a->counters.guard_holds++;
 	if (a->state == ANN_SUPPRESSED && ch.old_state != ANN_SUPPRESSED)
 		a->counters.suppressions++;
+	if (carries(ch.old_variant) && carries(ch.new_variant) && ch.old_variant != ch.new_variant)
+		a->counters.switches++;
+	if (a->switch_held && !ch.old_held)
+		a->counters.switch_holds++;
 
 	fmt(a->cause, sizeof(a->cause), "%s", s->cause);
 	sanitize_line(a->cause);
@@ -600,9 +648,19 @@ static void commit(struct engine *e, struct announcement *a, struct step *s, dou
 }
 
 /* ANNOUNCED or DEGRADED as the checks say. */
+/* The variant the prefix is carried with now: at start, what this boot's decision files say. */
+static enum announce_variant current_variant(const struct announcement *a)
+{
+	return a->state == ANN_ADOPTING ? a->adopted : a->variant;
+}
+
+/* ANNOUNCED or DEGRADED as the checks say; while a check's degraded state is undecided the
+ * variant carried now stays (a restart must not switch back and forth). */
 static void to_announced(struct step *s, const struct announcement *a, const struct check *trigger,
                          struct tally t, const char *cause)
 {
+	if (t.undecided && current_variant(a) == VARIANT_DEGRADED)
+		t.degraded = t.degraded ? t.degraded : 1;
 	s->guarded = false;
 	if (t.degraded) {
 		s->state = ANN_DEGRADED;
@@ -645,17 +703,57 @@ static void to_withdrawn(const struct engine *e, struct announcement *a, struct 
 		damp_withdraw(a, now);
 }
 
+/* drain_time counts from the drain (a drain restored at start does not get a new one). */
 static void to_drain(struct announcement *a, struct step *s, bool from_announced, double now)
 {
+	double end = a->drain.since + a->conf->drain_time;
+
 	s->guarded = false;
-	if (from_announced && a->conf->drain_protocols.n && a->conf->drain_time > 0) {
+	if (from_announced && a->conf->drain_protocols.n && a->conf->drain_time > 0 && now < end) {
 		s->state = ANN_DRAINING;
-		a->drain_end = now + a->conf->drain_time;
+		a->drain_end = end;
 		drain_message(s->message, sizeof(s->message), a, true);
 	} else {
 		s->state = ANN_DRAINED;
 		drain_message(s->message, sizeof(s->message), a, false);
 	}
+}
+
+/* ANNOUNCED <-> DEGRADED moves the prefix between two variants, an attribute change upstream:
+ * it costs half a withdraw's penalty. Once the penalty passes damp_suppress, switches are held
+ * back (the current variant stays: it carries the prefix either way) until it decays to
+ * damp_reuse, whatever the checks do meanwhile. s->state is the target on entry. */
+static void switch_damping(struct announcement *a, struct step *s, double now)
+{
+	enum announce_variant to = variant_for(a, s->state), from = current_variant(a);
+	enum announce_state held_state = a->state != ANN_ADOPTING   ? a->state
+	                                 : from == VARIANT_DEGRADED ? ANN_DEGRADED
+	                                                            : ANN_ANNOUNCED;
+	/* from the drain variant is the end of an operator's drain, not a flap */
+	bool switching = s->state != a->state && to != from && carries(to) && carries(from) &&
+	                 from != VARIANT_DRAIN;
+
+	if (!switching) {
+		s->held = a->switch_held && damped(a, now);
+		if (a->switch_held && !s->held)
+			fmt(s->cause, sizeof(s->cause),
+			    "damping: penalty %.0f <= reuse %.0f, variant switches allowed again",
+			    engine_announcement_penalty(a, now), a->conf->damp_reuse);
+		return;
+	}
+	if (damped(a, now)) {
+		fmt(s->cause, sizeof(s->cause),
+		    "damping: penalty %.0f (suppressed until %.0f), the %s variant stays, not "
+		    "switching to %s",
+		    engine_announcement_penalty(a, now), a->conf->damp_reuse,
+		    announce_variant_name(from), announce_variant_name(to));
+		s->state = held_state;
+		s->message[0] = '\0';
+		s->held = true;
+		return;
+	}
+	s->held = false;
+	damp_add(a, a->conf->damp_penalty / 2, now);
 }
 
 /*
@@ -669,7 +767,7 @@ static void evaluate(struct engine *e, struct announcement *a, const struct chec
 	unsigned q = quorum_of(a);
 	bool eligible = t.up >= q;
 	bool ineligible = t.up + t.unknown < q;
-	struct step s = {.state = a->state, .guarded = a->guarded};
+	struct step s = {.state = a->state, .guarded = a->guarded, .held = a->switch_held};
 
 	if (eligible && !a->eligible)
 		a->eligible_since = now;
@@ -681,7 +779,12 @@ static void evaluate(struct engine *e, struct announcement *a, const struct chec
 		case ANN_DRAINED:
 			return;
 		case ANN_DRAINING:
-			if (ineligible) {
+			if (!a->conf->drain_protocols.n || !(a->conf->drain_time > 0)) {
+				s.state = ANN_DRAINED;
+				fmt(s.cause, sizeof(s.cause),
+				    "the configuration no longer has a drain variant");
+				drain_message(s.message, sizeof(s.message), a, false);
+			} else if (ineligible) {
 				s.state = ANN_DRAINED;
 				char why[ENGINE_CAUSE_MAX - 64];
 				check_cause(why, sizeof(why), a, trigger, PICK_NOT_UP, t);
@@ -699,7 +802,8 @@ static void evaluate(struct engine *e, struct announcement *a, const struct chec
 			to_drain(a, &s, true, now);
 			break;
 		case ANN_ADOPTING:
-			to_drain(a, &s, eligible, now);
+			/* a restart in mid-drain drains on only what this boot still carries */
+			to_drain(a, &s, eligible && carries(a->adopted), now);
 			break;
 		default:
 			to_drain(a, &s, false, now);
@@ -711,30 +815,60 @@ static void evaluate(struct engine *e, struct announcement *a, const struct chec
 		return;
 	}
 
+	/* a held switch is over when damping is, whatever else happens now */
+	if (a->switch_held && !damped(a, now)) {
+		s.held = false;
+		fmt(s.cause, sizeof(s.cause),
+		    "damping: penalty %.0f <= reuse %.0f, variant switches allowed again",
+		    engine_announcement_penalty(a, now), a->conf->damp_reuse);
+	}
+	/* the guard holds back a withdraw the checks want; undecided checks want none (a reload
+	 * restarted them): nothing to hold, and a stale observation must not wake us forever */
+	if (a->guarded && !eligible && !ineligible) {
+		s.guarded = false;
+		fmt(s.cause, sizeof(s.cause),
+		    "last-site guard released: the checks are undecided, nothing to hold back");
+	}
+
 	switch (a->state) {
 	case ANN_ADOPTING:
-		if (eligible)
+		if (eligible && !carries(a->adopted) && damped(a, now)) {
+			/* nothing carried it in this boot: announcing it is a re-announce */
+			s.state = ANN_SUPPRESSED;
+			fmt(s.cause, sizeof(s.cause),
+			    "damping: penalty %.0f > suppress %.0f (kept across the restart)",
+			    engine_announcement_penalty(a, now), a->conf->damp_suppress);
+			fmt(s.message, sizeof(s.message), "anycast-agent: flap damping");
+		} else if (eligible) {
 			to_announced(&s, a, trigger, t, NULL);
-		else if (ineligible)
-			to_withdrawn(e, a, &s, trigger, t, false, now);
+			switch_damping(a, &s, now);
+		} else if (ineligible) {
+			/* a withdraw upstream only if the previous agent of this boot announced it
+			 */
+			to_withdrawn(e, a, &s, trigger, t, carries(a->adopted), now);
+		}
 		break;
 	case ANN_ANNOUNCED:
 	case ANN_DEGRADED:
-		if (ineligible)
+		if (ineligible) {
 			to_withdrawn(e, a, &s, trigger, t, true, now);
-		else if (eligible)
+			break;
+		}
+		if (eligible)
 			to_announced(&s, a, trigger, t,
 			             a->guarded ? "last-site guard released: checks up again"
 			                        : NULL);
+		switch_damping(a, &s, now);
 		break;
 	case ANN_WITHDRAWN:
 		if (!held)
 			break;
-		double p = engine_announcement_penalty(a, now);
-		if (damping_on(a->conf) && p > a->conf->damp_suppress && now < damp_reuse_at(a)) {
+		if (damped(a, now)) {
 			s.state = ANN_SUPPRESSED;
-			fmt(s.cause, sizeof(s.cause), "damping: penalty %.0f > suppress %.0f", p,
-			    a->conf->damp_suppress);
+			fmt(s.cause, sizeof(s.cause),
+			    "damping: penalty %.0f went above suppress %.0f; suppressed until %.0f",
+			    engine_announcement_penalty(a, now), a->conf->damp_suppress,
+			    a->conf->damp_reuse);
 			fmt(s.message, sizeof(s.message), "anycast-agent: flap damping");
 		} else {
 			char c[64];
@@ -743,7 +877,7 @@ static void evaluate(struct engine *e, struct announcement *a, const struct chec
 		}
 		break;
 	case ANN_SUPPRESSED:
-		if (now < damp_reuse_at(a))
+		if (damped(a, now))
 			break;
 		char c[96];
 		fmt(c, sizeof(c), "damping: penalty %.0f <= reuse %.0f",
@@ -809,6 +943,7 @@ static void announcement_init(struct engine *e, struct announcement *a,
 	a->conf = cf;
 	a->state = ANN_ADOPTING;
 	a->variant = VARIANT_KEEP;
+	a->adopted = VARIANT_NONE;
 	a->since = now;
 	a->drain.uid = -1;
 	a->drain.until = INFINITY;
@@ -890,21 +1025,23 @@ size_t engine_reload(struct engine *e, const struct agent_conf *conf, double now
 	for (size_t i = 0; i < na; i++) {
 		const struct announcement_conf *cf = &conf->announcements[i];
 		struct announcement *old = find_ann(e->announcements, e->nannouncements, cf->name);
-		if (old && !akeep[old - e->announcements] &&
-		    conf_announcement_equal(old->conf, cf)) {
+		if (old && !akeep[old - e->announcements]) {
+			/* the same name keeps its live state whatever changed: what BIRD carries,
+			 * the drain, the damping penalty, the hold-down; the checks decide anew */
 			akeep[old - e->announcements] = true;
 			av[i] = *old;
 			av[i].conf = cf;
 			av[i].requires = NULL; /* old's array is freed below */
 			link_requires(e, &av[i]);
+			if (!strlist_equal(&old->conf->prefixes, &cf->prefixes))
+				av[i].has_paths = false; /* the guard asks about the new prefixes */
+			/* drain_time counts from the drain: a shorter one may end it now */
+			if (av[i].state == ANN_DRAINING)
+				av[i].drain_end =
+				    fmin(av[i].drain_end, av[i].drain.since + cf->drain_time);
+			av[i].variant = variant_of(&av[i]);
 		} else {
 			announcement_init(e, &av[i], cf, now);
-			/* Operator intent outlives a definition change; so does the caller's glue.
-			 */
-			if (old && old->drain.active)
-				av[i].drain = old->drain;
-			if (old)
-				av[i].user = old->user;
 		}
 	}
 	for (size_t i = 0; i < e->nannouncements; i++)
@@ -914,8 +1051,6 @@ size_t engine_reload(struct engine *e, const struct agent_conf *conf, double now
 	e->announcements = av;
 	e->nannouncements = na;
 	set_guard_age(e);
-	for (size_t i = 0; i < na; i++)
-		evaluate(e, &av[i], NULL, NULL, now);
 	return kept;
 }
 
@@ -1015,6 +1150,8 @@ static double ann_next_event(const struct engine *e, const struct announcement *
 		t = a->drain.until;
 	if (a->guarded)
 		t = fmin(t, a->paths_at + e->guard_max_age);
+	if (a->switch_held)
+		t = fmin(t, damp_reuse_at(a));
 	return t;
 }
 
@@ -1053,6 +1190,29 @@ int engine_announcement_drain(struct engine *e, struct announcement *a, const ch
 	return 0;
 }
 
+int engine_announcement_restore_drain(struct engine *e, struct announcement *a, const char *reason,
+                                      const char *who, long uid, double since, double until,
+                                      double now)
+{
+	if (!(until > now) || a->drain.active)
+		return -1;
+	a->drain.active = true;
+	a->drain.since = since <= now ? since : now;
+	a->counters.drains++;
+	fmt(a->drain.reason, sizeof(a->drain.reason), "%s", reason ? reason : "");
+	fmt(a->drain.who, sizeof(a->drain.who), "%s", who ? who : "");
+	sanitize_line(a->drain.reason);
+	sanitize_line(a->drain.who);
+	a->drain.uid = uid;
+	a->drain.until = until;
+
+	char hint[ENGINE_CAUSE_MAX];
+	fmt(hint, sizeof(hint), "drain by %s kept across the restart: %s",
+	    a->drain.who[0] ? a->drain.who : "operator", a->drain.reason);
+	evaluate(e, a, NULL, hint, now);
+	return 0;
+}
+
 int engine_announcement_undrain(struct engine *e, struct announcement *a, const char *who, long uid,
                                 double now)
 {
@@ -1065,6 +1225,11 @@ int engine_announcement_undrain(struct engine *e, struct announcement *a, const 
 	a->drain.active = false;
 	evaluate(e, a, NULL, hint, now);
 	return 0;
+}
+
+void engine_announcement_adopt(struct announcement *a, enum announce_variant carried)
+{
+	a->adopted = carried;
 }
 
 void engine_announcement_observe_paths(struct engine *e, struct announcement *a, bool others_exist,
@@ -1087,6 +1252,11 @@ int engine_announcement_describe(char *buf, size_t len, const struct announcemen
 		                announce_state_name(ch->old_state),
 		                announce_state_name(ch->new_state),
 		                ch->new_guarded ? " (guarded)" : "", cause);
+	if (ch->old_held != ch->new_held)
+		return snprintf(buf, len, "announcement \"%s\": %s, %s: %s", name,
+		                announce_state_name(ch->new_state),
+		                ch->new_held ? "variant switch held back" : "no switch held back",
+		                cause);
 	return snprintf(
 	    buf, len, "announcement \"%s\": %s%s: %s", name, announce_state_name(ch->new_state),
 	    ch->new_guarded ? " guarded by the last-site guard" : " no longer guarded", cause);

@@ -15,6 +15,8 @@
 static const char *log_prog = "anycast-agent";
 static int log_stderr = 1;
 static unsigned debug_mask;
+static void (*log_sink)(int prio, const char *line, void *arg);
+static void *log_sink_arg;
 
 static const char *const subsys_names[LOG_SUB_COUNT] = {
     [LOG_SUB_MAIN] = "main",   [LOG_SUB_CONF] = "conf",     [LOG_SUB_BIRD] = "bird",
@@ -27,6 +29,12 @@ void log_init(const char *progname, int to_stderr)
 	log_stderr = to_stderr;
 	if (!to_stderr)
 		openlog(progname, LOG_PID | LOG_NDELAY, LOG_DAEMON);
+}
+
+void log_set_sink(void (*fn)(int prio, const char *line, void *arg), void *arg)
+{
+	log_sink = fn;
+	log_sink_arg = arg;
 }
 
 int log_set_debug(const char *list)
@@ -69,7 +77,12 @@ vlog(int prio, const char *prefix, const char *fmt, va_list ap, const char *suff
 	for (char *p = buf; *p; p++)
 		if (*p == '\n' || *p == '\r')
 			*p = ' ';
-	if (log_stderr) {
+	if (log_sink != NULL) {
+		char line[2300];
+		snprintf(line, sizeof(line), "%s%s%s%s", prefix, buf, suffix ? ": " : "",
+		         suffix ? suffix : "");
+		log_sink(prio, line, log_sink_arg);
+	} else if (log_stderr) {
 		fprintf(stderr, "%s: %s%s%s%s\n", log_prog, prefix, buf, suffix ? ": " : "",
 		        suffix ? suffix : "");
 		fflush(stderr);

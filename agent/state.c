@@ -37,11 +37,19 @@ void state_drains_free(struct state_drain *d, size_t n)
 	free(d);
 }
 
+static void penalties_free(struct state_penalty *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(v[i].name);
+	free(v);
+}
+
 void state_free(struct state *s)
 {
 	if (s == NULL)
 		return;
 	state_drains_free(s->drains, s->ndrains);
+	penalties_free(s->penalties, s->npenalties);
 	free(s->path);
 	free(s);
 }
@@ -113,8 +121,79 @@ bool state_remove(struct state *s, const char *name)
 	return false;
 }
 
+const struct state_penalty *state_find_penalty(const struct state *s, const char *name)
+{
+	for (size_t i = 0; i < s->npenalties; i++)
+		if (strcmp(s->penalties[i].name, name) == 0)
+			return &s->penalties[i];
+	return NULL;
+}
+
+bool state_set_penalty(struct state *s, const char *name, double penalty, bool suppressed,
+                       double at)
+{
+	struct state_penalty *p = (struct state_penalty *)state_find_penalty(s, name);
+
+	if (!(penalty > 0) || !isfinite(penalty) || !isfinite(at)) {
+		if (p == NULL)
+			return false;
+		free(p->name);
+		*p = s->penalties[--s->npenalties];
+		return true;
+	}
+	if (p != NULL) {
+		if (p->penalty == penalty && p->at == at && p->suppressed == suppressed)
+			return false;
+		p->penalty = penalty;
+		p->at = at;
+		p->suppressed = suppressed;
+		return true;
+	}
+	s->penalties = xrealloc(s->penalties, (s->npenalties + 1) * sizeof(*s->penalties));
+	s->penalties[s->npenalties++] =
+	    (struct state_penalty){xstrdup(name), penalty, at, suppressed};
+	return true;
+}
+
+size_t state_parse_damping(const char *buf, size_t len, struct state_penalty **out)
+{
+	json_t *root = json_loadb(buf, len, JSON_REJECT_DUPLICATES, NULL), *damping, *e;
+	const char *name;
+	size_t n = 0;
+
+	*out = NULL;
+	damping = json_object_get(root, "damping");
+	if (json_is_object(damping)) {
+		*out = xcalloc(json_object_size(damping) + 1, sizeof(**out));
+		json_object_foreach(damping, name, e)
+		{
+			double p = json_number_value(json_object_get(e, "penalty"));
+			double at = json_number_value(json_object_get(e, "at"));
+
+			if (!json_is_number(json_object_get(e, "penalty")) ||
+			    !json_is_number(json_object_get(e, "at")) || !(p > 0) || !isfinite(p) ||
+			    !isfinite(at) || name[0] == '\0' || strlen(name) >= 256)
+				continue;
+			(*out)[n++] = (struct state_penalty){
+			    xstrdup(name), p, at, json_is_true(json_object_get(e, "suppressed"))};
+		}
+	}
+	json_decref(root);
+	return n;
+}
+
+static char *format_all(const struct state *s);
+
 char *state_format(const struct state_drain *d, size_t n)
 {
+	struct state s = {.drains = (struct state_drain *)d, .ndrains = n};
+	return format_all(&s);
+}
+
+static char *format_all(const struct state *s)
+{
+	const struct state_drain *d = s->drains;
+	size_t n = s->ndrains;
 	json_t *drains = json_object(), *root;
 	char *text, *out;
 
@@ -126,6 +205,17 @@ char *state_format(const struct state_drain *d, size_t n)
 		json_object_set_new(drains, d[i].name, e);
 	}
 	root = json_pack("{s:i, s:o}", "version", STATE_VERSION, "drains", drains);
+	if (s->npenalties > 0) {
+		json_t *damping = json_object();
+
+		for (size_t i = 0; i < s->npenalties; i++)
+			json_object_set_new(damping, s->penalties[i].name,
+			                    json_pack("{s:f, s:f, s:b}", "penalty",
+			                              s->penalties[i].penalty, "at",
+			                              s->penalties[i].at, "suppressed",
+			                              s->penalties[i].suppressed));
+		json_object_set_new(root, "damping", damping);
+	}
 	text = json_dumps(root, JSON_INDENT(1) | JSON_SORT_KEYS | JSON_ENSURE_ASCII);
 	json_decref(root);
 	if (text == NULL)
@@ -290,6 +380,9 @@ enum state_load_result state_load(struct state *s, const char *const *names, siz
 	state_drains_free(s->drains, s->ndrains);
 	s->drains = NULL;
 	s->ndrains = 0;
+	penalties_free(s->penalties, s->npenalties);
+	s->penalties = NULL;
+	s->npenalties = 0;
 	s->corrupt = false;
 	s->load_error[0] = '\0';
 	if (buf == NULL && rerr == ENOENT)
@@ -320,6 +413,7 @@ enum state_load_result state_load(struct state *s, const char *const *names, siz
 		free(buf);
 		return STATE_CORRUPT;
 	}
+	s->npenalties = state_parse_damping(buf, len, &s->penalties);
 	free(buf);
 	for (size_t i = 0; i < n; i++) {
 		if (v[i].until <= now) {
@@ -351,7 +445,7 @@ static void make_parent(const char *path)
 
 int state_save(struct state *s)
 {
-	char *text = state_format(s->drains, s->ndrains);
+	char *text = format_all(s);
 	int rc;
 
 	make_parent(s->path);

@@ -2,8 +2,8 @@
  * sync.c - keeps BIRD's real state equal to the engine's decision (see
  * sync.h). One reconcile cycle per socket at a time:
  *   show protocols -> enables for what should be up -> disables for what
- *   should be down -> (if anything changed) show again to confirm.
- * Enables go first so that switching variants never leaves a gap.
+ *   should be down and is no longer needed (make-before-break) -> (if
+ *   anything changed or was held back) again, to confirm.
  */
 #include <config.h>
 
@@ -14,23 +14,37 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <dirent.h>
 
 #include "bird.h"
 #include "log.h"
 #include "sync.h"
 #include "util.h"
 
+/* A decision file is small; anything longer is not the agent's. */
+#define DECISION_MAX 1024
+/* Protocols not attached to an announcement (orphans). */
+#define NO_GROUP ((size_t)-1)
+
 struct sync_proto {
 	char *name;
 	size_t socket;
+	size_t group; /* announcement index in conf; NO_GROUP for an orphan */
+	enum proto_role role;
+	bool orphan;
 	enum sync_want want;
 	char message[BIRD_MSG_MAX + 1];
 	enum sync_actual actual;
 	char bird_state[16];
-	bool confirmed;   /* BIRD was seen as wanted since want was last set */
-	int file_state;   /* -1 unknown, 0 `disabled yes;`, 1 `disabled no;` */
-	bool file_failed; /* the last write failed: retried every reconcile_interval */
+	bool confirmed;      /* BIRD was seen as wanted since want was last set */
+	int file_state;      /* -1 unknown, 0 `disabled yes;`, 1 `disabled no;` */
+	bool file_failed;    /* the last write failed: retried every tick */
+	struct stat file_st; /* the file as last written or read: a change means someone else */
+	bool has_file_st;
 	bool dry_logged;
+	enum sync_include include;
+	char bird_description[256];
+	bool verifying;
 	unsigned long corrections;
 };
 
@@ -38,30 +52,30 @@ struct sync_socket {
 	struct sync *s;
 	size_t idx;
 	char *name;
-	struct bird_client *bc;
+	void *bird;
 	bool connected;
-	bool busy;      /* a cycle is under way */
-	bool again;     /* another cycle was asked for meanwhile */
-	size_t pending; /* commands of the current phase still unanswered */
-	bool changed;   /* this cycle changed something in BIRD */
-	bool failed;    /* a command of this cycle failed */
-	bool seen;      /* a show of this socket succeeded since the last change of want */
+	bool busy;          /* a cycle is under way */
+	bool again;         /* another cycle was asked for meanwhile */
+	size_t pending;     /* commands of the current phase still unanswered */
+	bool changed;       /* this cycle changed something in BIRD */
+	bool held;          /* this cycle held a disable back (make-before-break) */
+	bool failed;        /* a command of this cycle failed */
+	bool seen;          /* a show of this socket succeeded since the last change of want */
+	size_t verify_next; /* round robin over the protocols for the include check */
 };
 
 struct sync {
-	uv_loop_t *loop;
 	const struct agent_conf *conf;
 	bool dry_run;
+	const struct sync_bird_ops *ops;
+	void *ops_arg;
 	struct sync_proto *protos;
 	size_t nprotos;
 	struct sync_socket *socks;
 	size_t nsocks;
-	uv_timer_t reconcile;
-	uv_timer_t flush_timer;
 	void (*flush_cb)(bool ok, void *arg);
 	void *flush_arg;
-	unsigned long corrections, command_errors, file_errors;
-	int timers_closed; /* sync_free: the struct goes when both timers are closed */
+	unsigned long corrections, command_errors, file_errors, files_restored;
 	/* last-site guard */
 	sync_paths_fn paths_fn;
 	void *paths_arg;
@@ -69,13 +83,15 @@ struct sync {
 	bool *guard_busy;        /* per announcement: a round is under way */
 	signed char *guard_seen; /* per announcement: last report, -1 none, 0 no other path, 1 */
 	size_t nguard;
+	/* commands in flight refer to their socket by index: sockets are replaced on reload */
+	unsigned sock_generation;
 };
 
 static void cycle_start(struct sync_socket *ss);
 
 const char *sync_want_name(enum sync_want w)
 {
-	static const char *const n[] = {"untouched", "enabled", "disabled"};
+	static const char *const n[] = {"keep", "enabled", "disabled"};
 	return (unsigned)w < ARRAY_SIZE(n) ? n[w] : "?";
 }
 
@@ -85,69 +101,146 @@ const char *sync_actual_name(enum sync_actual a)
 	return (unsigned)a < ARRAY_SIZE(n) ? n[a] : "?";
 }
 
-static struct sync_proto *find_proto(struct sync *s, const char *name)
+const char *sync_include_name(enum sync_include i)
+{
+	static const char *const n[] = {"unknown", "ok", "missing", "other"};
+	return (unsigned)i < ARRAY_SIZE(n) ? n[i] : "?";
+}
+
+static struct sync_proto *find_proto(struct sync *s, const char *name, size_t socket)
 {
 	for (size_t i = 0; i < s->nprotos; i++)
-		if (strcmp(s->protos[i].name, name) == 0)
+		if (s->protos[i].socket == socket && strcmp(s->protos[i].name, name) == 0)
 			return &s->protos[i];
 	return NULL;
 }
 
-/* ---- durable state files -------------------------------------------------------------- */
+/* What the sync layer makes of a want: KEEP keeps only what this boot decided to announce. */
+static enum sync_want effective_want(const struct sync_proto *p)
+{
+	if (p->want == SYNC_KEEP && p->file_state != 1)
+		return SYNC_DISABLED;
+	return p->want;
+}
 
-static char *state_path(const struct sync *s, const char *name)
+/* ---- decision files ------------------------------------------------------------------- */
+
+static char *decision_path(const char *dir, const char *name)
 {
 	char *p;
-	xasprintf(&p, "%s/%s.conf", s->conf->bird.state_dir, name);
+	xasprintf(&p, "%s/%s.conf", dir, name);
 	return p;
 }
 
-/* What the file says: 0 `disabled yes;`, 1 `disabled no;`, -1 anything else, -2 missing. */
-static int state_file_read(const struct sync *s, const char *name)
+void sync_decision_description(char *buf, size_t len, const char *dir, const char *name)
 {
-	char *path = state_path(s, name), buf[512];
-	int fd = open(path, O_RDONLY | O_CLOEXEC), r = -1;
-	ssize_t n;
+	snprintf(buf, len, "anycast-agent decision %s/%s.conf", dir, name);
+}
 
-	free(path);
-	if (fd < 0)
-		return errno == ENOENT ? -2 : -1;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n < 0)
-		return -1;
-	buf[n] = '\0';
-	for (char *line = strtok(buf, "\n"); line; line = strtok(NULL, "\n")) {
-		if (line[0] == '#')
-			continue;
-		if (strcmp(line, "disabled yes;") == 0)
-			r = 0;
-		else if (strcmp(line, "disabled no;") == 0)
-			r = 1;
-		else
+char *sync_decision_text(const char *dir, const char *name, bool enabled)
+{
+	char desc[512], *text;
+
+	sync_decision_description(desc, sizeof(desc), dir, name);
+	xasprintf(
+	    &text,
+	    "# anycast-agent's decision for BIRD protocol %s in this boot; bird.conf includes\n"
+	    "# it inside that protocol. Written by the agent: edits are overwritten.\n"
+	    "description \"%s\";\n"
+	    "disabled %s;\n",
+	    name, desc, enabled ? "no" : "yes");
+	return text;
+}
+
+int sync_decision_parse(const char *buf, size_t len)
+{
+	int r = -1;
+	size_t i = 0;
+
+	while (i < len) {
+		size_t j = i;
+		while (j < len && buf[j] != '\n')
+			j++;
+		const char *line = buf + i;
+		size_t n = j - i;
+
+		if (memchr(line, '\0', n) != NULL)
 			return -1;
+		if (n == 0 || line[0] == '#') {
+			/* comment or empty line */
+		} else if (n == 13 && memcmp(line, "disabled yes;", 13) == 0) {
+			r = 0;
+		} else if (n == 12 && memcmp(line, "disabled no;", 12) == 0) {
+			r = 1;
+		} else if (n > 15 && memcmp(line, "description \"", 13) == 0 &&
+		           memcmp(line + n - 2, "\";", 2) == 0 &&
+		           memchr(line + 13, '"', n - 15) == NULL) {
+			/* the agent's description line */
+		} else {
+			return -1;
+		}
+		i = j + 1;
 	}
 	return r;
 }
 
-static int state_file_write(struct sync *s, struct sync_proto *p, int enabled)
+/* What the file says: 0/1, -1 something else, -2 missing. st is filled when it exists. */
+static int decision_read(const char *path, struct stat *st)
 {
-	char *path, *text;
-	int rc;
+	char buf[DECISION_MAX + 1];
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW), r;
+	ssize_t n;
 
-	if (p->file_state == enabled)
-		return 0;
-	path = state_path(s, p->name);
-	xasprintf(&text,
-	          "# anycast-agent's decision for BIRD protocol %s; included by bird.conf.\n"
-	          "# Written by the agent: edits are overwritten. %s\n"
-	          "disabled %s;\n",
-	          p->name, enabled ? "" : "Fail closed: disabled until checks pass.",
-	          enabled ? "no" : "yes");
-	rc = atomic_write_file(path, text, strlen(text), 0644);
+	if (fd < 0)
+		return errno == ENOENT ? -2 : -1;
+	if (fstat(fd, st) < 0 || !S_ISREG(st->st_mode)) {
+		close(fd);
+		return -1;
+	}
+	n = read(fd, buf, sizeof(buf));
+	close(fd);
+	if (n < 0 || n > DECISION_MAX)
+		return -1;
+	r = sync_decision_parse(buf, (size_t)n);
+	return r;
+}
+
+/* mkdir -p with mode 0755 for what it creates, whatever the umask (BIRD must read it). */
+static int mkdir_p(const char *dir)
+{
+	char *copy = xstrdup(dir);
+	int rc = 0;
+
+	for (char *p = copy + 1;; p++) {
+		if (*p != '/' && *p != '\0')
+			continue;
+		char c = *p;
+		*p = '\0';
+		if (mkdir(copy, 0755) == 0) {
+			if (chmod(copy, 0755) < 0)
+				rc = -1;
+		} else if (errno != EEXIST) {
+			rc = -1;
+		}
+		*p = c;
+		if (c == '\0' || rc < 0)
+			break;
+	}
+	free(copy);
+	return rc;
+}
+
+static int decision_write(struct sync *s, struct sync_proto *p, int enabled)
+{
+	char *path = decision_path(s->conf->bird.state_dir, p->name);
+	char *text = sync_decision_text(s->conf->bird.state_dir, p->name, enabled);
+	int rc = atomic_write_file(path, text, strlen(text), 0644);
+
+	if (rc < 0 && errno == ENOENT && mkdir_p(s->conf->bird.state_dir) == 0)
+		rc = atomic_write_file(path, text, strlen(text), 0644);
 	if (rc < 0) {
 		s->file_errors++;
-		/* retried every reconcile: warn once, not every interval */
+		/* retried every tick: warn once, not every interval */
 		if (!p->file_failed)
 			log_warn("cannot write %s (BIRD would forget this decision on configure or "
 			         "restart; free space or fix permissions: retrying)",
@@ -156,15 +249,79 @@ static int state_file_write(struct sync *s, struct sync_proto *p, int enabled)
 			log_debug(LOG_SUB_BIRD, "cannot write %s again: %s", path, strerror(errno));
 		p->file_state = -1;
 		p->file_failed = true;
+		p->has_file_st = false;
 	} else {
 		if (p->file_failed)
 			log_notice("%s written again", path);
 		p->file_state = enabled;
 		p->file_failed = false;
+		p->has_file_st = stat(path, &p->file_st) == 0;
 	}
 	free(text);
 	free(path);
 	return rc;
+}
+
+/* Write the file for the protocol's effective want (never in a dry run). */
+static void decision_update(struct sync *s, struct sync_proto *p)
+{
+	enum sync_want w = effective_want(p);
+
+	if (s->dry_run || w == SYNC_KEEP)
+		return;
+	if (p->file_state == (w == SYNC_ENABLED) && !p->file_failed)
+		return;
+	decision_write(s, p, w == SYNC_ENABLED);
+}
+
+static bool same_file(const struct stat *a, const struct stat *b)
+{
+	return a->st_ino == b->st_ino && a->st_dev == b->st_dev && a->st_size == b->st_size &&
+	       a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec &&
+	       (a->st_mode & 07777) == (b->st_mode & 07777);
+}
+
+/* A decision file someone else changed, removed or made unreadable is written again: BIRD's
+ * next configure must find this boot's decision. */
+static void decision_guard(struct sync *s, struct sync_proto *p)
+{
+	struct stat st;
+	char *path;
+	int f;
+
+	if (s->dry_run || p->file_failed || p->file_state < 0)
+		return;
+	path = decision_path(s->conf->bird.state_dir, p->name);
+	if (stat(path, &st) == 0 && p->has_file_st && same_file(&st, &p->file_st) &&
+	    (st.st_mode & 07777) == 0644) {
+		free(path);
+		return;
+	}
+	f = decision_read(path, &st);
+	if (f == p->file_state && (st.st_mode & 07777) == 0644) {
+		char *want = sync_decision_text(s->conf->bird.state_dir, p->name, f == 1),
+		     buf[DECISION_MAX + 1];
+		int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+		ssize_t n = fd >= 0 ? read(fd, buf, sizeof(buf)) : -1;
+		bool same =
+		    n >= 0 && (size_t)n == strlen(want) && memcmp(buf, want, (size_t)n) == 0;
+
+		if (fd >= 0)
+			close(fd);
+		free(want);
+		if (same) {
+			p->file_st = st; /* touched, not changed */
+			p->has_file_st = true;
+			free(path);
+			return;
+		}
+	}
+	log_warnx("%s was %s behind the agent's back; writing this boot's decision (disabled "
+	          "%s;) again",
+	          path, f == -2 ? "removed" : "changed", p->file_state ? "no" : "yes");
+	free(path);
+	s->files_restored++;
+	decision_write(s, p, p->file_state);
 }
 
 /* ---- reconcile cycle --------------------------------------------------------------------- */
@@ -185,14 +342,15 @@ static void flush_check(struct sync *s)
 	if (!st.in_sync)
 		return;
 	s->flush_cb = NULL;
-	uv_timer_stop(&s->flush_timer);
 	cb(true, s->flush_arg);
 }
 
 static void command_done(struct bird_client *bc, const struct bird_reply *r, void *arg);
 
 struct cmd_ctx {
-	struct sync_socket *ss;
+	struct sync *s;
+	unsigned sock_generation;
+	size_t sock;
 	char *name;
 	bool enable;
 };
@@ -212,21 +370,48 @@ static void send_command(struct sync_socket *ss, struct sync_proto *p, bool enab
 		return;
 	}
 	cx = xcalloc(1, sizeof(*cx));
-	cx->ss = ss;
+	cx->s = s;
+	cx->sock_generation = s->sock_generation;
+	cx->sock = ss->idx;
 	cx->name = xstrdup(p->name);
 	cx->enable = enable;
-	st = enable ? bird_enable(ss->bc, p->name, NULL, command_done, cx)
-	            : bird_disable(ss->bc, p->name, p->message, command_done, cx);
+	ss->pending++;
+	st = enable ? s->ops->enable(ss->bird, p->name, command_done, cx)
+	            : s->ops->disable(ss->bird, p->name, p->message, command_done, cx);
 	if (st != BIRD_OK) {
+		ss->pending--;
 		log_warnx("BIRD %s: cannot queue %s %s: %s", ss->name,
 		          enable ? "enable" : "disable", p->name, bird_status_name(st));
 		s->command_errors++;
 		ss->failed = true;
 		free(cx->name);
 		free(cx);
-		return;
 	}
-	ss->pending++;
+}
+
+/* Another protocol of p's announcement on p's socket should carry the prefix but does not
+ * yet: disabling p now would leave a gap (make-before-break). */
+static bool replacement_pending(const struct sync *s, const struct sync_proto *p)
+{
+	if (p->group == NO_GROUP)
+		return false;
+	for (size_t i = 0; i < s->nprotos; i++) {
+		const struct sync_proto *q = &s->protos[i];
+
+		if (q == p || q->group != p->group || q->socket != p->socket)
+			continue;
+		/* KEEP of what this boot announced counts too: a restart in mid-switch keeps the
+		 * old variant until the checks have decided */
+		bool carries = effective_want(q) == SYNC_ENABLED ||
+		               (effective_want(q) == SYNC_KEEP && q->file_state == 1);
+		if (!carries || q->actual == SYNC_ACTUAL_ENABLED)
+			continue;
+		/* a variant BIRD does not have cannot take over: the old one stays, unless it is
+		 * the drain variant, whose drain must withdraw */
+		if (q->actual != SYNC_ACTUAL_MISSING || q->role != PROTO_ROLE_DRAIN)
+			return true;
+	}
+	return false;
 }
 
 /* Send the commands of one phase (enables, or disables) for this socket's protocols. */
@@ -238,10 +423,15 @@ static void run_phase(struct sync_socket *ss, bool enables)
 		struct sync_proto *p = &s->protos[i];
 		enum sync_want w = enables ? SYNC_ENABLED : SYNC_DISABLED;
 
-		if (p->socket != ss->idx || p->want != w || p->actual == SYNC_ACTUAL_MISSING)
+		if (p->socket != ss->idx || effective_want(p) != w ||
+		    p->actual == SYNC_ACTUAL_MISSING)
 			continue;
 		if (p->actual == (enables ? SYNC_ACTUAL_ENABLED : SYNC_ACTUAL_DISABLED))
 			continue;
+		if (!enables && replacement_pending(s, p)) {
+			ss->held = true;
+			continue;
+		}
 		send_command(ss, p, enables);
 	}
 }
@@ -256,14 +446,45 @@ static void phase_next(struct sync_socket *ss, bool after_enables)
 	cycle_done(ss);
 }
 
+/* Orphans that socket's `show` just found disabled (or absent) are done. */
+static void forget_confirmed_orphans(struct sync *s, size_t socket)
+{
+	size_t j = 0;
+
+	for (size_t i = 0; i < s->nprotos; i++) {
+		struct sync_proto *p = &s->protos[i];
+
+		if (p->orphan && p->socket == socket &&
+		    (p->actual == SYNC_ACTUAL_DISABLED || p->actual == SYNC_ACTUAL_MISSING)) {
+			log_notice("BIRD %s: protocol %s is no longer configured and is %s; "
+			           "forgetting it",
+			           s->socks[p->socket].name, p->name,
+			           p->actual == SYNC_ACTUAL_MISSING ? "not in BIRD" : "disabled");
+			free(p->name);
+			continue;
+		}
+		s->protos[j++] = *p;
+	}
+	s->nprotos = j;
+}
+
 static void command_done(struct bird_client *bc, const struct bird_reply *r, void *arg)
 {
 	struct cmd_ctx *cx = arg;
-	struct sync_socket *ss = cx->ss;
-	struct sync *s = ss->s;
-	struct sync_proto *p = find_proto(s, cx->name);
+	struct sync *s = cx->s;
+	struct sync_socket *ss;
+	struct sync_proto *p;
 	bool was_enable = cx->enable;
 
+	(void)bc;
+	if (cx->sock_generation != s->sock_generation || cx->sock >= s->nsocks) {
+		/* the socket was replaced by a reload: nothing left to account for */
+		free(cx->name);
+		free(cx);
+		return;
+	}
+	ss = &s->socks[cx->sock];
+	p = find_proto(s, cx->name, cx->sock);
 	if (r->status == BIRD_OK) {
 		if (p != NULL) {
 			p->actual = was_enable ? SYNC_ACTUAL_ENABLED : SYNC_ACTUAL_DISABLED;
@@ -285,7 +506,7 @@ static void command_done(struct bird_client *bc, const struct bird_reply *r, voi
 	}
 	free(cx->name);
 	free(cx);
-	if (--ss->pending > 0)
+	if (ss->pending == 0 || --ss->pending > 0)
 		return;
 	/* all commands of a phase are of one kind: the last enable ends the enable phase */
 	phase_next(ss, was_enable);
@@ -297,6 +518,7 @@ static void show_done(struct bird_client *bc, const struct bird_reply *r,
 	struct sync_socket *ss = arg;
 	struct sync *s = ss->s;
 
+	(void)bc;
 	if (r->status != BIRD_OK) {
 		log_debug(LOG_SUB_BIRD, "BIRD %s: show protocols failed: %s %s", ss->name,
 		          bird_status_name(r->status), r->text);
@@ -307,6 +529,7 @@ static void show_done(struct bird_client *bc, const struct bird_reply *r,
 	for (size_t i = 0; i < s->nprotos; i++) {
 		struct sync_proto *p = &s->protos[i];
 		const struct bird_protocol *bp = NULL;
+		enum sync_want w;
 		bool match;
 
 		if (p->socket != ss->idx)
@@ -315,9 +538,9 @@ static void show_done(struct bird_client *bc, const struct bird_reply *r,
 			if (strcmp(protos[j].name, p->name) == 0)
 				bp = &protos[j];
 		if (bp == NULL) {
-			if (p->actual != SYNC_ACTUAL_MISSING)
-				log_warnx("BIRD %s has no protocol %s: add it to bird.conf (see "
-				          "bird-snippets/)",
+			if (p->actual != SYNC_ACTUAL_MISSING && !p->orphan)
+				log_warnx("BIRD %s has no protocol %s: add it to bird.conf "
+				          "(anycast-agent --print-bird)",
 				          ss->name, p->name);
 			p->actual = SYNC_ACTUAL_MISSING;
 			p->bird_state[0] = '\0';
@@ -327,23 +550,27 @@ static void show_done(struct bird_client *bc, const struct bird_reply *r,
 		/* stop/flush: BIRD is taking it down */
 		p->actual =
 		    bp->disabled || bp->settling ? SYNC_ACTUAL_DISABLED : SYNC_ACTUAL_ENABLED;
-		if (p->want == SYNC_UNTOUCHED)
+		w = effective_want(p);
+		if (w == SYNC_KEEP)
 			continue;
-		match = (p->want == SYNC_ENABLED) == (p->actual == SYNC_ACTUAL_ENABLED);
+		match = (w == SYNC_ENABLED) == (p->actual == SYNC_ACTUAL_ENABLED);
 		if (match) {
 			p->confirmed = true;
 		} else if (p->confirmed) {
-			/* BIRD changed under us: birdc, a configure without the state file, ... */
+			/* BIRD changed under us: birdc, a configure without the decision file, ...
+			 */
 			p->confirmed = false;
 			p->corrections++;
 			s->corrections++;
 			log_warnx("BIRD %s drifted: protocol %s is %s but the agent decided %s; "
 			          "correcting (correction #%lu)",
-			          ss->name, p->name, sync_actual_name(p->actual),
-			          sync_want_name(p->want), s->corrections);
+			          ss->name, p->name, sync_actual_name(p->actual), sync_want_name(w),
+			          s->corrections);
+			p->include = SYNC_INCLUDE_UNKNOWN; /* ask again: a configure may be why */
 		}
 	}
 	ss->seen = true;
+	forget_confirmed_orphans(s, ss->idx);
 	run_phase(ss, true);
 	if (ss->pending == 0)
 		phase_next(ss, true);
@@ -351,12 +578,12 @@ static void show_done(struct bird_client *bc, const struct bird_reply *r,
 
 static void cycle_done(struct sync_socket *ss)
 {
-	bool again = ss->again || (ss->changed && !ss->failed);
+	bool again = ss->again || (ss->changed && !ss->failed) || (ss->held && !ss->failed);
 
 	ss->busy = false;
 	ss->again = false;
 	if (again && ss->connected) {
-		/* confirm what we changed (or serve a request that came meanwhile) */
+		/* confirm what we changed, make what was held back (or serve a request) */
 		cycle_start(ss);
 		return;
 	}
@@ -365,6 +592,9 @@ static void cycle_done(struct sync_socket *ss)
 
 static void cycle_start(struct sync_socket *ss)
 {
+	struct sync *s = ss->s;
+	enum bird_status st;
+
 	if (!ss->connected)
 		return;
 	if (ss->busy) {
@@ -373,19 +603,130 @@ static void cycle_start(struct sync_socket *ss)
 	}
 	ss->busy = true;
 	ss->changed = false;
+	ss->held = false;
 	ss->failed = false;
 	ss->pending = 0;
-	if (bird_show_protocols(ss->bc, NULL, false, show_done, ss) != BIRD_OK)
+	st = s->ops->show(ss->bird, NULL, false, show_done, ss);
+	if (st != BIRD_OK)
 		ss->busy = false;
 }
+
+/* ---- include check: BIRD shows the description of the file it read ----------------------- */
+
+struct verify_ctx {
+	struct sync *s;
+	unsigned sock_generation;
+	size_t sock;
+	char *name;
+};
+
+static void verify_done(struct bird_client *bc, const struct bird_reply *r,
+                        const struct bird_protocol *protos, size_t n, void *arg)
+{
+	struct verify_ctx *vx = arg;
+	struct sync *s = vx->s;
+	struct sync_proto *p = NULL;
+	char want[sizeof(p->bird_description) + 64];
+	enum sync_include inc;
+
+	(void)bc;
+	if (vx->sock_generation == s->sock_generation && vx->sock < s->nsocks)
+		p = find_proto(s, vx->name, vx->sock);
+	if (p == NULL || r->status != BIRD_OK) {
+		if (p != NULL)
+			p->verifying = false;
+		goto out;
+	}
+	p->verifying = false;
+	const struct bird_protocol *bp = NULL;
+	for (size_t i = 0; i < n && bp == NULL; i++)
+		if (strcmp(protos[i].name, p->name) == 0)
+			bp = &protos[i];
+	if (bp == NULL)
+		goto out; /* MISSING is reported by the cycle */
+	sync_decision_description(want, sizeof(want), s->conf->bird.state_dir, p->name);
+	snprintf(p->bird_description, sizeof(p->bird_description), "%s", bp->description);
+	inc = !bp->description[0]                  ? SYNC_INCLUDE_MISSING
+	      : strcmp(bp->description, want) == 0 ? SYNC_INCLUDE_OK
+	                                           : SYNC_INCLUDE_OTHER;
+	if (inc != p->include && inc != SYNC_INCLUDE_OK)
+		log_warnx("BIRD %s: protocol %s %s%s%s; bird.conf must include its decision file "
+		          "inside the protocol block (anycast-agent --print-bird shows how), or "
+		          "`birdc configure` and a BIRD restart will not keep the agent's "
+		          "decision",
+		          s->socks[p->socket].name, p->name,
+		          inc == SYNC_INCLUDE_MISSING
+		              ? "does not show the agent's description: BIRD has not read "
+		                "its decision file"
+		              : "shows another description: \"",
+		          inc == SYNC_INCLUDE_OTHER ? bp->description : "",
+		          inc == SYNC_INCLUDE_OTHER ? "\"" : "");
+	else if (inc == SYNC_INCLUDE_OK && p->include != SYNC_INCLUDE_OK &&
+	         p->include != SYNC_INCLUDE_UNKNOWN)
+		log_notice("BIRD %s: protocol %s now includes its decision file",
+		           s->socks[p->socket].name, p->name);
+	p->include = inc;
+out:
+	free(vx->name);
+	free(vx);
+}
+
+static void verify_one(struct sync *s, struct sync_proto *p)
+{
+	struct sync_socket *ss = &s->socks[p->socket];
+	struct verify_ctx *vx;
+
+	if (p->orphan || p->verifying || !ss->connected || p->actual == SYNC_ACTUAL_MISSING)
+		return;
+	vx = xcalloc(1, sizeof(*vx));
+	vx->s = s;
+	vx->sock_generation = s->sock_generation;
+	vx->sock = p->socket;
+	vx->name = xstrdup(p->name);
+	p->verifying = true;
+	if (s->ops->show(ss->bird, p->name, true, verify_done, vx) != BIRD_OK) {
+		p->verifying = false;
+		free(vx->name);
+		free(vx);
+	}
+}
+
+/* One protocol per socket and tick: every protocol is checked again every few seconds. */
+static void verify_tick(struct sync *s)
+{
+	for (size_t k = 0; k < s->nsocks; k++) {
+		struct sync_socket *ss = &s->socks[k];
+
+		if (!ss->connected || s->nprotos == 0)
+			continue;
+		for (size_t tries = 0; tries < s->nprotos; tries++) {
+			struct sync_proto *p = &s->protos[ss->verify_next++ % s->nprotos];
+
+			if (p->socket == k && !p->orphan) {
+				verify_one(s, p);
+				break;
+			}
+		}
+	}
+}
+
+/* ---- connection ------------------------------------------------------------------------- */
 
 static void on_connected(struct bird_client *bc, const char *version, void *arg)
 {
 	struct sync_socket *ss = arg;
+	struct sync *s = ss->s;
 
+	(void)bc;
 	ss->connected = true;
-	log_notice("BIRD %s: connected (%s)", ss->name, version);
+	log_notice("BIRD %s: connected (%s)", ss->name, version ? version : "?");
 	cycle_start(ss);
+	/* a restarted BIRD read bird.conf afresh: check every include again */
+	for (size_t i = 0; i < s->nprotos; i++)
+		if (s->protos[i].socket == ss->idx) {
+			s->protos[i].include = SYNC_INCLUDE_UNKNOWN;
+			verify_one(s, &s->protos[i]);
+		}
 }
 
 static void on_disconnected(struct bird_client *bc, const char *reason, void *arg)
@@ -393,25 +734,18 @@ static void on_disconnected(struct bird_client *bc, const char *reason, void *ar
 	struct sync_socket *ss = arg;
 	struct sync *s = ss->s;
 
+	(void)bc;
 	ss->connected = false;
 	ss->busy = false;
 	ss->seen = false;
+	ss->pending = 0;
 	for (size_t i = 0; i < s->nprotos; i++)
-		if (s->protos[i].socket == ss->idx)
+		if (s->protos[i].socket == ss->idx) {
 			s->protos[i].actual = SYNC_ACTUAL_UNKNOWN;
+			s->protos[i].verifying = false;
+		}
 	log_warnx("BIRD %s: connection lost (%s); keeping the decision, reconnecting", ss->name,
-	          reason);
-}
-
-/* A decision whose state file could not be written (full disk) is written once it can be. */
-static void retry_state_files(struct sync *s)
-{
-	for (size_t i = 0; i < s->nprotos; i++) {
-		struct sync_proto *p = &s->protos[i];
-
-		if (p->file_failed && p->want != SYNC_UNTOUCHED && !s->dry_run)
-			state_file_write(s, p, p->want == SYNC_ENABLED);
-	}
+	          reason ? reason : "?");
 }
 
 /* ---- last-site guard ----------------------------------------------------------------------- */
@@ -492,6 +826,7 @@ static void guard_route_done(struct bird_client *bc, const struct bird_reply *r,
 	struct guard_round *g = q->round;
 	struct sync *s = g->s;
 
+	(void)bc;
 	if (r->status == BIRD_OK) {
 		g->answered[q->prefix] = true;
 		for (size_t i = 0; i < n && g->generation == s->generation; i++)
@@ -523,6 +858,7 @@ static void guard_ask(struct sync *s, size_t ann)
 	g->answered = xcalloc(g->nprefixes, sizeof(bool));
 	g->other = xcalloc(g->nprefixes, sizeof(bool));
 	g->pending = 1; /* held while queueing, so no callback ends the round early */
+	s->guard_busy[ann] = true;
 	for (size_t sock = 0; sock < s->nsocks; sock++) {
 		bool used = false;
 
@@ -540,21 +876,20 @@ static void guard_ask(struct sync *s, size_t ann)
 
 			q->round = g;
 			q->prefix = p;
-			if (bird_show_route_for(s->socks[sock].bc, a->prefixes.v[p],
-			                        guard_route_done, q) != BIRD_OK) {
+			g->pending++;
+			if (s->ops->show_route(s->socks[sock].bird, a->prefixes.v[p],
+			                       guard_route_done, q) != BIRD_OK) {
+				g->pending--;
 				free(q);
 				g->failed = true;
-				continue;
 			}
-			g->pending++;
 		}
 	}
-	s->guard_busy[ann] = true;
 	if (--g->pending == 0)
 		guard_round_end(g);
 }
 
-static void guard_poll(struct sync *s)
+void sync_guard_poll(struct sync *s)
 {
 	if (s->paths_fn == NULL)
 		return;
@@ -580,36 +915,33 @@ void sync_set_paths_cb(struct sync *s, sync_paths_fn fn, void *arg)
 	s->paths_arg = arg;
 }
 
-static void reconcile_cb(uv_timer_t *t)
-{
-	retry_state_files(t->data);
-	sync_kick(t->data);
-	guard_poll(t->data);
-}
-
 /* ---- setup ------------------------------------------------------------------------------- */
 
-static void add_protos(struct sync *s, const struct proto_list *l)
+static struct sync_proto *add_proto(struct sync *s, const char *name, size_t socket, size_t group,
+                                    enum proto_role role)
 {
-	for (size_t i = 0; i < l->n; i++) {
-		struct sync_proto *p;
+	struct sync_proto *p;
 
-		s->protos = xrealloc(s->protos, (s->nprotos + 1) * sizeof(*s->protos));
-		p = &s->protos[s->nprotos++];
-		memset(p, 0, sizeof(*p));
-		p->name = xstrdup(l->v[i].name);
-		p->socket = l->v[i].socket;
-		p->file_state = -1;
-	}
+	s->protos = xrealloc(s->protos, (s->nprotos + 1) * sizeof(*s->protos));
+	p = &s->protos[s->nprotos++];
+	memset(p, 0, sizeof(*p));
+	p->name = xstrdup(name);
+	p->socket = socket;
+	p->group = group;
+	p->role = role;
+	p->file_state = -1;
+	return p;
 }
 
 static void build_protos(struct sync *s)
 {
 	for (size_t i = 0; i < s->conf->nannouncements; i++) {
 		const struct announcement_conf *a = &s->conf->announcements[i];
-		add_protos(s, &a->protocols);
-		add_protos(s, &a->drain_protocols);
-		add_protos(s, &a->degraded_protocols);
+		for (int role = 0; role < PROTO__ROLES; role++) {
+			const struct proto_list *l = conf_role_protocols(a, role);
+			for (size_t k = 0; k < l->n; k++)
+				add_proto(s, l->v[k].name, l->v[k].socket, i, role);
+		}
 	}
 }
 
@@ -617,6 +949,7 @@ static void open_sockets(struct sync *s)
 {
 	static const struct bird_client_cbs cbs = {on_connected, on_disconnected};
 
+	s->sock_generation++;
 	s->nsocks = s->conf->bird.nsockets;
 	s->socks = xcalloc(s->nsocks, sizeof(*s->socks));
 	for (size_t i = 0; i < s->nsocks; i++) {
@@ -626,15 +959,21 @@ static void open_sockets(struct sync *s)
 		ss->s = s;
 		ss->idx = i;
 		ss->name = xstrdup(bs->name);
-		ss->bc =
-		    bird_client_new(s->loop, bs->name, bs->path, s->conf->bird.timeout, &cbs, ss);
 	}
+	/* open after every socket is set up: a connect callback may run from open() */
+	for (size_t i = 0; i < s->nsocks; i++)
+		s->socks[i].bird = s->ops->open(s->ops_arg, &s->conf->bird.sockets[i],
+		                                s->conf->bird.timeout, &cbs, &s->socks[i]);
 }
 
 static void close_sockets(struct sync *s)
 {
+	s->sock_generation++;
+	for (size_t i = 0; i < s->nsocks; i++)
+		s->socks[i].connected = false;
 	for (size_t i = 0; i < s->nsocks; i++) {
-		bird_client_free(s->socks[i].bc);
+		if (s->socks[i].bird != NULL)
+			s->ops->close(s->socks[i].bird);
 		free(s->socks[i].name);
 	}
 	free(s->socks);
@@ -642,43 +981,81 @@ static void close_sockets(struct sync *s)
 	s->nsocks = 0;
 }
 
-struct sync *sync_new(uv_loop_t *loop, const struct agent_conf *conf, bool dry_run)
+struct sync *sync_new(const struct agent_conf *conf, bool dry_run, const struct sync_bird_ops *ops,
+                      void *ops_arg)
 {
 	struct sync *s = xcalloc(1, sizeof(*s));
 
-	s->loop = loop;
 	s->conf = conf;
 	s->dry_run = dry_run;
-	uv_timer_init(loop, &s->reconcile);
-	s->reconcile.data = s;
-	uv_timer_init(loop, &s->flush_timer);
-	s->flush_timer.data = s;
+	s->ops = ops;
+	s->ops_arg = ops_arg;
 	build_protos(s);
 	guard_resize(s);
 	return s;
 }
 
-static int mkdir_p(const char *dir)
+/* Configured, or an orphan already. */
+static bool is_known(const struct sync *s, const char *name)
 {
-	char *copy = xstrdup(dir);
-	int rc = 0;
-
-	for (char *p = copy + 1; *p && rc == 0; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(copy, 0755) < 0 && errno != EEXIST)
-			rc = -1;
-		*p = '/';
-	}
-	if (rc == 0 && mkdir(copy, 0755) < 0 && errno != EEXIST)
-		rc = -1;
-	free(copy);
-	return rc;
+	for (size_t i = 0; i < s->nprotos; i++)
+		if (strcmp(s->protos[i].name, name) == 0)
+			return true;
+	return false;
 }
 
-/* Every state file exists before BIRD reads it; missing ones fail closed. */
-static int prepare_state_files(struct sync *s)
+static void make_orphan(struct sync_proto *p)
+{
+	p->orphan = true;
+	p->group = NO_GROUP;
+	p->want = SYNC_DISABLED;
+	p->confirmed = false;
+	snprintf(p->message, sizeof(p->message), "anycast-agent: no longer configured");
+}
+
+/* Decision files of protocols the configuration no longer names: the agent wrote them, so it
+ * once announced them; disable them wherever BIRD has them (the socket is not known). */
+static void adopt_orphan_files(struct sync *s)
+{
+	DIR *d = opendir(s->conf->bird.state_dir);
+	struct dirent *de;
+
+	if (d == NULL)
+		return;
+	while ((de = readdir(d)) != NULL) {
+		size_t n = strlen(de->d_name);
+		char name[BIRD_NAME_MAX + 1], *path;
+		struct stat st;
+		int f;
+
+		if (n <= 5 || n - 5 > BIRD_NAME_MAX || strcmp(de->d_name + n - 5, ".conf") != 0)
+			continue;
+		memcpy(name, de->d_name, n - 5);
+		name[n - 5] = '\0';
+		if (!bird_symbol_valid(name) || is_known(s, name))
+			continue;
+		path = decision_path(s->conf->bird.state_dir, name);
+		f = decision_read(path, &st);
+		free(path);
+		if (f < 0)
+			continue; /* not the agent's */
+		log_notice("%s/%s.conf: protocol %s is not configured any more; disabling it "
+		           "in BIRD",
+		           s->conf->bird.state_dir, name, name);
+		for (size_t k = 0; k < s->conf->bird.nsockets; k++) {
+			struct sync_proto *p = add_proto(s, name, k, NO_GROUP, PROTO_ROLE_NORMAL);
+			make_orphan(p);
+			p->file_state = f;
+			p->has_file_st = true;
+			p->file_st = st;
+			decision_update(s, p);
+		}
+	}
+	closedir(d);
+}
+
+/* Read every decision file: it must exist before BIRD reads it; missing ones fail closed. */
+static int prepare_decisions(struct sync *s)
 {
 	int rc = 0;
 
@@ -688,44 +1065,64 @@ static int prepare_state_files(struct sync *s)
 	}
 	for (size_t i = 0; i < s->nprotos; i++) {
 		struct sync_proto *p = &s->protos[i];
-		int f = state_file_read(s, p->name);
+		char *path;
+		int f;
 
+		if (p->orphan || p->file_state >= 0)
+			continue;
+		path = decision_path(s->conf->bird.state_dir, p->name);
+		f = decision_read(path, &p->file_st);
+		free(path);
+		p->has_file_st = f >= -1;
 		if (f == -2) {
 			if (s->dry_run)
 				log_notice("dry run: would create %s/%s.conf (disabled yes;)",
 				           s->conf->bird.state_dir, p->name);
-			else if (state_file_write(s, p, 0) < 0)
+			else if (decision_write(s, p, 0) < 0)
 				rc = -1;
 			else
 				log_notice("created %s/%s.conf: disabled until its checks pass",
 				           s->conf->bird.state_dir, p->name);
 			continue;
 		}
-		if (f == -1)
-			log_warnx("%s/%s.conf is not what the agent writes; it will be rewritten "
-			          "with the next decision",
+		if (f == -1) {
+			log_warnx("%s/%s.conf is not what the agent writes; it becomes disabled "
+			          "until the checks pass",
 			          s->conf->bird.state_dir, p->name);
+			if (!s->dry_run && decision_write(s, p, 0) < 0)
+				rc = -1;
+			continue;
+		}
 		p->file_state = f;
+		/* an older file (no description) is written in today's form */
+		if (!s->dry_run) {
+			p->has_file_st = false;
+			decision_guard(s, p);
+		}
 	}
+	if (!s->dry_run)
+		adopt_orphan_files(s);
 	return rc;
 }
 
 int sync_start(struct sync *s)
 {
-	int rc = prepare_state_files(s);
-	uint64_t ms = (uint64_t)(s->conf->bird.reconcile_interval * 1000.0);
+	int rc = prepare_decisions(s);
 
 	open_sockets(s);
-	uv_timer_start(&s->reconcile, reconcile_cb, ms, ms);
 	return rc;
 }
 
-void sync_want(struct sync *s, const char *name, enum sync_want want, const char *message)
+int sync_decision(const struct sync *s, const char *name)
 {
-	struct sync_proto *p = find_proto(s, name);
+	for (size_t i = 0; i < s->nprotos; i++)
+		if (!s->protos[i].orphan && strcmp(s->protos[i].name, name) == 0)
+			return s->protos[i].file_state;
+	return -1;
+}
 
-	if (p == NULL)
-		return;
+static void want_one(struct sync *s, struct sync_proto *p, enum sync_want want, const char *message)
+{
 	if (want == SYNC_DISABLED && message != NULL)
 		bird_message_sanitize(p->message, sizeof(p->message), message);
 	if (p->want == want)
@@ -733,11 +1130,22 @@ void sync_want(struct sync *s, const char *name, enum sync_want want, const char
 	p->want = want;
 	p->confirmed = false;
 	p->dry_logged = false;
-	if (want != SYNC_UNTOUCHED && !s->dry_run)
-		state_file_write(s, p, want == SYNC_ENABLED);
-	for (size_t i = 0; i < s->nsocks; i++)
-		if (s->socks[i].idx == p->socket)
-			s->socks[i].seen = false;
+	decision_update(s, p);
+	if (p->socket < s->nsocks)
+		s->socks[p->socket].seen = false;
+}
+
+void sync_want(struct sync *s, const char *name, enum sync_want want, const char *message)
+{
+	for (size_t i = 0; i < s->nprotos; i++)
+		if (!s->protos[i].orphan && strcmp(s->protos[i].name, name) == 0)
+			want_one(s, &s->protos[i], want, message);
+}
+
+void sync_withdraw_all(struct sync *s, const char *message)
+{
+	for (size_t i = 0; i < s->nprotos; i++)
+		want_one(s, &s->protos[i], SYNC_DISABLED, message);
 }
 
 void sync_kick(struct sync *s)
@@ -747,22 +1155,34 @@ void sync_kick(struct sync *s)
 	flush_check(s);
 }
 
-static void flush_timeout(uv_timer_t *t)
+void sync_tick(struct sync *s)
 {
-	struct sync *s = t->data;
+	for (size_t i = 0; i < s->nprotos; i++) {
+		struct sync_proto *p = &s->protos[i];
+
+		if (p->file_failed)
+			decision_update(s, p);
+		else
+			decision_guard(s, p);
+	}
+	sync_kick(s);
+	verify_tick(s);
+}
+
+void sync_flush(struct sync *s, void (*cb)(bool ok, void *arg), void *arg)
+{
+	s->flush_cb = cb;
+	s->flush_arg = arg;
+	sync_kick(s);
+}
+
+void sync_flush_cancel(struct sync *s)
+{
 	void (*cb)(bool, void *) = s->flush_cb;
 
 	s->flush_cb = NULL;
 	if (cb != NULL)
 		cb(false, s->flush_arg);
-}
-
-void sync_flush(struct sync *s, double timeout_s, void (*cb)(bool ok, void *arg), void *arg)
-{
-	s->flush_cb = cb;
-	s->flush_arg = arg;
-	uv_timer_start(&s->flush_timer, flush_timeout, (uint64_t)(timeout_s * 1000.0), 0);
-	sync_kick(s);
 }
 
 static bool bird_conf_equal(const struct bird_conf *a, const struct bird_conf *b)
@@ -782,10 +1202,8 @@ void sync_reload(struct sync *s, const struct agent_conf *conf)
 	size_t nold = s->nprotos;
 	bool same_sockets = bird_conf_equal(&s->conf->bird, &conf->bird);
 	bool same_dir = strcmp(s->conf->bird.state_dir, conf->bird.state_dir) == 0;
-	uint64_t ms = (uint64_t)(conf->bird.reconcile_interval * 1000.0);
+	bool *kept = xcalloc(nold ? nold : 1, sizeof(bool));
 
-	/* rounds still asking about the old config must report nothing */
-	s->generation++;
 	if (!same_sockets)
 		close_sockets(s);
 	s->conf = conf;
@@ -794,29 +1212,83 @@ void sync_reload(struct sync *s, const struct agent_conf *conf)
 	s->nprotos = 0;
 	build_protos(s);
 	/* a protocol that stays keeps what the agent decided and what BIRD said */
-	for (size_t i = 0; i < s->nprotos; i++)
-		for (size_t j = 0; j < nold; j++)
-			if (strcmp(s->protos[i].name, old[j].name) == 0) {
-				char *name = s->protos[i].name;
-				size_t sock = s->protos[i].socket;
+	for (size_t i = 0; i < s->nprotos; i++) {
+		struct sync_proto *p = &s->protos[i];
 
-				s->protos[i] = old[j];
-				s->protos[i].name = name;
-				if (s->protos[i].socket != sock || !same_sockets) {
-					s->protos[i].socket = sock;
-					s->protos[i].actual = SYNC_ACTUAL_UNKNOWN;
-				}
-				if (!same_dir)
-					s->protos[i].file_state = -1;
-				break;
+		for (size_t j = 0; j < nold; j++) {
+			if (kept[j] || strcmp(p->name, old[j].name) != 0 ||
+			    (old[j].orphan && old[j].socket != p->socket))
+				continue;
+			char *name = p->name;
+			size_t sock = p->socket, group = p->group;
+			enum proto_role role = p->role;
+
+			kept[j] = true;
+			*p = old[j];
+			p->name = name;
+			p->group = group;
+			p->role = role;
+			if (p->orphan) {
+				/* configured again: back under the engine, kept disabled till then
+				 */
+				p->orphan = false;
 			}
-	for (size_t j = 0; j < nold; j++)
-		free(old[j].name);
+			if (p->socket != sock || !same_sockets) {
+				p->socket = sock;
+				p->actual = SYNC_ACTUAL_UNKNOWN;
+				p->include = SYNC_INCLUDE_UNKNOWN;
+				p->verifying = false;
+			}
+			if (!same_dir) {
+				p->file_state = -1;
+				p->has_file_st = false;
+				p->include = SYNC_INCLUDE_UNKNOWN;
+			}
+			break;
+		}
+	}
+	/* what left the configuration is withdrawn before it is forgotten */
+	for (size_t j = 0; j < nold; j++) {
+		struct sync_proto *p;
+
+		if (kept[j]) {
+			free(old[j].name);
+			continue;
+		}
+		if (!same_sockets || old[j].socket >= conf->bird.nsockets) {
+			/* its socket may be gone: it is disabled wherever BIRD has it */
+			log_warnx("BIRD protocol %s left the configuration with a change of BIRD "
+			          "sockets; disabling it on every socket",
+			          old[j].name);
+			for (size_t k = 0; k < conf->bird.nsockets; k++) {
+				if (find_proto(s, old[j].name, k) != NULL)
+					continue;
+				p = add_proto(s, old[j].name, k, NO_GROUP, PROTO_ROLE_NORMAL);
+				make_orphan(p);
+				p->file_state = same_dir ? old[j].file_state : -1;
+				decision_update(s, p);
+			}
+			free(old[j].name);
+			continue;
+		}
+		if (!old[j].orphan)
+			log_notice("BIRD protocol %s left the configuration: disabling it",
+			           old[j].name);
+		s->protos = xrealloc(s->protos, (s->nprotos + 1) * sizeof(*s->protos));
+		p = &s->protos[s->nprotos++];
+		*p = old[j];
+		make_orphan(p);
+		if (!same_dir) {
+			p->file_state = -1;
+			p->has_file_st = false;
+		}
+		decision_update(s, p);
+	}
+	free(kept);
 	free(old);
-	prepare_state_files(s);
+	prepare_decisions(s);
 	if (!same_sockets)
 		open_sockets(s);
-	uv_timer_start(&s->reconcile, reconcile_cb, ms, ms);
 	sync_kick(s);
 }
 
@@ -836,10 +1308,13 @@ void sync_status(const struct sync *s, struct sync_status *st)
 		sync_proto_status(s, i, &ps);
 		if (!ps.in_sync)
 			st->in_sync = false;
+		if (ps.include == SYNC_INCLUDE_MISSING || ps.include == SYNC_INCLUDE_OTHER)
+			st->include_problems++;
 	}
 	st->corrections = s->corrections;
 	st->command_errors = s->command_errors;
 	st->file_errors = s->file_errors;
+	st->files_restored = s->files_restored;
 }
 
 size_t sync_nprotos(const struct sync *s)
@@ -850,19 +1325,26 @@ size_t sync_nprotos(const struct sync *s)
 bool sync_proto_status(const struct sync *s, size_t i, struct sync_proto_status *st)
 {
 	const struct sync_proto *p;
+	enum sync_want w;
 
 	if (i >= s->nprotos)
 		return false;
 	p = &s->protos[i];
+	w = effective_want(p);
 	st->name = p->name;
-	st->socket = s->conf->bird.sockets[p->socket].name;
-	st->want = p->want;
+	st->socket =
+	    p->socket < s->conf->bird.nsockets ? s->conf->bird.sockets[p->socket].name : "?";
+	st->want = w;
 	st->actual = p->actual;
 	st->bird_state = p->bird_state;
+	st->orphan = p->orphan;
 	st->corrections = p->corrections;
 	st->file_ok = !p->file_failed;
-	switch (p->want) {
-	case SYNC_UNTOUCHED:
+	st->file_state = p->file_state;
+	st->include = p->include;
+	st->bird_description = p->bird_description;
+	switch (w) {
+	case SYNC_KEEP:
 		st->in_sync = true;
 		break;
 	case SYNC_ENABLED:
@@ -870,7 +1352,7 @@ bool sync_proto_status(const struct sync *s, size_t i, struct sync_proto_status 
 		break;
 	case SYNC_DISABLED:
 		/* a protocol BIRD does not have announces nothing */
-		st->in_sync = p->actual == SYNC_ACTUAL_DISABLED;
+		st->in_sync = p->actual == SYNC_ACTUAL_DISABLED || p->actual == SYNC_ACTUAL_MISSING;
 		break;
 	}
 	if (s->dry_run)
@@ -878,18 +1360,14 @@ bool sync_proto_status(const struct sync *s, size_t i, struct sync_proto_status 
 	return true;
 }
 
-struct bird_client *sync_bird(const struct sync *s, size_t socket)
+void *sync_bird(const struct sync *s, size_t socket)
 {
-	return socket < s->nsocks ? s->socks[socket].bc : NULL;
+	return socket < s->nsocks ? s->socks[socket].bird : NULL;
 }
 
-static void timer_closed(uv_handle_t *h)
+bool sync_connected(const struct sync *s, size_t socket)
 {
-	struct sync *s = h->data;
-
-	/* libuv runs close callbacks in no promised order (LIFO today): wait for both */
-	if (++s->timers_closed == 2)
-		free(s);
+	return socket < s->nsocks && s->socks[socket].connected;
 }
 
 void sync_free(struct sync *s)
@@ -897,15 +1375,52 @@ void sync_free(struct sync *s)
 	if (s == NULL)
 		return;
 	s->paths_fn = NULL;
+	s->flush_cb = NULL;
 	close_sockets(s);
 	free(s->guard_busy);
 	free(s->guard_seen);
-	s->guard_busy = NULL;
-	s->guard_seen = NULL;
-	s->nguard = 0;
 	for (size_t i = 0; i < s->nprotos; i++)
 		free(s->protos[i].name);
 	free(s->protos);
-	uv_close((uv_handle_t *)&s->reconcile, timer_closed);
-	uv_close((uv_handle_t *)&s->flush_timer, timer_closed);
+	free(s);
 }
+
+/* ---- bird.c's client as sync_bird_ops ------------------------------------------------------ */
+
+static void *client_open(void *ops_arg, const struct bird_socket_conf *sc, double timeout,
+                         const struct bird_client_cbs *cbs, void *cb_arg)
+{
+	return bird_client_new(ops_arg, sc->name, sc->path, timeout, cbs, cb_arg);
+}
+
+static void client_close(void *bird)
+{
+	bird_client_free(bird);
+}
+
+static enum bird_status client_enable(void *bird, const char *proto, bird_done_cb cb, void *arg)
+{
+	return bird_enable(bird, proto, NULL, cb, arg);
+}
+
+static enum bird_status client_disable(void *bird, const char *proto, const char *message,
+                                       bird_done_cb cb, void *arg)
+{
+	return bird_disable(bird, proto, message, cb, arg);
+}
+
+static enum bird_status client_show(void *bird, const char *name, bool all, bird_show_cb cb,
+                                    void *arg)
+{
+	return bird_show_protocols(bird, name, all, cb, arg);
+}
+
+static enum bird_status client_show_route(void *bird, const char *prefix, bird_route_cb cb,
+                                          void *arg)
+{
+	return bird_show_route_for(bird, prefix, cb, arg);
+}
+
+const struct sync_bird_ops sync_bird_client_ops = {
+    client_open, client_close, client_enable, client_disable, client_show, client_show_route,
+};

@@ -154,6 +154,7 @@ struct bird_protocol {
 	char since[40]; /* as BIRD prints it (depends on `timeformat protocol`) */
 	char info[128]; /* e.g. "Active", "Established", "Error: Invalid next hop" */
 	char message[BIRD_MSG_MAX + 1]; /* `Message:` line; only with all = true */
+	char description[256];          /* `Description:` line; only with all = true */
 	bool up;                        /* state "up" */
 	bool disabled;                  /* state "down": see the header comment */
 	bool settling; /* state "stop" or "flush": going down (disabled or restarting) */
@@ -244,7 +245,7 @@ enum bird_status bird_enable(struct bird_client *bc, const char *proto, const ch
 enum bird_status bird_disable(struct bird_client *bc, const char *proto, const char *reason,
                               bird_done_cb cb, void *arg);
 /* `show protocols [all] [NAME]`; name NULL lists every protocol. all = true
- * also reads the `Message:` lines (more output: use it for one name). */
+ * also reads the `Message:` and `Description:` lines (more output: use it for one name). */
 enum bird_status bird_show_protocols(struct bird_client *bc, const char *name, bool all,
                                      bird_show_cb cb, void *arg);
 

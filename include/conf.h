@@ -17,6 +17,8 @@
 #include "util.h"
 
 #define CONF_NAME_MAX 64
+/* bird.state_dir: BIRD shows it back in each decision file's description. */
+#define CONF_DECISION_DIR_MAX 100
 
 enum check_type { CHECK_HTTP, CHECK_DNS, CHECK_TCP, CHECK_EXEC, CHECK__TYPES };
 enum dns_transport { DNS_UDP, DNS_TCP, DNS_BOTH };
@@ -111,6 +113,9 @@ struct proto_list {
 	size_t n;
 };
 
+/* Which list of an announcement a protocol comes from. */
+enum proto_role { PROTO_ROLE_NORMAL, PROTO_ROLE_DRAIN, PROTO_ROLE_DEGRADED, PROTO__ROLES };
+
 struct announcement_conf {
 	char *name;
 	int line;
@@ -189,6 +194,10 @@ bool conf_check_equal(const struct check_conf *a, const struct check_conf *b);
 bool conf_announcement_equal(const struct announcement_conf *a, const struct announcement_conf *b);
 
 const char *check_type_name(enum check_type t);
+/* The role's list: protocols, drain_protocols or degraded_protocols. */
+const struct proto_list *conf_role_protocols(const struct announcement_conf *a,
+                                             enum proto_role role);
+const char *conf_role_name(enum proto_role role);
 const struct check_conf *conf_find_check(const struct agent_conf *conf, const char *name);
 
 #endif

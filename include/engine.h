@@ -19,13 +19,16 @@
  *   - UP -> DOWN after `fall` consecutive failures; DOWN -> UP after `rise`
  *     consecutive passes. A streak already past its threshold changes nothing.
  *   - rise or fall of 0 counts as 1.
- * Degraded (decided after the state of the same result):
+ * Degraded (decided after the state of the same result), with the same
+ * hysteresis as the state, because each change switches the announcement
+ * between its normal and degraded variants, an attribute change upstream
+ * damping counts (undecided until a streak decides it: an announcement then
+ * keeps the variant it carries):
  *   - the check is DOWN: not degraded (down wins; the next passing verdict
  *     decides afresh);
- *   - otherwise a PASS clears it and a WARN sets it; a FAIL leaves it as it
- *     was, so one failure below `fall` does not flip an announcement between
- *     its normal and degraded variants (an attribute change costs damping
- *     penalty upstream; the fall hysteresis already covers the failure).
+ *   - otherwise `fall` WARN results in a row set it and `rise` PASS results
+ *     in a row clear it; a FAIL breaks both streaks and leaves it as it was.
+ *     A check alternating WARN and PASS never changes it.
  *
  * Scheduling (all times in seconds):
  *   - the first run is due at now + rnd * interval, spread over
@@ -119,8 +122,11 @@ struct check {
 	const struct check_conf *conf;
 	enum check_state state;
 	bool degraded;
-	unsigned pass_streak; /* consecutive passes (PASS or WARN) */
-	unsigned fail_streak; /* consecutive failures */
+	unsigned pass_streak;  /* consecutive passes (PASS or WARN) */
+	unsigned fail_streak;  /* consecutive failures */
+	unsigned warn_streak;  /* consecutive WARN results */
+	unsigned clean_streak; /* consecutive PASS results */
+	bool degraded_decided; /* a streak decided `degraded` since the check (re)started or fell */
 	bool running;
 	double started;  /* when the run in flight started */
 	double next_due; /* when the next run is due (valid while !running) */
@@ -193,31 +199,45 @@ double engine_detection_bound(const struct check_conf *conf);
  *     undecided. UNKNOWN arises at start-up and when a reload restarts a
  *     check: undecided never changes what is announced, so neither a restart
  *     nor a reload withdraws anything; the check's first verdict decides.
- *   - ADOPTING: eligible -> ANNOUNCED/DEGRADED at once (no hold-down: rise is
- *     the confidence); ineligible -> WITHDRAWN (no damping penalty: we don't
- *     know BIRD carried it). BIRD's state files start `disabled yes;` on a
- *     fresh host, so nothing is announced before the checks rise.
+ *   - ADOPTING (engine_announcement_adopt() says whether this boot's decision
+ *     files had it announced): eligible -> ANNOUNCED/DEGRADED at once (no
+ *     hold-down: rise is the confidence), unless it was not carried and the
+ *     penalty is above damp_suppress -> SUPPRESSED; ineligible -> WITHDRAWN,
+ *     adding damp_penalty if it was carried. The sync layer keeps (KEEP) only
+ *     what this boot's decision files announce, so nothing is announced
+ *     before the checks rise, not after a reboot either.
  *   - ANNOUNCED/DEGRADED: ineligible -> WITHDRAWN at once, adding
  *     damp_penalty to the penalty. DEGRADED while eligible and any UP
- *     required check is degraded, else ANNOUNCED.
+ *     required check is degraded, else ANNOUNCED. A switch between them that
+ *     changes the variant BIRD carries (degraded_protocols configured) is an
+ *     attribute change upstream: it adds damp_penalty / 2, and while damping
+ *     suppresses the announcement the switch is held back: the current
+ *     variant stays (switch_held), which carries the prefix either way.
  *   - WITHDRAWN -> ANNOUNCED/DEGRADED once continuously eligible for
- *     hold_down s (a lost eligibility restarts it); if the penalty is then
- *     > damp_suppress -> SUPPRESSED instead.
- *   - SUPPRESSED until the penalty decays to damp_reuse (whatever the checks
- *     do meanwhile: RFC 2439 hysteresis); then ANNOUNCED/DEGRADED if eligible
- *     for hold_down s already, else WITHDRAWN (the hold-down goes on).
+ *     hold_down s (a lost eligibility restarts it); if damping suppresses it
+ *     then -> SUPPRESSED instead.
+ *   - Suppressed (RFC 2439): from the moment a flap takes the penalty above
+ *     damp_suppress until it decays to damp_reuse, whatever the checks do
+ *     meanwhile (damp_suppressed). SUPPRESSED lasts that long; then
+ *     ANNOUNCED/DEGRADED if eligible for hold_down s already, else WITHDRAWN
+ *     (the hold-down goes on). An upstream router with the same parameters
+ *     suppresses the prefix over exactly that time, so a re-announce never
+ *     lands in its damping.
  *   - Damping: penalty(t) = p0 * 2^-((t - t0) / damp_half_life), capped at
  *     damp_reuse * 2^(damp_max_suppress / damp_half_life) so no announcement
  *     stays suppressed longer than damp_max_suppress after its last withdraw.
- *     Only check-caused withdraws add penalty: an operator drain is not a
- *     flap. damp_penalty <= 0 or damp_half_life <= 0 turns damping off.
+ *     Only check-caused withdraws and switches add penalty: an operator drain
+ *     or undrain is not a flap. The penalty survives reloads, restarts and
+ *     reboots (the caller keeps it in the state file). damp_penalty <= 0 or
+ *     damp_half_life <= 0 turns damping off.
  *   - Drain (engine_announcement_drain()) wins over the checks: from
  *     ANNOUNCED/DEGRADED (or ADOPTING when eligible: a restart in mid-drain)
  *     -> DRAINING for drain_time, then DRAINED; without drain_protocols or
  *     with drain_time <= 0, or when nothing is announced -> DRAINED at once
  *     (never announce a broken service, not even at low preference). A
  *     DRAINING announcement whose checks become ineligible -> DRAINED at once.
- *     `until` ends the drain by itself (engine_tick()). Undrain: eligible ->
+ *     `until` ends the drain by itself (engine_tick()). A DRAINING announcement
+ *     whose configuration lost its drain variant -> DRAINED. Undrain: eligible ->
  *     ANNOUNCED/DEGRADED at once (operator intent: no hold-down, no damping),
  *     else WITHDRAWN.
  *   - Last-site guard (conf->last_site_guard): a check-caused withdraw while
@@ -239,12 +259,14 @@ double engine_detection_bound(const struct check_conf *conf);
  *     check never sees 3 passes in a row; were every flap a verdict, the
  *     10 s hold-down alone would still hold the route back.
  *   - flapping just slowly enough to pass rise + hold-down (every 13-14 s):
- *     13 updates in the first hour, the worst of any period: 3 withdraws
- *     suppress it for ~30 min, then W A W A per ~28 min (~8.5/h).
+ *     9 updates in the first hour, the worst of any period: the third
+ *     withdraw takes the penalty above suppress and it stays suppressed for
+ *     ~30 min, then A W A W and suppressed again.
  *   - every 20-120 s: 9 in the first hour; every 15 min: 3.
  *   - RFC 2439's blind spot: a flap period just long enough never to reach
- *     suppress (~5.3 min) costs ~11 updates/h indefinitely (270 in 24 h).
- *     Half-life 1800 / max_suppress 7200 would bound every period to 7/h.
+ *     suppress (withdraws 900 s apart, flapping every 7.5 min) costs 8
+ *     updates/h indefinitely (191 in 24 h, the worst of any period).
+ *     Half-life 1800 / max_suppress 7200 bound every period to 4/h (95 in 24 h).
  * Without damping, flapping every 15 s costs 239 updates/h.
  */
 
@@ -284,14 +306,9 @@ enum announce_variant {
 
 const char *announce_variant_name(enum announce_variant v);
 
-/* Which list of the announcement a protocol comes from. */
-enum proto_role { PROTO_ROLE_NORMAL, PROTO_ROLE_DRAIN, PROTO_ROLE_DEGRADED, PROTO__ROLES };
 /* What the sync layer does with one protocol. */
 enum proto_action { PROTO_UNTOUCHED, PROTO_ENABLE, PROTO_DISABLE };
 
-/* The role's list in conf (protocols, drain_protocols, degraded_protocols). */
-const struct proto_list *engine_role_protocols(const struct announcement_conf *conf,
-                                               enum proto_role role);
 /* KEEP: untouched; otherwise the variant's own role enabled, every other role disabled. */
 enum proto_action engine_variant_action(enum announce_variant v, enum proto_role role);
 
@@ -317,6 +334,8 @@ struct announcement_counters {
 	unsigned long suppressions; /* re-announces damping held back */
 	unsigned long guard_holds;  /* withdraws the last-site guard held back */
 	unsigned long drains;       /* operator drains begun */
+	unsigned long switches;     /* switches between two carried variants */
+	unsigned long switch_holds; /* variant switches damping held back */
 };
 
 /* One announcement's live state; conf is its (immutable) definition. */
@@ -328,12 +347,17 @@ struct announcement {
 	enum announce_state state;
 	enum announce_variant variant;
 	bool guarded;
-	double since; /* last state change (or creation) */
+	bool switch_held;              /* damping holds a switch between variants back */
+	enum announce_variant adopted; /* at start: the variant this boot's decision files carry */
+	double since;                  /* last state change (or creation) */
 	bool eligible;
 	double eligible_since; /* valid while eligible */
 	double drain_end;      /* DRAINING: when drain_time is over */
-	/* Damping: penalty as of penalty_at (decay with engine_announcement_penalty()). */
+	/* Damping: penalty as of penalty_at (decay with engine_announcement_penalty()), and the
+	 * RFC 2439 suppression: set when a flap took it above damp_suppress, over once it decays
+	 * to damp_reuse. */
 	double penalty, penalty_at;
+	bool damp_suppressed;
 	/* The last path observation for the last-site guard. */
 	bool has_paths, others_exist;
 	double paths_at;
@@ -349,6 +373,7 @@ struct announcement_change {
 	enum announce_state old_state, new_state;
 	enum announce_variant old_variant, new_variant;
 	bool old_guarded, new_guarded;
+	bool old_held, new_held;
 	const char *cause;
 };
 
@@ -384,12 +409,14 @@ void engine_set_on_change(struct engine *e, engine_change_fn fn, void *arg);
 /* Switch to conf (see "Reload" above). The old conf may be freed when this returns, except
  * what a kept check's in-flight run still uses: the caller points that run at c->conf (equal
  * content) or cancels it with engine_check_cancelled(). Returns the number of checks kept.
- * Announcements: one whose definition is unchanged (same name, conf_announcement_equal())
- * keeps its live state (drain, penalty, hold-down, counters), re-linked to the new checks;
- * a changed one starts ADOPTING (hitless), keeping only an operator drain. `user` follows the
- * name either way; a removed announcement's user is the caller's to release (walk
- * e->announcements before the reload and look each name up in the new conf). Then every
- * announcement is re-evaluated (on_change fires). */
+ * Announcements: one that keeps its name keeps its live state whatever changed in its
+ * definition (state, variant, drain, penalty, hold-down, counters): a reload never
+ * re-announces what a drain, a withdraw or damping holds back. Its required checks are
+ * re-linked and decide from their own state (a restarted check is UNKNOWN: nothing changes
+ * until its verdict). `user` follows the name; a removed announcement's user is the caller's
+ * to release (walk e->announcements before the reload and look each name up in the new
+ * conf). Nothing is evaluated yet: the caller restores what it keeps elsewhere (drains),
+ * then calls engine_tick(). */
 size_t engine_reload(struct engine *e, const struct agent_conf *conf, double now,
                      engine_dropped_fn dropped, void *arg);
 void engine_free(struct engine *e);
@@ -414,9 +441,24 @@ double engine_next_event(const struct engine *e);
  * Returns -1 (nothing changed) if until is NaN or not after now. */
 int engine_announcement_drain(struct engine *e, struct announcement *a, const char *reason,
                               const char *who, long uid, double until, double now);
+/* A drain the caller kept (the state file), begun at since (monotonic, may be in the past):
+ * drain_time counts from then. -1 if until is not after now or a is drained already. */
+int engine_announcement_restore_drain(struct engine *e, struct announcement *a, const char *reason,
+                                      const char *who, long uid, double since, double until,
+                                      double now);
 /* Ends a drain; who/uid name the operator for the cause line. -1 if a is not drained. */
 int engine_announcement_undrain(struct engine *e, struct announcement *a, const char *who, long uid,
                                 double now);
+/* At start, before the first engine_tick(): the variant this boot's decision files say the
+ * previous agent announced (VARIANT_NONE: nothing; the sync layer knows). An adopted
+ * announcement that was not carried is re-announced only as damping allows; one that was
+ * keeps its variant while the checks' degraded state is undecided, switches only as damping
+ * allows, and is withdrawn with a penalty. */
+void engine_announcement_adopt(struct announcement *a, enum announce_variant carried);
+/* A damping penalty kept across a restart (the state file), as of now, and whether it was
+ * suppressed (went above damp_suppress and has not decayed to damp_reuse since). */
+void engine_announcement_set_penalty(struct announcement *a, double penalty, bool suppressed,
+                                     double now);
 /* The sync layer's path observation for the last-site guard: does another path exist? */
 void engine_announcement_observe_paths(struct engine *e, struct announcement *a, bool others_exist,
                                        double now);

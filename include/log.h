@@ -22,6 +22,8 @@ enum log_subsys {
 
 /* to_stderr: 1 writes to stderr, 0 to syslog. */
 void log_init(const char *progname, int to_stderr);
+/* Send every line to fn instead (a test or a simulation); NULL restores the default. */
+void log_set_sink(void (*fn)(int prio, const char *line, void *arg), void *arg);
 /* Enable debug for a comma-separated list of subsystems ("all", "bird", ...).
  * Returns -1 and leaves the mask alone on an unknown name. */
 int log_set_debug(const char *list);

@@ -1,12 +1,16 @@
 /*
  * state.h - persistent operator state: the drains (announcement, reason,
- * who, uid, since, until) that must survive a restart, SIGKILL or reboot.
+ * who, uid, since, until) and the flap-damping penalties that must survive a
+ * restart, SIGKILL or reboot (upstream routers do not forget a flap because
+ * this PoP rebooted).
  *
  * Owns the state file (conf->state_file): JSON written atomically (tmp,
  * fsync, rename, fsync of the directory) on every change, read tolerantly at
  * start:
  *   {"version":1,"drains":{"web":{"reason":"maintenance","who":"alice","uid":1000,
- *                                 "since":1700000000.5,"until":null}}}
+ *                                 "since":1700000000.5,"until":null}},
+ *    "damping":{"web":{"penalty":2500.0,"at":1700000100.0,"suppressed":true}}}
+ * ("damping" is optional; an agent that does not know it ignores it).
  * Times are wall-clock epoch seconds (a monotonic clock does not survive a
  * reboot); until null = until undrained.
  *
@@ -46,10 +50,20 @@ struct state_drain {
 	double until; /* wall epoch; INFINITY: until undrained */
 };
 
+/* A damping penalty as of wall-clock time at, and whether it was suppressed. */
+struct state_penalty {
+	char *name;
+	double penalty;
+	double at;
+	bool suppressed;
+};
+
 struct state {
 	char *path;
 	struct state_drain *drains;
 	size_t ndrains;
+	struct state_penalty *penalties;
+	size_t npenalties;
 	bool corrupt; /* the last load found a corrupted file */
 	char load_error[256];
 	bool save_failed; /* the last write failed */
@@ -88,6 +102,13 @@ bool state_set(struct state *s, const char *name, const char *reason, const char
                double since, double until);
 /* True if there was one. */
 bool state_remove(struct state *s, const char *name);
+/* The penalty of an announcement as of wall time at; 0 removes it. True if anything changed. */
+bool state_set_penalty(struct state *s, const char *name, double penalty, bool suppressed,
+                       double at);
+const struct state_penalty *state_find_penalty(const struct state *s, const char *name);
+/* Parse the "damping" member of a state file's bytes (pure; entries that do not parse are
+ * skipped). Returns how many it found, in *out (malloc'd). */
+size_t state_parse_damping(const char *buf, size_t len, struct state_penalty **out);
 void state_drains_free(struct state_drain *d, size_t n);
 
 #endif

@@ -32,14 +32,17 @@ struct strlist {
 };
 void strlist_add(struct strlist *l, const char *s);
 void strlist_free(struct strlist *l);
+bool strlist_equal(const struct strlist *a, const struct strlist *b);
 
 /* True if s is a valid BIRD symbol: [A-Za-z_][A-Za-z0-9_]*, at most 64 chars. */
 bool bird_symbol_valid(const char *s);
+/* A word BIRD reserves (bird_keywords.c): it can never name a protocol; `all` means all. */
+bool bird_keyword(const char *word);
 
 /*
  * Write data to path atomically: path.tmp, fsync, rename, fsync of the
  * directory. On failure the old file is untouched, the tmp file removed,
- * and -1 returned with errno set.
+ * and -1 returned with errno set. The file gets exactly mode, whatever the umask.
  */
 int atomic_write_file(const char *path, const void *data, size_t len, unsigned mode);
 

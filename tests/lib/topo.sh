@@ -198,12 +198,13 @@ topo_add_pop() {
 	d=$TOPO_DIR/$name
 	mkdir -p "$d/snippets" "$d/state" || return 1
 	for f in "$TOPO_SNIPPETS"/*.conf; do
-		# the README's substitution
-		sed "s|/var/lib/anycast-agent/bird|$d/state|g" "$f" >"$d/snippets/${f##*/}" || return 1
+		# the decision directory moved to the PoP's own
+		sed "s|/run/anycast-agent/bird|$d/state|g" "$f" >"$d/snippets/${f##*/}" || return 1
 	done
+	# decision files that say "withdrawn" (a missing one means the same: the include is a glob)
 	while read -r f; do
 		echo "disabled yes;" >"$f" || return 1
-	done < <(sed -n 's/^[[:space:]]*include "\([^"]*\)";[[:space:]]*$/\1/p' "$d/snippets"/*.conf)
+	done < <(sed -n 's/^[[:space:]]*include "\([^"]*\)\.con\[f\]";[[:space:]]*$/\1.conf/p' "$d/snippets"/*.conf)
 	# on lo: works on kernels without the dummy driver, and lo is this namespace's own
 	for a in $(_topo_anycast_addrs); do
 		ip -n "$(topo_ns "$name")" addr add "$a" dev lo || return 1

@@ -191,6 +191,17 @@ static const struct {
      "give either socket or sockets, not both"},
     {"missing include", "@include \"nope.conf\"\n",
      "/nope.conf\": No such file or directory (@include is relative to the directory of"},
+    /* `disable all` on BIRD's command line disables every protocol */
+    {"protocol named all", "announcements: { a: { protocols = [ \"all\" ]; }; };\n",
+     "protocols: \"all\" is a BIRD keyword, not a protocol name"},
+    {"protocol named like a keyword",
+     "announcements: { a: { protocols = [ \"p\" ]; drain_protocols = [ \"static\" ]; }; };\n",
+     "drain_protocols: \"static\" is a BIRD keyword"},
+    {"guard without prefixes",
+     "announcements: { a: { protocols = [ \"p\" ]; last_site_guard = true; }; };\n",
+     "last_site_guard needs prefixes"},
+    {"state_dir a pattern", "bird: { state_dir = \"/run/a*\"; };\n",
+     "bird: state_dir: \"/run/a*\" has '*': bird.conf includes this path as a pattern"},
 };
 
 static void test_errors(void **state)
@@ -295,7 +306,8 @@ static void test_defaults(void **state)
 	assert_int_equal(conf->bird.nsockets, 1);
 	assert_string_equal(conf->bird.sockets[0].name, "default");
 	assert_string_equal(conf->bird.sockets[0].path, AA_BIRD_SOCKET);
-	assert_string_equal(conf->bird.state_dir, AA_STATE_DIR "/bird");
+	/* decisions last one boot: the runtime directory, emptied by a reboot */
+	assert_string_equal(conf->bird.state_dir, AA_RUN_DIR "/bird");
 	assert_string_equal(conf->state_file, AA_STATE_DIR "/state");
 	assert_string_equal(conf->control.socket, AA_CTL_PATH);
 	assert_null(conf->control.group);
@@ -419,14 +431,16 @@ static void test_overrides(void **state)
 	" d: { type = \"dns\"; server = \"192.0.2.53\"; qname = \"x.\"; soa_reference = "          \
 	"\"192.0.2.1\"; };\n"                                                                      \
 	"};\n"                                                                                     \
-	"announcements: { a: { protocols = [ \"p\" ]; requires = [ \"w\", \"d\" ]; %s }; };\n"
+	"announcements: { a: { protocols = [ \"p\" ]; requires = [ \"w\", \"d\" ];\n"              \
+	" prefixes = [ \"%s\" ]; %s }; };\n"
 
 static struct agent_conf *load_variant(const char *check_extra, const char *ann_extra,
-                                       const char *lead)
+                                       const char *prefix, const char *lead)
 {
 	char *text;
 	struct agent_conf *conf;
-	xasprintf(&text, "%s" BASE_CHECKS, lead, check_extra, ann_extra);
+	xasprintf(&text, "%s" BASE_CHECKS, lead, check_extra, prefix ? prefix : "192.0.2.80/32",
+	          ann_extra);
 	conf = load_ok(text, NULL);
 	free(text);
 	return conf;
@@ -435,31 +449,32 @@ static struct agent_conf *load_variant(const char *check_extra, const char *ann_
 static void test_equality(void **state)
 {
 	static const struct {
-		const char *check_extra, *ann_extra;
+		const char *check_extra, *ann_extra, *prefix;
 		bool check_equal, ann_equal;
 	} cases[] = {
-	    {"", "", true, true},
-	    {"interval = 1.0;", "require = \"all\";", true, true}, /* the defaults, written */
-	    {"timeout = 0.5;", "drain_time = 30;", true, true},
-	    {"interval = 2.0;", "", false, true},
-	    {"headers = [ \"A: c\" ];", "", false, true},
-	    {"method = \"HEAD\";", "", false, true},
-	    {"expect_status = 200;", "", false, true},
-	    {"source = \"192.0.2.2\";", "", false, true},
-	    {"tls_verify = false;", "", false, true},
-	    {"", "require = \"any\";", true, false},
-	    {"", "prefixes = [ \"192.0.2.0/24\" ];", true, false},
-	    {"", "drain_protocols = [ \"q\" ];", true, false},
-	    {"", "damp_reuse = 700;", true, false},
-	    {"", "last_site_guard = true;", true, false},
+	    {"", "", NULL, true, true},
+	    {"interval = 1.0;", "require = \"all\";", NULL, true, true}, /* the defaults */
+	    {"timeout = 0.5;", "drain_time = 30;", NULL, true, true},
+	    {"interval = 2.0;", "", NULL, false, true},
+	    {"headers = [ \"A: c\" ];", "", NULL, false, true},
+	    {"method = \"HEAD\";", "", NULL, false, true},
+	    {"expect_status = 200;", "", NULL, false, true},
+	    {"source = \"192.0.2.2\";", "", NULL, false, true},
+	    {"tls_verify = false;", "", NULL, false, true},
+	    {"", "require = \"any\";", NULL, true, false},
+	    {"", "", "192.0.2.0/24", true, false},
+	    {"", "drain_protocols = [ \"q\" ];", NULL, true, false},
+	    {"", "damp_reuse = 700;", NULL, true, false},
+	    {"", "last_site_guard = true;", NULL, true, false},
 	};
 	struct agent_conf *base;
 	(void)state;
 
 	/* blank lines move every definition: line numbers do not count */
-	base = load_variant("", "", "\n\n\n");
+	base = load_variant("", "", NULL, "\n\n\n");
 	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
-		struct agent_conf *v = load_variant(cases[i].check_extra, cases[i].ann_extra, "");
+		struct agent_conf *v =
+		    load_variant(cases[i].check_extra, cases[i].ann_extra, cases[i].prefix, "");
 		assert_int_not_equal(base->checks[0].line, v->checks[0].line);
 		if (conf_check_equal(&base->checks[0], &v->checks[0]) != cases[i].check_equal)
 			fail_msg("case %zu (%s): conf_check_equal should be %d", i,
@@ -530,7 +545,7 @@ static void test_print_round_trip(void **state)
 		struct agent_conf *a, *b;
 		FILE *f;
 		if (texts[i] == NULL)
-			xasprintf(&text, BASE_CHECKS, "", "");
+			xasprintf(&text, BASE_CHECKS, "", "192.0.2.80/32", "");
 		else
 			text = xstrdup(texts[i]);
 		a = load_ok(text, NULL);
