@@ -45,6 +45,7 @@ static int run_daemon(struct agent_conf *conf, const char *conf_path,
 struct banner_wait {
 	uv_timer_t timer;
 	struct bird_client *bc;
+	uint64_t deadline; /* loop time, ms */
 	char version[64];
 	char error[256];
 };
@@ -65,13 +66,17 @@ static void banner_cb(struct bird_client *bc, const char *version, void *arg)
 	banner_done(w);
 }
 
-static void banner_timeout(uv_timer_t *t)
+/* Every 50 ms: a failed connect ends the wait at once, a silent BIRD after bird.timeout. */
+static void banner_poll(uv_timer_t *t)
 {
 	struct banner_wait *w = t->data;
 	struct bird_client_state st;
 
 	bird_client_state(w->bc, &st);
-	snprintf(w->error, sizeof(w->error), "%s", st.last_error[0] ? st.last_error : "no banner");
+	if (st.consecutive_failures == 0 && uv_now(t->loop) < w->deadline)
+		return;
+	snprintf(w->error, sizeof(w->error), "%s",
+	         st.last_error[0] ? st.last_error : "no greeting from BIRD in time");
 	banner_done(w);
 }
 
@@ -89,15 +94,22 @@ static enum birdconf_version bird_version_from_socket(const struct agent_conf *c
 	uv_timer_init(&loop, &w.timer);
 	w.timer.data = &w;
 	w.bc = bird_client_new(&loop, bs->name, bs->path, conf->bird.timeout, &cbs, &w);
-	uv_timer_start(&w.timer, banner_timeout, (uint64_t)(conf->bird.timeout * 1e3), 0);
+	w.deadline = uv_now(&loop) + (uint64_t)(conf->bird.timeout * 1e3);
+	uv_timer_start(&w.timer, banner_poll, 50, 50);
 	uv_run(&loop, UV_RUN_DEFAULT);
 	uv_loop_close(&loop);
 	v = birdconf_version_parse(w.version);
-	if (v == BIRDCONF_UNKNOWN) {
+	if (v == BIRDCONF_UNKNOWN && w.version[0])
+		xasprintf(&msg,
+		          "socket \"%s\" (%s) answers as %s, a version --print-bird does not know; "
+		          "give --bird-version 1.6|2|3 for the syntax it takes",
+		          bs->name, bs->path, w.version);
+	else if (v == BIRDCONF_UNKNOWN)
 		xasprintf(&msg,
 		          "cannot tell the BIRD version from socket \"%s\" (%s): %s; without "
 		          "a BIRD to ask, give --bird-version 1.6|2|3",
-		          bs->name, bs->path, w.version[0] ? w.version : w.error);
+		          bs->name, bs->path, w.error);
+	if (v == BIRDCONF_UNKNOWN) {
 		strlist_add(problems, msg);
 		free(msg);
 	}
