@@ -419,6 +419,7 @@ static json_t *agent_snapshot(const struct agent *a, bool with_checks)
 	    .started = a->started_wall,
 	    .config = a->opts.conf_path,
 	    .dry_run = a->opts.dry_run,
+	    .metrics_interval = a->conf->metrics_file ? a->conf->metrics_interval : 0,
 	    .lag_runs = a->lag_runs,
 	    .lag_p50 = lag_quantile(a, 0.5),
 	    .lag_p99 = lag_quantile(a, 0.99),

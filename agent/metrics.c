@@ -138,6 +138,15 @@ static const struct per_item announcement_metrics[] = {
     {"announcement_guard_holds_total", "counter", "Withdraws held back by the last-site guard.",
      "counters.guard_holds", 1},
     {"announcement_drains_total", "counter", "Operator drains begun.", "counters.drains", 1},
+    {"announcement_drain_start_timestamp_seconds", "gauge",
+     "When the operator drain in force began (absent while not drained).", "drain.since", 1},
+    {"announcement_drain_end_timestamp_seconds", "gauge",
+     "When the operator drain in force ends by itself (absent without drain --for).", "drain.until",
+     1},
+    {"announcement_next_change_timestamp_seconds", "gauge",
+     "When the state changes by itself unless a check changes first: hold-down or "
+     "drain_time over, damping reuse (absent when nothing is due).",
+     "next_change", 1},
 };
 
 static void checks(FILE *out, const json_t *arr)
@@ -216,6 +225,17 @@ static void announcements(FILE *out, const json_t *arr)
 	json_array_foreach(arr, i, v)
 	    sample(out, "announcement_drained", "announcement", snap_str(v, "name", "?"), NULL,
 	           NULL, snap_object(v, "drain") != NULL);
+	/* the fleet's rules join on prefix: PoPs may name one prefix's announcement differently */
+	family(out, "announcement_prefix_info", "gauge",
+	       "A prefix the announcement carries; always 1.");
+	json_array_foreach(arr, i, v)
+	{
+		const json_t *p;
+
+		json_array_foreach(snap_array(v, "prefixes"), j, p) if (json_is_string(p))
+		    sample(out, "announcement_prefix_info", "announcement",
+		           snap_str(v, "name", "?"), "prefix", json_string_value(p), 1);
+	}
 	for (j = 0; j < ARRAY_SIZE(announcement_metrics); j++)
 		per_item(out, arr, "announcement", &announcement_metrics[j]);
 }
@@ -262,6 +282,13 @@ int metrics_render(const json_t *snap, FILE *out)
 	sample(out, "start_time_seconds", NULL, NULL, NULL, NULL, snap_num(agent, "started", NAN));
 	family(out, "dry_run", "gauge", "1 if the agent runs with --dry-run (BIRD never changed).");
 	sample(out, "dry_run", NULL, NULL, NULL, NULL, snap_bool(agent, "dry_run", false));
+	/* the fleet's staleness rule compares the file's age with this */
+	if (isfinite(snap_num(agent, "metrics_interval", NAN))) {
+		family(out, "metrics_interval_seconds", "gauge",
+		       "How often the agent rewrites this file (metrics_interval).");
+		sample(out, "metrics_interval_seconds", NULL, NULL, NULL, NULL,
+		       snap_num(agent, "metrics_interval", NAN));
+	}
 	if (sched) {
 		family(out, "schedule_runs_total", "counter", "Check runs the scheduler started.");
 		sample(out, "schedule_runs_total", NULL, NULL, NULL, NULL,

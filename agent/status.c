@@ -186,12 +186,14 @@ json_t *status_snapshot(const struct status_agent *ag, const struct engine *e, c
 		json_array_append_new(anns,
 		                      announcement_json(&e->announcements[i], now_mono, now_wall));
 	snap = json_pack(
-	    "{s:i, s:{s:s, s:I, s:f, s:f, s:s, s:b}, s:o, s:o, s:{s:I, s:f, s:f, s:f}, s:o}",
+	    "{s:i, s:{s:s, s:I, s:f, s:f, s:s, s:b, s:o}, s:o, s:o, s:{s:I, s:f, s:f, s:f}, s:o}",
 	    "version", 1, "agent", "version", ag->version, "pid", (json_int_t)ag->pid, "started",
 	    ag->started, "uptime", now_wall - ag->started, "config", ag->config ? ag->config : "",
-	    "dry_run", ag->dry_run, "bird", bird_json(s), "announcements", anns, "schedule", "runs",
-	    (json_int_t)ag->lag_runs, "lag_p50_ms", ag->lag_p50 * 1e3, "lag_p99_ms",
-	    ag->lag_p99 * 1e3, "lag_max_ms", ag->lag_max * 1e3, "state", state_json(st));
+	    "dry_run", ag->dry_run, "metrics_interval",
+	    ag->metrics_interval > 0 ? json_real(ag->metrics_interval) : json_null(), "bird",
+	    bird_json(s), "announcements", anns, "schedule", "runs", (json_int_t)ag->lag_runs,
+	    "lag_p50_ms", ag->lag_p50 * 1e3, "lag_p99_ms", ag->lag_p99 * 1e3, "lag_max_ms",
+	    ag->lag_max * 1e3, "state", state_json(st));
 	if (ag->without_checks)
 		return snap;
 	checks = json_array();

@@ -6,6 +6,7 @@
  *             "load_error": "..." | null, "save_error": "..." | null}
  * (ok is false while the last load found a corrupted file or the last write
  * failed; drains it forced carry their own reason in the announcement).
+ * "agent" also holds "metrics_interval" (seconds, null without a metrics_file).
  * A drain's uid is null when unknown (a fail-safe drain). An announcement's
  * "next_change" is when it leaves its state by itself unless a check changes
  * first (WITHDRAWN: the hold-down ends; SUPPRESSED: damping reuse; DRAINING:
@@ -32,6 +33,7 @@ struct status_agent {
 	double started; /* wall */
 	const char *config;
 	bool dry_run;
+	double metrics_interval; /* seconds between metrics file writes; 0: no metrics file */
 	unsigned long lag_runs;
 	double lag_p50, lag_p99, lag_max; /* seconds */
 	bool without_checks;              /* leave "checks" out (the caller walks them) */

@@ -82,6 +82,9 @@ wait_for "grep -q 'check \"plugin\": UNKNOWN -> UP' '$work/agent.log'" 5 ||
 # the Prometheus textfile: written by the daemon, valid exposition format
 wait_for "grep -q 'anycast_agent_check_state{check=.web.,state=.UP.} 1' '$work/agent.prom'" 5 ||
 	{ cat "$work/agent.prom"; fail "metrics file lacks web's state"; }
+# the fleet rules (contrib/prometheus) judge the file's age against the agent's own interval
+grep -qx 'anycast_agent_metrics_interval_seconds 1' "$work/agent.prom" ||
+	{ cat "$work/agent.prom"; fail "metrics file lacks metrics_interval_seconds 1"; }
 if command -v promtool >/dev/null 2>&1; then
 	promtool check metrics <"$work/agent.prom" || fail "promtool rejects the metrics file"
 fi

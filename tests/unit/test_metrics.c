@@ -245,6 +245,23 @@ static void test_values(void **unused)
 	    {"critical-guarded", "anycast_agent_announcement_guarded{announcement=web}", 1},
 	    {"critical-guarded", "anycast_agent_announcement_announced{announcement=web}", 1},
 	    {"warning-dry-run", "anycast_agent_dry_run", 1},
+	    {"ok", "anycast_agent_metrics_interval_seconds", 5},
+	    {"ok", "anycast_agent_announcement_prefix_info{announcement=web,prefix=192.0.2.80/32}",
+	     1},
+	    {"warning-drained",
+	     "anycast_agent_announcement_prefix_info{announcement=dns,prefix=2001:db8::53/128}", 1},
+	    {"warning-drained",
+	     "anycast_agent_announcement_drain_start_timestamp_seconds{announcement=dns}",
+	     1700003300},
+	    {"warning-drained",
+	     "anycast_agent_announcement_drain_end_timestamp_seconds{announcement=dns}",
+	     1700006900},
+	    {"warning-suppressed",
+	     "anycast_agent_announcement_next_change_timestamp_seconds{announcement=web}",
+	     1700003780},
+	    {"critical-withdrawn",
+	     "anycast_agent_announcement_next_change_timestamp_seconds{announcement=web}",
+	     1700003607},
 	};
 
 	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
@@ -276,6 +293,35 @@ static void test_absent_values(void **unused)
 	assert_false(lookup(&p, "anycast_agent_check_last_run_timestamp_seconds{check=web}", &v));
 	assert_false(lookup(&p, "anycast_agent_check_cert_remaining_seconds{check=dns}", &v));
 	assert_true(lookup(&p, "anycast_agent_check_state{check=web,state=UNKNOWN}", &v) && v == 1);
+	parsed_free(&p);
+	free(text);
+	json_decref(snap);
+}
+
+/* A time that is not due has no sample: no drain, a drain without --for, nothing scheduled, no
+ * metrics file (metrics_interval null). */
+static void test_absent_times(void **unused)
+{
+	json_t *snap = load_fixture("warning-drained");
+	char *text;
+	struct parsed p;
+	double v;
+
+	json_object_set_new(
+	    json_object_get(json_array_get(json_object_get(snap, "announcements"), 1), "drain"),
+	    "until", json_null());
+	json_object_set_new(json_object_get(snap, "agent"), "metrics_interval", json_null());
+	text = render(snap);
+	parse(text, &p);
+	assert_true(lookup(
+	    &p, "anycast_agent_announcement_drain_start_timestamp_seconds{announcement=dns}", &v));
+	assert_false(lookup(
+	    &p, "anycast_agent_announcement_drain_end_timestamp_seconds{announcement=dns}", &v));
+	assert_false(lookup(
+	    &p, "anycast_agent_announcement_drain_start_timestamp_seconds{announcement=web}", &v));
+	assert_false(lookup(
+	    &p, "anycast_agent_announcement_next_change_timestamp_seconds{announcement=web}", &v));
+	assert_false(lookup(&p, "anycast_agent_metrics_interval_seconds", &v));
 	parsed_free(&p);
 	free(text);
 	json_decref(snap);
@@ -343,8 +389,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_every_fixture_parses), cmocka_unit_test(test_values),
-	    cmocka_unit_test(test_absent_values),        cmocka_unit_test(test_escaping_and_empty),
-	    cmocka_unit_test(test_write_file),
+	    cmocka_unit_test(test_absent_values),        cmocka_unit_test(test_absent_times),
+	    cmocka_unit_test(test_escaping_and_empty),   cmocka_unit_test(test_write_file),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
