@@ -17,6 +17,7 @@
 #include "conf.h"
 #include "log.h"
 #include "probe.h"
+#include "tools.h"
 
 static int run_daemon(struct agent_conf *conf, const char *conf_path,
                       const struct conf_overrides *ov, int dry_run)
@@ -156,6 +157,7 @@ static void usage(FILE *out)
 	    "                     [--state-dir DIR] [--debug SUBSYS,...]\n"
 	    "       anycast-agent [-f FILE] --probe [NAME...]\n"
 	    "       anycast-agent [-f FILE] --print-bird[=SOCKET] [--bird-version 1.6|2|3]\n"
+	    "       anycast-agent [-f FILE] --init | --check-bird | --withdraw-all\n"
 	    "  -f, --config FILE       configuration file (default %s)\n"
 	    "  -n, --check-config      check the configuration and exit\n"
 	    "  -v, --verbose           with -n: print the effective configuration\n"
@@ -166,6 +168,10 @@ static void usage(FILE *out)
 	    "                          \"would enable/disable\" and write no state file\n"
 	    "      --withdraw-all      disable every protocol of every announcement, wait for\n"
 	    "                          BIRD to confirm and exit (0 confirmed, 1 not)\n"
+	    "      --init              create the missing decision files, withdrawn (before BIRD\n"
+	    "                          starts); exit 0, or 1 when one could not be made\n"
+	    "      --check-bird        tell, per protocol, whether BIRD has it and includes its\n"
+	    "                          decision file; exit 0 yes, 1 a problem, 2 BIRD unreachable\n"
 	    "      --print-bird[=SOCKET]  print the BIRD configuration the announcements need\n"
 	    "                          (for the BIRD at SOCKET of bird.sockets when it lists "
 	    "several)\n"
@@ -190,7 +196,9 @@ int main(int argc, char **argv)
 		OPT_DRYRUN,
 		OPT_WITHDRAW,
 		OPT_PRINT_BIRD,
-		OPT_BIRD_VERSION
+		OPT_BIRD_VERSION,
+		OPT_INIT,
+		OPT_CHECK_BIRD
 	};
 	static const struct option longopts[] = {
 	    {"config", required_argument, NULL, 'f'},
@@ -206,6 +214,8 @@ int main(int argc, char **argv)
 	    {"withdraw-all", no_argument, NULL, OPT_WITHDRAW},
 	    {"print-bird", optional_argument, NULL, OPT_PRINT_BIRD},
 	    {"bird-version", required_argument, NULL, OPT_BIRD_VERSION},
+	    {"init", no_argument, NULL, OPT_INIT},
+	    {"check-bird", no_argument, NULL, OPT_CHECK_BIRD},
 	    {"version", no_argument, NULL, 'V'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
@@ -213,7 +223,7 @@ int main(int argc, char **argv)
 	const char *conf_path = AA_CONF_PATH;
 	struct conf_overrides ov = {0};
 	int check_only = 0, verbose = 0, foreground = 0, probe = 0, dry_run = 0, withdraw = 0, c;
-	int print_bird_conf = 0;
+	int print_bird_conf = 0, init = 0, check_bird = 0;
 	const char *print_bird_socket = NULL;
 	enum birdconf_version bird_version = BIRDCONF_UNKNOWN;
 	struct agent_conf *conf;
@@ -250,6 +260,12 @@ int main(int argc, char **argv)
 			break;
 		case OPT_WITHDRAW:
 			withdraw = 1;
+			break;
+		case OPT_INIT:
+			init = 1;
+			break;
+		case OPT_CHECK_BIRD:
+			check_bird = 1;
 			break;
 		case OPT_PRINT_BIRD:
 			print_bird_conf = 1;
@@ -288,7 +304,8 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	/* the agent never forks: a supervisor (systemd) runs it; -d only picks stderr */
-	log_init("anycast-agent", foreground || check_only || probe || withdraw || print_bird_conf);
+	log_init("anycast-agent", foreground || check_only || probe || withdraw ||
+	                              print_bird_conf || init || check_bird);
 
 	conf = conf_load(conf_path, &ov, &errors);
 	if (conf == NULL) {
@@ -320,8 +337,10 @@ int main(int argc, char **argv)
 		conf_free(conf);
 		return rc;
 	}
-	if (withdraw) {
-		int rc = agent_withdraw_all(conf);
+	if (withdraw || init || check_bird) {
+		int rc = withdraw ? tools_withdraw_all(conf)
+		         : init   ? tools_init_decisions(conf, stdout)
+		                  : tools_check_bird(conf, stdout);
 		conf_free(conf);
 		return rc;
 	}

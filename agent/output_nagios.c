@@ -220,6 +220,15 @@ static void eval_bird(struct eval *ev, const json_t *bird)
 			    "BIRD state file of %s not written: BIRD would forget the decision on "
 			    "configure or restart (free space, fix permissions)",
 			    snap_str(v, "name", "?"));
+		/* BIRD has the decision now; its next configure would reset it from bird.conf */
+		const char *inc = snap_str(v, "include", "unknown");
+		if (strcmp(inc, "missing") == 0 || strcmp(inc, "other") == 0)
+			finding(
+			    ev, NAGIOS_WARNING,
+			    "BIRD does not include the decision file of %s inside that protocol: "
+			    "a birdc configure or BIRD restart would undo the agent's decision "
+			    "(fix bird.conf, see anycast-agent --check-bird)",
+			    snap_str(v, "name", "?"));
 	}
 	if (snap_bool(bird, "in_sync", false))
 		return;

@@ -153,11 +153,12 @@ static json_t *bird_json(const struct sync *s)
 		sync_proto_status(s, i, &ps);
 		json_array_append_new(
 		    protos,
-		    json_pack("{s:s, s:s, s:s, s:s, s:s, s:b, s:I, s:b}", "name", ps.name, "socket",
-		              ps.socket, "want", sync_want_name(ps.want), "actual",
+		    json_pack("{s:s, s:s, s:s, s:s, s:s, s:b, s:I, s:b, s:s, s:b}", "name", ps.name,
+		              "socket", ps.socket, "want", sync_want_name(ps.want), "actual",
 		              sync_actual_name(ps.actual), "bird_state",
 		              ps.bird_state ? ps.bird_state : "", "in_sync", ps.in_sync,
-		              "corrections", (json_int_t)ps.corrections, "file_ok", ps.file_ok));
+		              "corrections", (json_int_t)ps.corrections, "file_ok", ps.file_ok,
+		              "include", sync_include_name(ps.include), "orphan", ps.orphan));
 	}
 	return json_pack("{s:b, s:I, s:I, s:I, s:o, s:o}", "in_sync", st.in_sync, "corrections",
 	                 (json_int_t)st.corrections, "command_errors",

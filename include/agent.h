@@ -37,10 +37,6 @@ void agent_free(struct agent *a);
 /* 0, or 1 when a stop could not confirm its withdraw with BIRD. */
 int agent_exit_code(const struct agent *a);
 
-/* Disable every protocol of every announcement and wait for BIRD to confirm (systemd
- * ExecStopPost when the agent died). Uses only the BIRD sockets. 0 when confirmed. */
-int agent_withdraw_all(const struct agent_conf *conf);
-
 /* The status snapshot (status.h) as the control socket's `status` returns it. */
 #include <jansson.h>
 json_t *agent_status(const struct agent *a);

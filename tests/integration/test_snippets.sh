@@ -2,7 +2,8 @@
 # test_snippets.sh - every file in bird-snippets/ is parsed by a real BIRD 2 and BIRD 1.6
 # (`bird -p`) with the agent's state files saying `disabled yes;` and `disabled no;`, and a
 # running BIRD keeps the agent's decision across `birdc configure` and a restart because of the
-# state-file include. Also checks the routes each variant puts into BIRD's table (preference,
+# state-file include (a pattern: a missing file, as after a reboot, is `disabled yes;`, a missing
+# directory stops BIRD). Also checks the routes each variant puts into BIRD's table (preference,
 # GRACEFUL_SHUTDOWN community, prepended AS path) and the control-socket permissions.
 #
 # BIRD 2 is Debian's bird2. BIRD 1.6 cannot be installed beside it, so its package is unpacked
@@ -15,7 +16,7 @@ set -u
 
 top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
 SNIP=$top_srcdir/bird-snippets
-TEMPLATE_STATE_DIR=/var/lib/anycast-agent/bird
+TEMPLATE_STATE_DIR=/run/anycast-agent/bird
 
 for bin in bird birdc; do
 	command -v "$bin" >/dev/null 2>&1 || {
@@ -58,12 +59,13 @@ snip_copy() {
 	done
 }
 
-# state_files DIR...: the state files the snippets in DIR include.
+# state_files DIR...: the decision files the snippets in DIR include (as the pattern
+# "<dir>/<protocol>.con[f]", which matches exactly that file).
 state_files() {
 	local d
 	for d in "$@"; do
-		sed -n 's/^[[:space:]]*include "\([^"]*\)";[[:space:]]*$/\1/p' "$d"/*.conf
-	done | grep -v '/etc/bird' | sort -u
+		sed -n 's/^[[:space:]]*include "\([^"]*\)\.con\[f\]";[[:space:]]*$/\1.conf/p' "$d"/*.conf
+	done | sort -u
 }
 
 # set_states VALUE FILE...: write `disabled VALUE;` into each state file.
@@ -234,6 +236,13 @@ durable_test() {
 	set_states no "$web4"
 	configure "$sock"
 	expect_state "$sock" anycast_web4 up "$label: 'disabled no;' + configure"
+	# no decision file (a reboot emptied /run): withdrawn, whatever BIRD had
+	rm -f "$web4"
+	configure "$sock"
+	expect_state "$sock" anycast_web4 down "$label: decision file gone + configure: withdrawn"
+	set_states no "$web4"
+	configure "$sock"
+	expect_state "$sock" anycast_web4 up "$label: 'disabled no;' again + configure"
 
 	# the variants: preference decides while both are up; marking shows in BIRD's table
 	set_states no "$st/anycast_web4_drain.conf"
@@ -333,25 +342,13 @@ for v in yes no; do
 	parse bird "$B2/pop.conf" "bird2: PoP snippets parse with 'disabled $v;'"
 done
 parse bird "$B2/peer.conf" "bird2: peer-side graceful-shutdown import parses"
-# the README's one-liner creates every missing state file fail-closed, keeps existing ones
-oneliner=$(grep "^grep -rhoE '\"/var/lib/anycast-agent/bird/" "$SNIP/README.md")
-if [ -z "$oneliner" ]; then
-	fail "README.md: the state-file one-liner is missing"
-else
-	rm -f "${states2[@]}"
-	set_states no "${states2[1]}"
-	oneliner=${oneliner//\/var\/lib\/anycast-agent\/bird/$ST2}
-	(eval "${oneliner//\/etc\/bird/$B2/snippets}")
-	created=$(grep -lx 'disabled yes;' "${states2[@]}" 2>/dev/null | wc -l)
-	if [ "$created" = $((${#states2[@]} - 1)) ] && grep -qx 'disabled no;' "${states2[1]}"; then
-		pass "README one-liner: created $created state files 'disabled yes;', kept the existing one"
-	else
-		fail "README one-liner: $created of $((${#states2[@]} - 1)) created, existing: $(cat "${states2[1]}")"
-	fi
-	parse bird "$B2/pop.conf" "bird2: snippets parse after the README one-liner"
-fi
+# a missing decision file (a reboot emptied /run) is `disabled yes;`: BIRD starts, withdrawn
 rm -f "${states2[0]}"
-parse_fails bird "$B2/pop.conf" "${states2[0]##*/}" "bird2: a missing state file stops BIRD"
+parse bird "$B2/pop.conf" "bird2: a missing decision file parses (the include is a pattern)"
+# ... but the decision directory itself must exist (tmpfiles.d and --init make it at boot)
+mv "$ST2" "$ST2.away"
+parse_fails bird "$B2/pop.conf" "Unable to match pattern" "bird2: a missing decision directory stops BIRD"
+mv "$ST2.away" "$ST2"
 echo 'disabled maybe;' >"${states2[0]}"
 parse_fails bird "$B2/pop.conf" "${states2[0]##*/}" "bird2: a bad state file stops BIRD"
 
@@ -447,7 +444,7 @@ EOF
 	parse "$BIRD16" "$B16/peer.conf" "bird1.6: peer-side graceful-shutdown import parses (bird)"
 	parse "$BIRD6_16" "$B16/peer6.conf" "bird1.6: peer-side graceful-shutdown import parses (bird6)"
 	rm -f "$ST16/anycast_web4.conf"
-	parse_fails "$BIRD16" "$B16/pop4.conf" anycast_web4.conf "bird1.6: a missing state file stops BIRD"
+	parse "$BIRD16" "$B16/pop4.conf" "bird1.6: a missing decision file parses (the include is a pattern)"
 
 	cat >"$B16/run.conf" <<EOF
 log "$B16/run/bird.log" all;

@@ -43,8 +43,16 @@ cat >"$dir/bird.conf" <<CONF
 router id 192.0.2.1;
 log "$dir/bird.log" all;
 protocol device { }
-protocol static anycast_web4 { disabled yes; ipv4; route 192.0.2.80/32 unreachable; }
+protocol static anycast_web4 {
+	disabled yes;
+	include "$dir/state/anycast_web4.con[f]";
+	ipv4;
+	route 192.0.2.80/32 unreachable;
+}
 CONF
+# as bird.service's anycast-agent --init does: the decision file before BIRD reads it
+printf 'description "anycast-agent decision %s";\ndisabled yes;\n' "$dir/state/anycast_web4.conf" \
+	>"$dir/state/anycast_web4.conf"
 bird_start "$dir" 2 || exit 1
 
 fails=0

@@ -1,15 +1,19 @@
 #!/bin/sh
-# test_systemd_unit.sh - the generated contrib/anycast-agent.service:
+# test_systemd_unit.sh - the generated systemd files (contrib/):
 #  1. every @variable@ was substituted by make;
-#  2. `systemd-analyze verify` prints nothing (no warning at all) for the unit as shipped and
-#     with its opt-in ExecStopPost= line enabled; its man pages are found through MANPATH;
-#  3. the ExecStopPost= guard runs `--withdraw-all -f CONF` for every failed SERVICE_RESULT and
-#     not after a clean stop;
+#  2. `systemd-analyze verify` prints nothing (no warning at all) for anycast-agent.service,
+#     anycast-agent-init.service and anycast-agent-withdraw.service, and for Debian's bird.service
+#     with the shipped drop-in; the man pages are found through MANPATH;
+#  3. an agent that cannot come back withdraws: OnFailure= names the withdraw unit, systemd gives
+#     up within the start limit (RestartSec x StartLimitBurst < StartLimitIntervalSec), the
+#     withdraw unit runs `--withdraw-all -f CONF` with the agent's CONF; BIRD's start pulls in
+#     `--init -f CONF` before it (the drop-in), and the tmpfiles.d entry makes the runtime
+#     directory the decisions live in;
 #  4. the sandbox stays hardened (`systemd-analyze security` exposure below 2.5);
-#  5. the unit agrees with the example config (state and runtime directories) and with the
-#     sysusers.d entry, which systemd-sysusers accepts.
+#  5. the unit agrees with the example config (decisions in the runtime directory, drains in the
+#     state directory) and with the sysusers.d entry, which systemd-sysusers accepts.
 # ExecStart= points at the configured sbindir; before `make install` that binary does not exist,
-# so the copy being verified runs the anycast-agent just built instead.
+# so the copies being verified run the anycast-agent just built instead.
 set -u
 
 top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -37,8 +41,12 @@ ok() {
 }
 
 # --- 1. substitution --------------------------------------------------------------------------
-if grep -n '@[a-z_]*@' "$unit"; then
-	fail "unsubstituted @variable@ left in $unit"
+init=$top_builddir/contrib/anycast-agent-init.service
+withdraw=$top_builddir/contrib/anycast-agent-withdraw.service
+tmpfiles=$top_builddir/contrib/tmpfiles.d/anycast-agent.conf
+dropin=$top_srcdir/contrib/bird.service.d/anycast-agent.conf
+if grep -n '@[a-z_]*@' "$unit" "$init" "$withdraw" "$tmpfiles"; then
+	fail "unsubstituted @variable@ left"
 else
 	ok "every @variable@ substituted"
 fi
@@ -49,51 +57,74 @@ conf=$(sed -n 's/^ExecStart=.* -f \([^ ]*\)$/\1/p' "$unit")
 [ -n "$exec_start" ] && [ -n "$conf" ] || fail "cannot read ExecStart= binary and -f CONF"
 binary=$exec_start
 [ -x "$binary" ] || binary=$top_builddir/anycast-agent
-mkdir -p "$tmp/shipped" "$tmp/optin" "$tmp/man/man8" "$tmp/man/man5"
-sed "s|$exec_start|$binary|g" "$unit" >"$tmp/shipped/anycast-agent.service"
-sed "s|^#ExecStopPost=|ExecStopPost=|" "$tmp/shipped/anycast-agent.service" \
-	>"$tmp/optin/anycast-agent.service"
-grep -q '^ExecStopPost=' "$tmp/optin/anycast-agent.service" || fail "no opt-in ExecStopPost= line"
+units=$tmp/units
+mkdir -p "$units/bird.service.d" "$tmp/man/man8" "$tmp/man/man5"
+for u in "$unit" "$init" "$withdraw"; do
+	sed "s|$exec_start|$binary|g" "$u" >"$units/${u##*/}"
+done
+cp "$dropin" "$units/bird.service.d/"
 cp "$top_srcdir/doc/anycast-agent.8" "$tmp/man/man8/"
 cp "$top_srcdir/doc/anycast-agent.conf.5" "$tmp/man/man5/"
-
-for variant in shipped optin; do
-	# from inside the directory: verify reads the unit's own name from the file name
-	out=$(cd "$tmp/$variant" && MANPATH="$tmp/man" systemd-analyze verify anycast-agent.service 2>&1)
+verify() { # UNIT: from inside the directory (verify reads a unit's name from its file name)
+	out=$(cd "$units" && MANPATH="$tmp/man" SYSTEMD_UNIT_PATH="$units:" \
+		systemd-analyze verify "$1" 2>&1)
 	rc=$?
 	if [ $rc -ne 0 ] || [ -n "$out" ]; then
-		fail "systemd-analyze verify ($variant unit) exited $rc:"
+		fail "systemd-analyze verify $1 exited $rc:"
 		printf '%s\n' "$out"
 	else
-		ok "systemd-analyze verify ($variant unit): no warnings"
+		ok "systemd-analyze verify $1: no warnings"
 	fi
+}
+for u in anycast-agent.service anycast-agent-init.service anycast-agent-withdraw.service; do
+	verify "$u"
 done
+if [ -f /lib/systemd/system/bird.service ]; then
+	sed -e "s|^ExecStartPre=|ExecStartPre=/bin/true |" -e "s|^ExecStart=[^ ]*|ExecStart=/bin/true|" \
+		-e '/^EnvironmentFile=/d' /lib/systemd/system/bird.service >"$units/bird.service"
+	verify bird.service
+	deps=$(cd "$units" && SYSTEMD_UNIT_PATH="$units:" systemd-analyze verify bird.service >/dev/null 2>&1 &&
+		grep -h '^\(Wants\|After\)=' "$units/bird.service.d/anycast-agent.conf")
+	[ "$(echo "$deps" | grep -c 'anycast-agent-init.service')" = 2 ] &&
+		ok "bird.service drop-in: Wants= and After= anycast-agent-init.service" ||
+		fail "bird.service drop-in does not order anycast-agent-init.service before BIRD: $deps"
+else
+	fail "no /lib/systemd/system/bird.service to verify the drop-in with (install bird2)"
+fi
 
-# --- 3. ExecStopPost= guard -------------------------------------------------------------------
-# The line's shell script, with systemd's "$$" unescaped, run by sh as systemd would run it.
-script=$(sed -n "s/^#ExecStopPost=\/bin\/sh -c '\(.*\)'\$/\1/p" "$unit" | sed 's/\$\$/$/g')
-[ -n "$script" ] || fail "cannot read the ExecStopPost= /bin/sh -c '...' script"
-cat >"$tmp/fake-agent" <<EOF
-#!/bin/sh
-echo "\$*" >>"$tmp/calls"
-EOF
-chmod +x "$tmp/fake-agent"
-script=$(printf '%s' "$script" | sed "s|$exec_start|$tmp/fake-agent|g")
-for result in success exit-code signal core-dump watchdog timeout oom-kill protocol resources; do
-	rm -f "$tmp/calls"
-	SERVICE_RESULT=$result /bin/sh -c "$script" || fail "ExecStopPost script failed ($result)"
-	if [ $result = success ]; then
-		[ ! -e "$tmp/calls" ] && ok "SERVICE_RESULT=success: no withdraw (the agent did it)" ||
-			fail "SERVICE_RESULT=success ran: $(cat "$tmp/calls")"
-	else
-		got=$(cat "$tmp/calls" 2>/dev/null)
-		[ "$got" = "--withdraw-all -f $conf" ] && ok "SERVICE_RESULT=$result: withdraw-all" ||
-			fail "SERVICE_RESULT=$result ran \"$got\", want \"--withdraw-all -f $conf\""
-	fi
-done
+# --- 3. an agent that cannot come back withdraws; BIRD starts from withdrawn decisions ---------
+val() { sed -n "s/^$2=//p" "$1" | tail -n 1; }
+[ "$(val "$unit" OnFailure)" = anycast-agent-withdraw.service ] &&
+	ok "OnFailure=anycast-agent-withdraw.service" || fail "OnFailure= is '$(val "$unit" OnFailure)'"
+rs=$(val "$unit" RestartSec) burst=$(val "$unit" StartLimitBurst) iv=$(val "$unit" StartLimitIntervalSec)
+if [ -n "$rs" ] && [ -n "$burst" ] && [ -n "$iv" ] && [ $((rs * burst)) -lt "$iv" ] &&
+	[ "$(val "$unit" Restart)" = on-failure ]; then
+	ok "a crash loop fails the unit: $burst starts $rs s apart within StartLimitIntervalSec=$iv"
+else
+	fail "RestartSec=$rs x StartLimitBurst=$burst must stay under StartLimitIntervalSec=$iv"
+fi
+[ "$(val "$withdraw" ExecStart)" = "$exec_start --withdraw-all -f $conf" ] &&
+	ok "the withdraw unit runs --withdraw-all -f $conf" ||
+	fail "withdraw unit ExecStart=$(val "$withdraw" ExecStart)"
+[ "$(val "$init" ExecStart)" = "$exec_start --init -f $conf" ] &&
+	ok "the init unit runs --init -f $conf" || fail "init unit ExecStart=$(val "$init" ExecStart)"
+grep -q "^Before=.*bird.service" "$init" || fail "the init unit is not ordered before bird.service"
+[ "$(val "$unit" RuntimeDirectoryPreserve)" = yes ] &&
+	ok "RuntimeDirectoryPreserve=yes: a stop leaves the decisions BIRD includes" ||
+	fail "RuntimeDirectoryPreserve is not yes: a stop would delete the decision files"
+rundir=$(sed -n 's/^RuntimeDirectory=//p' "$unit")
+# the example as `make install` installs it: this build's runstatedir
+statedir_run=$(sed -n 's/^\s*state_dir = "\(.*\)";/\1/p' "$top_builddir/contrib/anycast-agent.conf.installed")
+grep -q "^d $statedir_run 0755 " "$tmpfiles" || fail "tmpfiles.d does not make $statedir_run"
+if command -v systemd-tmpfiles >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && id anycast-agent >/dev/null 2>&1; then
+	mkdir -p "$tmp/root/run"
+	systemd-tmpfiles --create --root="$tmp/root" "$tmpfiles" >/dev/null 2>&1
+	[ -d "$tmp/root$statedir_run" ] && ok "systemd-tmpfiles makes $statedir_run" ||
+		fail "systemd-tmpfiles did not make $statedir_run"
+fi
 
 # --- 4. hardening -----------------------------------------------------------------------------
-level=$(cd "$tmp/shipped" && systemd-analyze security --offline=yes anycast-agent.service 2>&1 |
+level=$(cd "$units" && systemd-analyze security --offline=yes anycast-agent.service 2>&1 |
 	sed -n 's/.*Overall exposure level for anycast-agent.service: \([0-9.]*\).*/\1/p')
 if [ -z "$level" ]; then
 	fail "systemd-analyze security gave no exposure level"
@@ -106,11 +137,11 @@ fi
 # --- 5. consistency with the example config and sysusers.d ------------------------------------
 example=$top_srcdir/contrib/anycast-agent.conf
 statedir=$(sed -n 's/^StateDirectory=//p' "$unit")
-rundir=$(sed -n 's/^RuntimeDirectory=//p' "$unit")
 user=$(sed -n 's/^User=//p' "$unit")
-grep -q "state_dir = \"/var/lib/$statedir/" "$example" &&
+grep -q "state_dir = \"/run/$rundir/" "$example" &&
+	grep -q "state_file = \"/var/lib/$statedir/" "$example" &&
 	grep -q "socket = \"/run/$rundir/" "$example" &&
-	ok "example config uses /var/lib/$statedir and /run/$rundir" ||
+	ok "example config: decisions and socket in /run/$rundir, drains in /var/lib/$statedir" ||
 	fail "contrib/anycast-agent.conf paths are outside StateDirectory=$statedir or" \
 		"RuntimeDirectory=$rundir (ProtectSystem=strict makes them read-only)"
 sysusers=$top_srcdir/contrib/sysusers.d/anycast-agent.conf

@@ -201,9 +201,10 @@ topo_add_pop() {
 		# the decision directory moved to the PoP's own
 		sed "s|/run/anycast-agent/bird|$d/state|g" "$f" >"$d/snippets/${f##*/}" || return 1
 	done
-	# decision files that say "withdrawn" (a missing one means the same: the include is a glob)
+	# decision files that say "withdrawn", as anycast-agent --init writes them before BIRD starts
+	# (a missing one would mean the same: the include is a glob)
 	while read -r f; do
-		echo "disabled yes;" >"$f" || return 1
+		printf 'description "anycast-agent decision %s";\ndisabled yes;\n' "$f" >"$f" || return 1
 	done < <(sed -n 's/^[[:space:]]*include "\([^"]*\)\.con\[f\]";[[:space:]]*$/\1.conf/p' "$d/snippets"/*.conf)
 	# on lo: works on kernels without the dummy driver, and lo is this namespace's own
 	for a in $(_topo_anycast_addrs); do
@@ -528,7 +529,8 @@ topo_set_state() {
 		_topo_err "no state file $f: is $2 a protocol of the snippets?"
 		return 1
 	}
-	echo "disabled $3;" >"$f.tmp" && mv "$f.tmp" "$f"
+	printf 'description "anycast-agent decision %s";\ndisabled %s;\n' "$f" "$3" >"$f.tmp" &&
+		mv "$f.tmp" "$f"
 }
 
 # --- what an upstream sees (UPSTREAM defaults to the first one added) ---------------------------
