@@ -26,11 +26,12 @@
  * I2, I3 and I4 are judged once the system is quiet (agent running, BIRD up and answering,
  * nothing in flight, a reconcile interval since the last disturbance).
  *
- *   lifecycle_sim [-s SEED] [-n SEQUENCES] [-t SECONDS] [-v]
+ *   lifecycle_sim [-s SEED] [-n SEQUENCES] [-t SECONDS] [-v] [-k]
  * Sequence i uses seed SEED + i (SEED defaults to the time). Without -n it runs for -t
  * seconds ($SIM_SECONDS, default 20). A violation prints the seed, the invariant and a
- * shortened replay (the fewest steps found that still break it), and exits 1. The last line
- * says how many sequences, steps and simulated hours ran, and how fast.
+ * shortened replay (the fewest steps found that still break it), and exits 1; with -k it
+ * goes on and counts the violations of each invariant instead (to see what a change breaks).
+ * The last line says how many sequences, steps and simulated hours ran, and how fast.
  */
 #include <config.h>
 
@@ -1785,11 +1786,12 @@ int main(int argc, char **argv)
 	uint64_t seed = (uint64_t)time(NULL);
 	long count = -1;
 	double seconds = getenv("SIM_SECONDS") ? atof(getenv("SIM_SECONDS")) : 20;
-	bool verbose = false;
+	bool verbose = false, keep_going = false;
+	unsigned long broken[8] = {0}, nbroken = 0;
 	int opt;
 	static struct sim sim;
 
-	while ((opt = getopt(argc, argv, "s:n:t:v")) != -1) {
+	while ((opt = getopt(argc, argv, "s:n:t:vk")) != -1) {
 		switch (opt) {
 		case 's':
 			seed = strtoull(optarg, NULL, 0);
@@ -1803,10 +1805,12 @@ int main(int argc, char **argv)
 		case 'v':
 			verbose = true;
 			break;
+		case 'k':
+			keep_going = true;
+			break;
 		default:
-			fprintf(
-			    stderr,
-			    "usage: lifecycle_sim [-s SEED] [-n SEQUENCES] [-t SECONDS] [-v]\n");
+			fprintf(stderr, "usage: lifecycle_sim [-s SEED] [-n SEQUENCES] [-t "
+			                "SECONDS] [-v] [-k]\n");
 			return 2;
 		}
 	}
@@ -1823,7 +1827,11 @@ int main(int argc, char **argv)
 		uint64_t s = seed + (uint64_t)i;
 
 		random_steps(s, steps, &n);
-		if (run_sequence(&sim, s, steps, n, NULL, &t)) {
+		if (run_sequence(&sim, s, steps, n, NULL, &t) && keep_going) {
+			int which = sim.violation[0] == 'I' ? sim.violation[1] - '0' : 7;
+			broken[which >= 1 && which <= 6 ? which : 7]++;
+			nbroken++;
+		} else if (sim.violation[0]) {
 			char what[sizeof(sim.violation)], line[128];
 			bool keep[MAX_STEPS];
 
@@ -1857,8 +1865,13 @@ int main(int argc, char **argv)
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	double el = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
 	printf("lifecycle_sim: %lu sequences (seeds %llu..%llu), %lu steps, %.1f simulated hours, "
-	       "0 violations, %.1f s, %.0f sequences/s\n",
+	       "%lu violations, %.1f s, %.0f sequences/s\n",
 	       seqs, (unsigned long long)seed, (unsigned long long)(seed + seqs - 1), nsteps,
-	       simulated / 3600, el, seqs / (el > 0 ? el : 1));
-	return 0;
+	       simulated / 3600, nbroken, el, seqs / (el > 0 ? el : 1));
+	if (nbroken)
+		printf("broken sequences by invariant: I1 %lu, I2 %lu, I3 %lu, I4 %lu, I5 %lu, I6 "
+		       "%lu, "
+		       "liveness %lu\n",
+		       broken[1], broken[2], broken[3], broken[4], broken[5], broken[6], broken[7]);
+	return nbroken ? 1 : 0;
 }
