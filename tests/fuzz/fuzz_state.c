@@ -1,12 +1,17 @@
 /*
- * fuzz_state.c - libFuzzer harness for the operator state file reader
- * (state_parse, agent/state.c): the file may be corrupted, truncated or
- * written by another version.
+ * fuzz_state.c - libFuzzer harness for the readers of the files the agent
+ * keeps: the operator state file (state_parse and state_parse_damping,
+ * agent/state.c) and the BIRD decision files (sync_decision_parse,
+ * agent/sync.c). Any of them may be corrupted, truncated, written by
+ * another version or edited behind the agent's back.
  *
  * Input: the file's bytes. A file that parses is written again with
  * state_format() and parsed back: every drain must survive with the same
  * fields (losing a drain across a restart is the one thing state.c must not
  * do). A file that does not parse must come with a terminated error text.
+ * Every damping penalty read is a finite positive number with a finite time.
+ * A decision file reads as withdrawn, announced or "not the agent's", and
+ * what the agent writes for either decision reads back as that decision.
  */
 #include <math.h>
 #include <stdbool.h>
@@ -15,6 +20,7 @@
 #include <string.h>
 
 #include "state.h"
+#include "sync.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -32,6 +38,26 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t na, nb;
 	bool trunc;
 	char err[256], *text;
+
+	struct state_penalty *pen;
+	size_t np = state_parse_damping((const char *)data, size, &pen);
+	for (size_t i = 0; i < np; i++) {
+		if (pen[i].name == NULL || !(pen[i].penalty > 0) || !isfinite(pen[i].penalty) ||
+		    !isfinite(pen[i].at))
+			abort();
+		free(pen[i].name);
+	}
+	free(pen);
+
+	int d = sync_decision_parse((const char *)data, size);
+	if (d < -1 || d > 1)
+		abort();
+	if (d >= 0) {
+		char *again = sync_decision_text("/run/anycast-agent/bird", "p", d == 1);
+		if (sync_decision_parse(again, strlen(again)) != d)
+			abort();
+		free(again);
+	}
 
 	memset(err, 'X', sizeof(err));
 	if (state_parse((const char *)data, size, &a, &na, &trunc, err, sizeof(err)) != 0) {
