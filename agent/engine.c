@@ -647,7 +647,6 @@ static void commit(struct engine *e, struct announcement *a, struct step *s, dou
 		e->on_change(e, a, &ch, e->on_change_arg);
 }
 
-/* ANNOUNCED or DEGRADED as the checks say. */
 /* The variant the prefix is carried with now: at start, what this boot's decision files say. */
 static enum announce_variant current_variant(const struct announcement *a)
 {
@@ -836,8 +835,8 @@ static void evaluate(struct engine *e, struct announcement *a, const struct chec
 			/* nothing carried it in this boot: announcing it is a re-announce */
 			s.state = ANN_SUPPRESSED;
 			fmt(s.cause, sizeof(s.cause),
-			    "damping: penalty %.0f > suppress %.0f (kept across the restart)",
-			    engine_announcement_penalty(a, now), a->conf->damp_suppress);
+			    "damping: penalty %.0f, suppressed until %.0f (kept across the restart)",
+			    engine_announcement_penalty(a, now), a->conf->damp_reuse);
 			fmt(s.message, sizeof(s.message), "anycast-agent: flap damping");
 		} else if (eligible) {
 			to_announced(&s, a, trigger, t, NULL);
