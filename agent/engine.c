@@ -835,7 +835,8 @@ static void evaluate(struct engine *e, struct announcement *a, const struct chec
 			/* nothing carried it in this boot: announcing it is a re-announce */
 			s.state = ANN_SUPPRESSED;
 			fmt(s.cause, sizeof(s.cause),
-			    "damping: penalty %.0f, suppressed until %.0f (kept across the restart)",
+			    "damping: penalty %.0f, suppressed until %.0f (kept across the "
+			    "restart)",
 			    engine_announcement_penalty(a, now), a->conf->damp_reuse);
 			fmt(s.message, sizeof(s.message), "anycast-agent: flap damping");
 		} else if (eligible) {
