@@ -390,11 +390,14 @@ static void send_command(struct sync_socket *ss, struct sync_proto *p, bool enab
 }
 
 /* Another protocol of p's announcement on p's socket should carry the prefix but does not
- * yet: disabling p now would leave a gap (make-before-break). */
-static bool replacement_pending(const struct sync *s, const struct sync_proto *p)
+ * yet: disabling p now would leave a gap (make-before-break). 1: its enable is under way;
+ * 2: it cannot come (BIRD lacks it), so p stays until the decision changes; 0: go ahead. */
+static int replacement_pending(const struct sync *s, const struct sync_proto *p)
 {
+	int blocked = 0;
+
 	if (p->group == NO_GROUP)
-		return false;
+		return 0;
 	for (size_t i = 0; i < s->nprotos; i++) {
 		const struct sync_proto *q = &s->protos[i];
 
@@ -406,12 +409,14 @@ static bool replacement_pending(const struct sync *s, const struct sync_proto *p
 		               (effective_want(q) == SYNC_KEEP && q->file_state == 1);
 		if (!carries || q->actual == SYNC_ACTUAL_ENABLED)
 			continue;
+		if (q->actual != SYNC_ACTUAL_MISSING)
+			return 1;
 		/* a variant BIRD does not have cannot take over: the old one stays, unless it is
 		 * the drain variant, whose drain must withdraw */
-		if (q->actual != SYNC_ACTUAL_MISSING || q->role != PROTO_ROLE_DRAIN)
-			return true;
+		if (q->role != PROTO_ROLE_DRAIN)
+			blocked = 2;
 	}
-	return false;
+	return blocked;
 }
 
 /* Send the commands of one phase (enables, or disables) for this socket's protocols. */
@@ -428,9 +433,14 @@ static void run_phase(struct sync_socket *ss, bool enables)
 			continue;
 		if (p->actual == (enables ? SYNC_ACTUAL_ENABLED : SYNC_ACTUAL_DISABLED))
 			continue;
-		if (!enables && replacement_pending(s, p)) {
-			ss->held = true;
-			continue;
+		if (!enables) {
+			int pending = replacement_pending(s, p);
+			/* another cycle once the replacement is up; a blocked one waits for a tick
+			 */
+			if (pending == 1)
+				ss->held = true;
+			if (pending)
+				continue;
 		}
 		send_command(ss, p, enables);
 	}

@@ -1,0 +1,513 @@
+/*
+ * test_reconcile.c - sync.c's reconcile cycle against a scripted fake BIRD (a fake on purpose:
+ * the test decides when each reply arrives, to put a change of mind in the middle of a cycle).
+ * Covers: enables before disables; make-before-break when the wants change while enables are in
+ * flight; a missing variant keeps the old one, except a drain's; KEEP keeps only what this
+ * boot's decision files announce; a protocol that leaves the configuration is disabled, then
+ * forgotten; a decision file removed or spoiled behind the agent's back is written again; the
+ * include check reads the description BIRD shows; a refused command is retried at the next tick.
+ */
+#include <config.h>
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "conf.h"
+#include "sync.h"
+#include "util.h"
+
+/* ---- the fake BIRD ------------------------------------------------------------------------ */
+
+enum kind { K_ENABLE, K_DISABLE, K_SHOW, K_ROUTE };
+
+struct cmd {
+	enum kind kind;
+	bool all;
+	char name[BIRD_NAME_MAX + 1];
+	void *cb, *arg;
+};
+
+struct fake {
+	const struct bird_client_cbs *cbs;
+	void *cb_arg;
+	struct cmd q[64];
+	size_t nq;
+	/* BIRD's protocols */
+	char names[8][BIRD_NAME_MAX + 1];
+	bool en[8], has[8], refuse;
+	char desc[8][256];
+	size_t n;
+	char log[2048]; /* "+p -q " in the order BIRD applied them */
+};
+
+static struct fake fake;
+
+static int idx(const char *name)
+{
+	for (size_t i = 0; i < fake.n; i++)
+		if (strcmp(fake.names[i], name) == 0)
+			return (int)i;
+	return -1;
+}
+
+static void *f_open(void *ops_arg, const struct bird_socket_conf *sc, double timeout,
+                    const struct bird_client_cbs *cbs, void *cb_arg)
+{
+	(void)ops_arg;
+	(void)sc;
+	(void)timeout;
+	fake.cbs = cbs;
+	fake.cb_arg = cb_arg;
+	return &fake;
+}
+
+static void f_close(void *bird)
+{
+	struct bird_reply r = {.status = BIRD_DISCONNECTED, .text = ""};
+	(void)bird;
+	for (size_t i = 0; i < fake.nq; i++) {
+		struct cmd *c = &fake.q[i];
+		if (c->kind == K_SHOW)
+			((bird_show_cb)c->cb)(NULL, &r, NULL, 0, c->arg);
+		else if (c->kind == K_ROUTE)
+			((bird_route_cb)c->cb)(NULL, &r, NULL, 0, c->arg);
+		else
+			((bird_done_cb)c->cb)(NULL, &r, c->arg);
+	}
+	fake.nq = 0;
+}
+
+static enum bird_status push(enum kind k, const char *name, bool all, void *cb, void *arg)
+{
+	assert_true(fake.nq < 64);
+	struct cmd *c = &fake.q[fake.nq++];
+	memset(c, 0, sizeof(*c));
+	c->kind = k;
+	c->all = all;
+	snprintf(c->name, sizeof(c->name), "%s", name ? name : "");
+	c->cb = cb;
+	c->arg = arg;
+	return BIRD_OK;
+}
+
+static enum bird_status f_enable(void *b, const char *p, bird_done_cb cb, void *arg)
+{
+	(void)b;
+	return push(K_ENABLE, p, false, (void *)cb, arg);
+}
+
+static enum bird_status f_disable(void *b, const char *p, const char *m, bird_done_cb cb, void *arg)
+{
+	(void)b;
+	(void)m;
+	return push(K_DISABLE, p, false, (void *)cb, arg);
+}
+
+static enum bird_status f_show(void *b, const char *name, bool all, bird_show_cb cb, void *arg)
+{
+	(void)b;
+	return push(K_SHOW, name, all, (void *)cb, arg);
+}
+
+static enum bird_status f_route(void *b, const char *prefix, bird_route_cb cb, void *arg)
+{
+	(void)b;
+	(void)prefix;
+	return push(K_ROUTE, NULL, false, (void *)cb, arg);
+}
+
+static const struct sync_bird_ops fake_ops = {f_open,    f_close, f_enable,
+                                              f_disable, f_show,  f_route};
+
+/* BIRD answers the oldest command (as a reply would arrive). */
+static void answer_one(void)
+{
+	assert_true(fake.nq > 0);
+	struct cmd c = fake.q[0];
+	memmove(fake.q, fake.q + 1, --fake.nq * sizeof(fake.q[0]));
+	struct bird_reply r = {.status = BIRD_OK, .text = ""};
+	int i = idx(c.name);
+
+	if (c.kind == K_ENABLE || c.kind == K_DISABLE) {
+		bool want = c.kind == K_ENABLE;
+		if (i < 0 || !fake.has[i]) {
+			r.status = BIRD_NO_SUCH_PROTOCOL;
+		} else if (fake.refuse) {
+			r.status = BIRD_ACCESS_DENIED;
+		} else {
+			r.changed = fake.en[i] != want;
+			fake.en[i] = want;
+			snprintf(fake.log + strlen(fake.log), sizeof(fake.log) - strlen(fake.log),
+			         "%c%s ", want ? '+' : '-', c.name);
+		}
+		((bird_done_cb)c.cb)(NULL, &r, c.arg);
+	} else if (c.kind == K_SHOW) {
+		struct bird_protocol p[8];
+		size_t n = 0;
+		for (size_t k = 0; k < fake.n; k++) {
+			if (!fake.has[k] || (c.name[0] && (int)k != i))
+				continue;
+			memset(&p[n], 0, sizeof(p[n]));
+			snprintf(p[n].name, sizeof(p[n].name), "%s", fake.names[k]);
+			snprintf(p[n].state, sizeof(p[n].state), "%s", fake.en[k] ? "up" : "down");
+			p[n].up = fake.en[k];
+			p[n].disabled = !fake.en[k];
+			if (c.all)
+				snprintf(p[n].description, sizeof(p[n].description), "%s",
+				         fake.desc[k]);
+			n++;
+		}
+		((bird_show_cb)c.cb)(NULL, &r, p, n, c.arg);
+	} else {
+		((bird_route_cb)c.cb)(NULL, &r, NULL, 0, c.arg);
+	}
+}
+
+static void answer_all(void)
+{
+	for (int guard = 0; fake.nq > 0; guard++) {
+		assert_true(guard < 1000);
+		answer_one();
+	}
+}
+
+static void fake_protos(const char *const *names, size_t n)
+{
+	memset(&fake, 0, sizeof(fake));
+	for (size_t i = 0; i < n; i++) {
+		snprintf(fake.names[i], sizeof(fake.names[i]), "%s", names[i]);
+		fake.has[i] = true;
+	}
+	fake.n = n;
+}
+
+/* ---- fixture: a configuration and a decision directory ------------------------------------ */
+
+static char dir[64];
+
+static struct agent_conf *load(const char *announcements)
+{
+	char *text, *err = NULL;
+	struct agent_conf *conf;
+
+	xasprintf(&text,
+	          "bird: { socket = \"%s/bird.ctl\"; state_dir = \"%s/run\"; };\n"
+	          "checks: { c: { type = \"tcp\"; address = \"127.0.0.1:9\"; }; };\n"
+	          "announcements: { %s };\n",
+	          dir, dir, announcements);
+	conf = conf_load_string(text, "test.conf", NULL, &err);
+	if (conf == NULL)
+		fail_msg("%s", err);
+	free(text);
+	return conf;
+}
+
+#define WEB                                                                                        \
+	"web: { protocols = [ \"p4\" ]; drain_protocols = [ \"p4_drain\" ]; degraded_protocols = " \
+	"[ \"p4_deg\" ]; requires = [ \"c\" ]; };"
+
+static int setup(void **state)
+{
+	(void)state;
+	snprintf(dir, sizeof(dir), "/tmp/aa-reconcile.XXXXXX");
+	assert_non_null(mkdtemp(dir));
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	char *cmd;
+	(void)state;
+	xasprintf(&cmd, "rm -rf '%s'", dir);
+	assert_int_equal(system(cmd), 0);
+	free(cmd);
+	return 0;
+}
+
+static char *file_of(const char *proto)
+{
+	char *path, *buf = xcalloc(1, 1024);
+	FILE *f;
+
+	xasprintf(&path, "%s/run/%s.conf", dir, proto);
+	f = fopen(path, "r");
+	if (f != NULL) {
+		size_t n = fread(buf, 1, 1023, f);
+		buf[n] = '\0';
+		fclose(f);
+	}
+	free(path);
+	return buf;
+}
+
+static void write_file(const char *proto, const char *text)
+{
+	char *path;
+	FILE *f;
+
+	xasprintf(&path, "%s/run/%s.conf", dir, proto);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+	free(path);
+}
+
+static struct sync *start(struct agent_conf *conf)
+{
+	struct sync *s = sync_new(conf, false, &fake_ops, NULL);
+	sync_start(s);
+	fake.cbs->connected(NULL, "BIRD 2.0.12", fake.cb_arg);
+	answer_all();
+	return s;
+}
+
+/* ---- tests -------------------------------------------------------------------------------- */
+
+static void test_make_before_break_mid_cycle(void **state)
+{
+	static const char *const names[] = {"p4", "p4_drain", "p4_deg"};
+	struct agent_conf *conf = load(WEB);
+	(void)state;
+
+	fake_protos(names, 3);
+	struct sync *s = start(conf);
+	/* announced: normal up */
+	sync_want(s, "p4", SYNC_ENABLED, NULL);
+	sync_want(s, "p4_drain", SYNC_DISABLED, "x");
+	sync_want(s, "p4_deg", SYNC_DISABLED, "x");
+	sync_kick(s);
+	answer_all();
+	assert_true(fake.en[0]);
+	fake.log[0] = '\0';
+
+	/* degraded: the cycle's show is answered, the enable of p4_deg is on its way ... */
+	sync_want(s, "p4", SYNC_DISABLED, "x");
+	sync_want(s, "p4_deg", SYNC_ENABLED, NULL);
+	sync_kick(s);
+	answer_one(); /* show */
+	/* ... when the operator drains: now the drain variant should carry it */
+	sync_want(s, "p4_deg", SYNC_DISABLED, "x");
+	sync_want(s, "p4_drain", SYNC_ENABLED, NULL);
+	sync_kick(s);
+	/* at every step BIRD carries the prefix with some variant */
+	for (int guard = 0; fake.nq > 0; guard++) {
+		assert_true(guard < 100);
+		answer_one();
+		assert_true(fake.en[0] || fake.en[1] || fake.en[2]);
+	}
+	assert_false(fake.en[0]);
+	assert_true(fake.en[1]);
+	assert_false(fake.en[2]);
+	/* the drain variant was up before the normal one went down */
+	char *plus = strstr(fake.log, "+p4_drain"), *minus = strstr(fake.log, "-p4 ");
+	assert_non_null(plus);
+	assert_non_null(minus);
+	assert_true(plus < minus);
+	sync_free(s);
+	conf_free(conf);
+}
+
+static void test_missing_variant(void **state)
+{
+	static const char *const names[] = {"p4", "p4_drain", "p4_deg"};
+	struct agent_conf *conf = load(WEB);
+	struct sync_proto_status ps;
+	(void)state;
+
+	fake_protos(names, 3);
+	fake.has[2] = false; /* bird.conf lacks the degraded variant */
+	struct sync *s = start(conf);
+	sync_want(s, "p4", SYNC_ENABLED, NULL);
+	sync_kick(s);
+	answer_all();
+	/* degraded: it cannot take over, so the normal one stays, reported out of sync */
+	sync_want(s, "p4", SYNC_DISABLED, "x");
+	sync_want(s, "p4_deg", SYNC_ENABLED, NULL);
+	sync_kick(s);
+	answer_all();
+	sync_tick(s);
+	answer_all();
+	assert_true(fake.en[0]);
+	sync_proto_status(s, 0, &ps);
+	assert_false(ps.in_sync);
+	/* a drain withdraws even without its variant */
+	fake.has[1] = false;
+	sync_want(s, "p4_deg", SYNC_DISABLED, "x");
+	sync_want(s, "p4_drain", SYNC_ENABLED, NULL);
+	sync_kick(s);
+	answer_all();
+	sync_tick(s);
+	answer_all();
+	assert_false(fake.en[0]);
+	sync_free(s);
+	conf_free(conf);
+}
+
+static void test_keep_follows_this_boot(void **state)
+{
+	static const char *const names[] = {"p4", "p4_drain", "p4_deg"};
+	struct agent_conf *conf = load(WEB);
+	(void)state;
+
+	fake_protos(names, 3);
+	/* BIRD carries normal and drain; this boot decided normal announced, drain withdrawn */
+	fake.en[0] = fake.en[1] = true;
+	char *run;
+	xasprintf(&run, "%s/run", dir);
+	mkdir(run, 0755);
+	free(run);
+	write_file("p4", "disabled no;\n");
+	write_file("p4_drain", "disabled yes;\n");
+	struct sync *s = start(conf);
+	/* KEEP (adopting): keeps what the files announce, disables the rest, enables nothing */
+	assert_true(fake.en[0]);
+	assert_false(fake.en[1]);
+	assert_false(fake.en[2]);
+	assert_int_equal(sync_decision(s, "p4"), 1);
+	assert_int_equal(sync_decision(s, "p4_deg"), 0); /* created withdrawn */
+	sync_free(s);
+	conf_free(conf);
+
+	/* a reboot emptied the directory: everything BIRD still had is disabled */
+	fake.en[0] = fake.en[1] = true;
+	char *cmd;
+	xasprintf(&cmd, "rm -f '%s'/run/*.conf", dir);
+	assert_int_equal(system(cmd), 0);
+	free(cmd);
+	conf = load(WEB);
+	s = start(conf);
+	assert_false(fake.en[0] || fake.en[1] || fake.en[2]);
+	sync_free(s);
+	conf_free(conf);
+}
+
+static void test_orphans(void **state)
+{
+	static const char *const names[] = {"p4", "p6", "gone"};
+	struct agent_conf *conf = load("a: { protocols = [ \"p4\" ]; requires = [ \"c\" ]; };"
+	                               "b: { protocols = [ \"p6\" ]; requires = [ \"c\" ]; };");
+	(void)state;
+
+	fake_protos(names, 3);
+	fake.en[2] = true;
+	char *run;
+	xasprintf(&run, "%s/run", dir);
+	mkdir(run, 0755);
+	free(run);
+	write_file("gone", "disabled no;\n"); /* decided in this boot by an older config */
+	struct sync *s = start(conf);
+	/* a decision file for a protocol no longer configured: disabled, then forgotten */
+	assert_false(fake.en[2]);
+	sync_kick(s);
+	answer_all();
+	for (size_t i = 0; i < sync_nprotos(s); i++) {
+		struct sync_proto_status ps;
+		sync_proto_status(s, i, &ps);
+		assert_string_not_equal(ps.name, "gone");
+	}
+	assert_non_null(strstr(file_of("gone"), "disabled yes;"));
+	/* b leaves the configuration while announced: withdrawn at once */
+	sync_want(s, "p4", SYNC_ENABLED, NULL);
+	sync_want(s, "p6", SYNC_ENABLED, NULL);
+	sync_kick(s);
+	answer_all();
+	assert_true(fake.en[1]);
+	struct agent_conf *conf2 = load("a: { protocols = [ \"p4\" ]; requires = [ \"c\" ]; };");
+	sync_reload(s, conf2);
+	answer_all();
+	assert_false(fake.en[1]);
+	assert_true(fake.en[0]);
+	assert_non_null(strstr(file_of("p6"), "disabled yes;"));
+	sync_free(s);
+	conf_free(conf);
+	conf_free(conf2);
+}
+
+static void test_files_restored_and_include(void **state)
+{
+	static const char *const names[] = {"p4"};
+	struct agent_conf *conf = load("a: { protocols = [ \"p4\" ]; requires = [ \"c\" ]; };");
+	struct sync_proto_status ps;
+	char want[200];
+	(void)state;
+
+	fake_protos(names, 1);
+	struct sync *s = start(conf);
+	sync_want(s, "p4", SYNC_ENABLED, NULL);
+	sync_kick(s);
+	answer_all();
+	/* removed, then spoiled: written again at the next tick */
+	char *path;
+	xasprintf(&path, "%s/run/p4.conf", dir);
+	unlink(path);
+	sync_tick(s);
+	answer_all();
+	assert_non_null(strstr(file_of("p4"), "disabled no;"));
+	write_file("p4", "disabled no;\nprotocol evil {}\n");
+	sync_tick(s);
+	answer_all();
+	assert_null(strstr(file_of("p4"), "evil"));
+	struct stat st;
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0644);
+	free(path);
+	/* include check: no description, another one, this file's */
+	sync_proto_status(s, 0, &ps);
+	assert_int_equal(ps.include, SYNC_INCLUDE_MISSING);
+	snprintf(fake.desc[0], sizeof(fake.desc[0]), "someone else's");
+	sync_tick(s);
+	answer_all();
+	sync_proto_status(s, 0, &ps);
+	assert_int_equal(ps.include, SYNC_INCLUDE_OTHER);
+	sync_decision_description(want, sizeof(want), conf->bird.state_dir, "p4");
+	snprintf(fake.desc[0], sizeof(fake.desc[0]), "%s", want);
+	sync_tick(s);
+	answer_all();
+	sync_proto_status(s, 0, &ps);
+	assert_int_equal(ps.include, SYNC_INCLUDE_OK);
+	sync_free(s);
+	conf_free(conf);
+}
+
+static void test_refused_retried(void **state)
+{
+	static const char *const names[] = {"p4"};
+	struct agent_conf *conf = load("a: { protocols = [ \"p4\" ]; requires = [ \"c\" ]; };");
+	(void)state;
+
+	fake_protos(names, 1);
+	struct sync *s = start(conf);
+	fake.refuse = true;
+	sync_want(s, "p4", SYNC_ENABLED, NULL);
+	sync_kick(s);
+	answer_all();
+	assert_false(fake.en[0]);
+	fake.refuse = false;
+	sync_tick(s);
+	answer_all();
+	assert_true(fake.en[0]);
+	sync_free(s);
+	conf_free(conf);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_setup_teardown(test_make_before_break_mid_cycle, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_missing_variant, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_keep_follows_this_boot, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_orphans, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_files_restored_and_include, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_refused_retried, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
