@@ -78,6 +78,7 @@ struct dns_chan {
 	/* what the channel was made for */
 	struct ares_addr_port_node server;
 	bool tcp;
+	bool edns; /* for DO queries: c-ares keeps UDP replies longer than 512 bytes whole */
 	long timeout_ms;
 	struct iowatch *io;
 	struct dns_sock *socks; /* the sockets c-ares has open for this channel */
@@ -488,7 +489,7 @@ static struct dns_chan *chan_get(struct dns_env *de, struct dns_query *q,
 	}
 	for (pp = de != NULL ? &de->idle : NULL; pp != NULL && *pp != NULL; pp = &(*pp)->next) {
 		c = *pp;
-		if (c->tcp == q->tcp && c->timeout_ms == ms &&
+		if (c->tcp == q->tcp && c->edns == q->dnssec && c->timeout_ms == ms &&
 		    memcmp(&c->server, &node, sizeof(node)) == 0) {
 			*pp = c->next;
 			de->nidle--;
@@ -500,6 +501,7 @@ static struct dns_chan *chan_get(struct dns_env *de, struct dns_query *q,
 	c = xcalloc(1, sizeof(*c));
 	c->server = node;
 	c->tcp = q->tcp;
+	c->edns = q->dnssec;
 	c->timeout_ms = ms;
 	c->io = q->dc->run->env->io;
 	memset(&o, 0, sizeof(o));
@@ -516,6 +518,13 @@ static struct dns_chan *chan_get(struct dns_env *de, struct dns_query *q,
 	mask = ARES_OPT_FLAGS | ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES | ARES_OPT_NDOTS |
 	       ARES_OPT_LOOKUPS | ARES_OPT_DOMAINS | ARES_OPT_SERVERS | ARES_OPT_SORTLIST |
 	       ARES_OPT_SOCK_STATE_CB;
+	if (c->edns) {
+		/* without EDNS c-ares cuts a UDP reply to 512 bytes before handing it over; the
+		 * query says 1232 (EDNS_UDP_SIZE), this is only how much of a reply c-ares keeps */
+		o.flags |= ARES_FLAG_EDNS;
+		o.ednspsz = 4096;
+		mask |= ARES_OPT_EDNSPSZ;
+	}
 #ifdef ARES_OPT_QUERY_CACHE
 	/* c-ares >= 1.23 caches answers: a reused channel must ask the server every run */
 	o.qcache_max_ttl = 0;
@@ -741,7 +750,8 @@ static enum check_result_code judge_dnssec(struct dns_check *dc, char *detail, s
 	if (worst != RES_OK)
 		prepend(detail, len, why);
 	else
-		append(detail, len, "; %s", why);
+		append(detail, len, "; %s%s", why,
+		       keys->retry ? "; DNSKEY over TCP (UDP reply truncated)" : "");
 	return worst;
 }
 
