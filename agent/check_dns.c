@@ -357,6 +357,18 @@ static const struct ares_socket_functions sock_funcs = {
 
 /* --- queries ---------------------------------------------------------- */
 
+/* No answer in time; say so, and whether replies with a wrong ID came instead. */
+static void timed_out(struct dns_query *q)
+{
+	q->code = RES_TIMEOUT;
+	snprintf(q->detail, sizeof(q->detail), "no reply within %.0f ms", q->ms);
+	if (q->ignored > 0) {
+		size_t l = strlen(q->detail);
+		snprintf(q->detail + l, sizeof(q->detail) - l, " (wrong-ID replies ignored: %u)",
+		         q->ignored);
+	}
+}
+
 static void on_reply(void *arg, int status, int timeouts, unsigned char *abuf, int alen)
 {
 	struct dns_query *q = arg;
@@ -379,8 +391,7 @@ static void on_reply(void *arg, int status, int timeouts, unsigned char *abuf, i
 	}
 	switch (status) {
 	case ARES_ETIMEOUT:
-		q->code = RES_TIMEOUT;
-		snprintf(q->detail, sizeof(q->detail), "no reply within %.0f ms", q->ms);
+		timed_out(q);
 		break;
 	case ARES_ECONNREFUSED:
 		/* c-ares reports every socket error as refused: say what it was */
@@ -405,11 +416,6 @@ static void on_reply(void *arg, int status, int timeouts, unsigned char *abuf, i
 		q->code = RES_INTERNAL_ERROR;
 		snprintf(q->detail, sizeof(q->detail), "c-ares: %s", ares_strerror(status));
 		break;
-	}
-	if (q->ignored > 0 && q->code == RES_TIMEOUT) {
-		size_t l = strlen(q->detail);
-		snprintf(q->detail + l, sizeof(q->detail) - l, " (wrong-ID replies ignored: %u)",
-		         q->ignored);
 	}
 }
 
@@ -628,9 +634,8 @@ static void on_timer(uv_timer_t *t)
 			continue;
 		ares_process_fd(q->ch, ARES_SOCKET_BAD, ARES_SOCKET_BAD);
 		if (!q->done && now >= dc->deadline) {
-			q->code = RES_TIMEOUT;
 			q->ms = (now - q->t_sent) * 1000.0;
-			snprintf(q->detail, sizeof(q->detail), "no reply within %.0f ms", q->ms);
+			timed_out(q);
 			query_destroy(q);
 		}
 	}
