@@ -895,12 +895,15 @@ enum check_result_code dnssec_signer(const uint8_t *msg, size_t len, const char 
 
 	if (signer_len > 0)
 		signer[0] = '\0';
+	detail_set(detail, detail_len, "ok");
 	if (name_from_text(qname, s.owner, &s.ownerlen) < 0) {
 		detail_set(detail, detail_len, "qname is not a plain domain name");
 		return RES_INTERNAL_ERROR;
 	}
-	if (collect(msg, len, &s, NULL, 0, detail, detail_len) < 0)
+	if (collect(msg, len, &s, NULL, 0, detail, detail_len) < 0) {
+		rrset_free(&s); /* what it collected before the broken record */
 		return RES_DNS_MALFORMED;
+	}
 	type_text(qtype, tt, sizeof(tt));
 	name_text(s.owner, owner, sizeof(owner));
 	if (s.nrr == 0) {
