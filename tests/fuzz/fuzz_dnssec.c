@@ -18,8 +18,8 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static const char *const qnames[] = {"example.test.", "www.example.test.",
-                                     "x.wild.example.test.", "."};
+static const char *const qnames[] = {"example.test.", "www.example.test.", "x.wild.example.test.",
+                                     "."};
 static const uint16_t qtypes[] = {6, 1, 28, 48, 16, 15, 2, 33};
 
 #define NEL(a) (sizeof(a) / sizeof((a)[0]))
