@@ -138,8 +138,25 @@ struct dns_check {
 	enum check_result_code dnssec_code; /* the answer cannot be judged: why */
 	char dnssec_detail[160];
 	char signer[DNSSEC_NAME_MAX];
-	struct dnssec_cache cache; /* verified signatures, kept across runs */
+	/* this run judged the answers with the kept DNSKEY reply: the outcome */
+	bool keys_kept_used;
+	enum check_result_code kept_code;
+	char kept_why[CHECK_DETAIL_MAX];
+	int64_t kept_expires;
+	/* kept across runs: verified signatures, and the last DNSKEY reply (see DNSKEY_KEEP) */
+	struct dnssec_cache cache;
+	uint8_t *keys;
+	size_t keys_len;
+	double keys_at; /* mono_now() when it came */
+	bool keys_tc;   /* it came over TCP after a truncated UDP reply */
+	char keys_signer[DNSSEC_NAME_MAX];
 };
+
+/* How long a DNSKEY reply is used again before the zone's keys are asked for afresh. A run
+ * whose answers do not pass with the kept keys (a key rollover, a new signer, anything that
+ * fails) asks at once, so a kept reply never fails a check; what it can miss for this long is
+ * a DNSKEY RRset that disappeared while the signatures of the answers still verify. */
+#define DNSKEY_KEEP 60.0
 
 /* Idle channels kept for reuse; enough for the queries one loop has in flight at once. */
 #define DNS_POOL_MAX 32
@@ -704,12 +721,12 @@ static void prepend(char *detail, size_t len, const char *text)
 		append(detail, len, "; %s", rest);
 }
 
-/* expect_dnssec: judge every answer's signatures with the zone's DNSKEY RRset. */
-static enum check_result_code judge_dnssec(struct dns_check *dc, char *detail, size_t len)
+/* Judge every answer's signatures with the DNSKEY reply keys/klen: the first failure, else the
+ * first warning, else the first answer's summary into why; the earliest expiry into *expires. */
+static enum check_result_code judge_answers(struct dns_check *dc, const uint8_t *keys, size_t klen,
+                                            int64_t *expires, char *why, size_t whylen)
 {
-	struct check_run *run = dc->run;
-	const struct dns_conf *c = &run->conf->u.dns;
-	struct dns_query *keys = find_query(dc, Q_DNSKEY);
+	const struct dns_conf *c = &dc->run->conf->u.dns;
 	struct dnssec_expect e = {.qname = c->qname,
 	                          .qtype = (uint16_t)c->qtype,
 	                          .now = (int64_t)wall_now(),
@@ -717,47 +734,75 @@ static enum check_result_code judge_dnssec(struct dns_check *dc, char *detail, s
 	                          .fail_days = c->rrsig_fail_days,
 	                          .validate = c->dnssec_validate};
 	enum check_result_code worst = RES_OK;
-	char why[CHECK_DETAIL_MAX] = "", d[CHECK_DETAIL_MAX];
+	char d[CHECK_DETAIL_MAX];
 
-	if (dc->dnssec_code != RES_OK) {
-		prepend(detail, len, dc->dnssec_detail);
-		return dc->dnssec_code;
-	}
-	if (keys == NULL) {
-		prepend(detail, len, "DNSKEY query not sent");
-		return RES_INTERNAL_ERROR;
-	}
-	if (keys->code != RES_OK) {
-		d[0] = '\0';
-		append(d, sizeof(d), "%s %s failed: %s", tr_name(keys), dc->signer, keys->detail);
-		prepend(detail, len, d);
-		return keys->code;
-	}
+	*expires = 0;
+	why[0] = '\0';
 	for (int i = 0; i < dc->nq; i++) {
 		struct dns_query *q = &dc->q[i];
 		struct dnssec_info info;
 		enum check_result_code rc;
 		if (q->role != Q_MAIN || q->superseded || q->reply == NULL)
 			continue;
-		rc = dnssec_eval(q->reply, q->reply_len, keys->reply, keys->reply_len, dc->signer,
-		                 &e, &dc->cache, &info, d, sizeof(d));
-		if (info.has_expiry &&
-		    (run->rep.rrsig_expires == 0 || info.expires < run->rep.rrsig_expires))
-			run->rep.rrsig_expires = info.expires;
-		/* the first failure, else the first warning, else the first answer's summary */
+		rc = dnssec_eval(q->reply, q->reply_len, keys, klen, dc->signer, &e, &dc->cache,
+		                 &info, d, sizeof(d));
+		if (info.has_expiry && (*expires == 0 || info.expires < *expires))
+			*expires = info.expires;
 		if (why[0] == '\0' || (worst == RES_OK && rc != RES_OK) ||
 		    (result_class(rc) == RESULT_FAIL && result_class(worst) != RESULT_FAIL)) {
 			if (rc != RES_OK)
 				worst = rc;
-			snprintf(why, sizeof(why), "%s", d);
+			snprintf(why, whylen, "%s", d);
 		}
 	}
-	if (worst != RES_OK)
+	return worst;
+}
+
+/* expect_dnssec: the run's verdict on the signatures, with the kept or the fresh DNSKEY reply. */
+static enum check_result_code judge_dnssec(struct dns_check *dc, char *detail, size_t len)
+{
+	struct check_run *run = dc->run;
+	struct dns_query *keys = find_query(dc, Q_DNSKEY);
+	enum check_result_code code;
+	char why[CHECK_DETAIL_MAX], d[CHECK_DETAIL_MAX];
+	bool tc;
+
+	if (dc->dnssec_code != RES_OK) {
+		prepend(detail, len, dc->dnssec_detail);
+		return dc->dnssec_code;
+	}
+	if (dc->keys_kept_used) {
+		code = dc->kept_code;
+		snprintf(why, sizeof(why), "%s", dc->kept_why);
+		run->rep.rrsig_expires = dc->kept_expires;
+		tc = dc->keys_tc;
+	} else if (keys == NULL) {
+		prepend(detail, len, "DNSKEY query not sent");
+		return RES_INTERNAL_ERROR;
+	} else if (keys->code != RES_OK) {
+		d[0] = '\0';
+		append(d, sizeof(d), "%s %s failed: %s", tr_name(keys), dc->signer, keys->detail);
+		prepend(detail, len, d);
+		return keys->code;
+	} else {
+		code = judge_answers(dc, keys->reply, keys->reply_len, &run->rep.rrsig_expires, why,
+		                     sizeof(why));
+		tc = keys->retry;
+		/* keep the reply for the next runs */
+		free(dc->keys);
+		dc->keys = xmalloc(keys->reply_len);
+		memcpy(dc->keys, keys->reply, keys->reply_len);
+		dc->keys_len = keys->reply_len;
+		dc->keys_at = mono_now();
+		dc->keys_tc = tc;
+		snprintf(dc->keys_signer, sizeof(dc->keys_signer), "%s", dc->signer);
+	}
+	if (code != RES_OK)
 		prepend(detail, len, why);
 	else
 		append(detail, len, "; %s%s", why,
-		       keys->retry ? "; DNSKEY over TCP (UDP reply truncated)" : "");
-	return worst;
+		       tc ? "; DNSKEY over TCP (UDP reply truncated)" : "");
+	return code;
 }
 
 static void finish(struct dns_check *dc)
@@ -897,6 +942,15 @@ static bool ask_dnskey(struct dns_check *dc)
 	                  sizeof(dc->signer), dc->dnssec_detail, sizeof(dc->dnssec_detail));
 	if (dc->dnssec_code != RES_OK)
 		return false;
+	if (dc->keys != NULL && strcmp(dc->keys_signer, dc->signer) == 0 &&
+	    mono_now() - dc->keys_at < DNSKEY_KEEP) {
+		dc->kept_code = judge_answers(dc, dc->keys, dc->keys_len, &dc->kept_expires,
+		                              dc->kept_why, sizeof(dc->kept_why));
+		if (result_class(dc->kept_code) != RESULT_FAIL) {
+			dc->keys_kept_used = true;
+			return false;
+		}
+	}
 	/* one DNSKEY query per run: over TCP for transport "tcp", else over UDP */
 	tmpl = (struct dns_query){.role = Q_DNSKEY, .tcp = c->transport == DNS_TCP, .dnssec = true};
 	tmpl.exp.rcode = 0;
@@ -1002,6 +1056,7 @@ static void queries_clear(struct dns_check *dc)
 	memset(dc->q, 0, sizeof(dc->q));
 	dc->nq = 0;
 	dc->dnskey_asked = false;
+	dc->keys_kept_used = false;
 	dc->dnssec_code = RES_OK;
 	dc->dnssec_detail[0] = '\0';
 	dc->signer[0] = '\0';
@@ -1099,6 +1154,8 @@ static void dns_free(struct check_run *run)
 		return;
 	dns_cancel(run);
 	queries_clear(dc);
+	dnssec_cache_free(&dc->cache);
+	free(dc->keys);
 	run->priv = NULL;
 	uv_close((uv_handle_t *)&dc->timer, free_check);
 }

@@ -132,28 +132,30 @@ static void name_text(const uint8_t *w, char *out, size_t outlen)
 {
 	size_t o = 0, i = 0;
 
-	if (outlen == 0)
-		return;
-	out[0] = '\0';
-	if (w[0] == 0) {
-		snprintf(out, outlen, ".");
+	if (outlen < 2) {
+		if (outlen == 1)
+			out[0] = '\0';
 		return;
 	}
-	while (w[i] != 0 && o + 1 < outlen) {
+	if (w[0] == 0)
+		out[o++] = '.';
+	/* a byte takes at most 4 characters; stop while 5 (and the NUL) still fit */
+	while (w[i] != 0 && o + 6 <= outlen) {
 		size_t l = w[i++];
-		for (size_t j = 0; j < l && o + 1 < outlen; j++, i++) {
+		for (size_t j = 0; j < l && o + 6 <= outlen; j++, i++) {
 			uint8_t c = w[i];
-			int n;
-			if (c > 0x20 && c < 0x7f && c != '.' && c != '\\')
-				n = snprintf(out + o, outlen - o, "%c", c);
-			else
-				n = snprintf(out + o, outlen - o, "\\%03u", c);
-			o += (size_t)n < outlen - o ? (size_t)n : outlen - o - 1;
+			if (c > 0x20 && c < 0x7f && c != '.' && c != '\\') {
+				out[o++] = (char)c;
+			} else {
+				out[o++] = '\\';
+				out[o++] = (char)('0' + c / 100);
+				out[o++] = (char)('0' + c / 10 % 10);
+				out[o++] = (char)('0' + c % 10);
+			}
 		}
-		if (o + 1 < outlen)
-			out[o++] = '.';
-		out[o] = '\0';
+		out[o++] = '.';
 	}
+	out[o] = '\0';
 }
 
 /* A text name ("example.test" or "example.test.", plain labels) in lowercase wire form. */
@@ -308,6 +310,11 @@ static int collect(const uint8_t *msg, size_t len, struct rrset *s, const uint8_
 		detail_set(detail, dlen, "reply is malformed (header or question)");
 		return -1;
 	}
+	/* room for every record the bytes can hold (11 bytes each at least): no realloc per record
+	 */
+	size_t room = count < (len - off) / 11 + 1 ? count : (len - off) / 11 + 1;
+	s->rr = xcalloc(room ? room : 1, sizeof(*s->rr));
+	s->sig = xcalloc(room ? room : 1, sizeof(*s->sig));
 	for (unsigned i = 0; i < count; i++) {
 		uint8_t w[WIRE_MAX], sg[WIRE_MAX];
 		size_t wl, el, sgl, sigoff;
@@ -332,14 +339,12 @@ static int collect(const uint8_t *msg, size_t len, struct rrset *s, const uint8_
 		if (cls != DNS_CLASS_IN || !name_eq(w, wl, s->owner, s->ownerlen))
 			continue;
 		if (r.type == s->type) {
-			s->rr = xrealloc(s->rr, (s->nrr + 1) * sizeof(*s->rr));
 			s->rr[s->nrr++] = r;
 		} else if (r.type == DNS_TYPE_RRSIG && r.rdlen >= 19 &&
 		           get16(msg + r.rdoff) == s->type &&
 		           sig_signer(msg, &r, sg, &sgl, &sigoff) == 0 &&
 		           (signer != NULL ? name_eq(sg, sgl, signer, signerlen)
 		                           : name_under(s->owner, s->ownerlen, sg, sgl))) {
-			s->sig = xrealloc(s->sig, (s->nsig + 1) * sizeof(*s->sig));
 			s->sig[s->nsig++] = r;
 		}
 	}
@@ -680,44 +685,50 @@ static enum verdict verify(unsigned alg, const uint8_t *key, size_t kl, const ui
 	return v;
 }
 
-/* verify() through the cache: the digest covers everything the verdict depends on. */
+/* verify() through the cache: an entry holds everything the verdict depends on. */
 static enum verdict verify_cached(struct dnssec_cache *c, unsigned alg, const uint8_t *key,
                                   size_t kl, const uint8_t *sig, size_t sl, const uint8_t *data,
                                   size_t dl)
 {
-	uint8_t d[32], hdr[5] = {(uint8_t)alg, (uint8_t)(kl >> 8), (uint8_t)kl, (uint8_t)(sl >> 8),
-	                         (uint8_t)sl};
-	EVP_MD_CTX *m;
+	struct dnssec_verified *e;
 	enum verdict v;
-	bool have = false;
 
 	if (c == NULL)
 		return verify(alg, key, kl, sig, sl, data, dl);
-	m = EVP_MD_CTX_new();
-	if (m != NULL && EVP_DigestInit_ex(m, EVP_sha256(), NULL) == 1 &&
-	    EVP_DigestUpdate(m, hdr, sizeof(hdr)) == 1 && EVP_DigestUpdate(m, key, kl) == 1 &&
-	    EVP_DigestUpdate(m, sig, sl) == 1 && EVP_DigestUpdate(m, data, dl) == 1 &&
-	    EVP_DigestFinal_ex(m, d, NULL) == 1)
-		have = true;
-	EVP_MD_CTX_free(m);
-	if (!have)
-		return verify(alg, key, kl, sig, sl, data, dl);
 	for (unsigned i = 0; i < c->used; i++) {
-		if (memcmp(c->digest[i], d, sizeof(d)) == 0) {
+		e = &c->slot[i];
+		if (e->alg == alg && e->klen == kl && e->slen == sl && e->dlen == dl &&
+		    memcmp(e->bytes, key, kl) == 0 && memcmp(e->bytes + kl, sig, sl) == 0 &&
+		    memcmp(e->bytes + kl + sl, data, dl) == 0) {
 			c->hits++;
-			return c->good[i] ? V_GOOD : V_BAD;
+			return e->good ? V_GOOD : V_BAD;
 		}
 	}
 	v = verify(alg, key, kl, sig, sl, data, dl);
 	c->verifications++;
-	if (v == V_GOOD || v == V_BAD) {
-		memcpy(c->digest[c->next], d, sizeof(d));
-		c->good[c->next] = v == V_GOOD;
-		c->next = (c->next + 1) % DNSSEC_CACHE_SLOTS;
-		if (c->used < DNSSEC_CACHE_SLOTS)
-			c->used++;
-	}
+	if (v != V_GOOD && v != V_BAD)
+		return v;
+	e = &c->slot[c->next];
+	e->bytes = xrealloc(e->bytes, kl + sl + dl);
+	memcpy(e->bytes, key, kl);
+	memcpy(e->bytes + kl, sig, sl);
+	memcpy(e->bytes + kl + sl, data, dl);
+	e->klen = kl;
+	e->slen = sl;
+	e->dlen = dl;
+	e->alg = alg;
+	e->good = v == V_GOOD;
+	c->next = (c->next + 1) % DNSSEC_CACHE_SLOTS;
+	if (c->used < DNSSEC_CACHE_SLOTS)
+		c->used++;
 	return v;
+}
+
+void dnssec_cache_free(struct dnssec_cache *c)
+{
+	for (unsigned i = 0; i < DNSSEC_CACHE_SLOTS; i++)
+		free(c->slot[i].bytes);
+	memset(c, 0, sizeof(*c));
 }
 
 /* --- judging one RRset ------------------------------------------------------------ */

@@ -37,15 +37,23 @@ struct dnssec_expect {
 	bool validate; /* verify the signatures with the zone's DNSKEYs */
 };
 
-/* Signatures already verified: their digests (of key, signature and signed data), so a
- * server that answers the same bytes every run costs one verification, not one per run. */
-#define DNSSEC_CACHE_SLOTS 8
+/* Signatures already verified, with exactly what was verified (algorithm, key, signature,
+ * signed data), so a server that answers the same bytes every run costs one verification, not
+ * one per run. Comparing those bytes costs less than hashing them. */
+#define DNSSEC_CACHE_SLOTS 4
 struct dnssec_cache {
-	uint8_t digest[DNSSEC_CACHE_SLOTS][32];
-	bool good[DNSSEC_CACHE_SLOTS];
+	struct dnssec_verified {
+		uint8_t *bytes; /* key, signature, data; malloc'd */
+		size_t klen, slen, dlen;
+		unsigned alg;
+		bool good;
+	} slot[DNSSEC_CACHE_SLOTS];
 	unsigned used, next;
 	unsigned long hits, verifications; /* for tests and benchmarks */
 };
+
+/* Release what the cache holds; it is empty (and usable) afterwards. */
+void dnssec_cache_free(struct dnssec_cache *cache);
 
 struct dnssec_info {
 	bool has_expiry;

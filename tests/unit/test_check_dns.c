@@ -53,7 +53,8 @@ enum fake_mode {
 	FAKE_EMPTY,  /* UDP: a zero-length datagram */
 	FAKE_TWICE,  /* UDP: the reply, then the same reply again (a late duplicate) */
 	FAKE_SIGNED, /* SOA and DNSKEY with RRSIGs (made-up signatures, a real time window) */
-	FAKE_SIGNED_NOKEYS, /* FAKE_SIGNED, but DNSKEY queries get no reply */
+	FAKE_SIGNED_NOKEYS,  /* FAKE_SIGNED, but DNSKEY queries get no reply */
+	FAKE_SIGNED_OLDKEYS, /* FAKE_SIGNED, but the DNSKEY RRset's signature has expired */
 };
 
 /* A fake DNS server: one thread answering UDP and TCP on one port. */
@@ -127,7 +128,7 @@ static size_t fake_reply(const struct fake *f, enum fake_mode mode, bool tcp, co
 	bool answer =
 	    mode == FAKE_OK || mode == FAKE_TWICE || mode == FAKE_NOT_AA || mode == FAKE_BAD_RECORD;
 	unsigned an = !answer ? 0 : qtype == 1 ? 2 : 1;
-	if (mode == FAKE_SIGNED || mode == FAKE_SIGNED_NOKEYS)
+	if (mode == FAKE_SIGNED || mode == FAKE_SIGNED_NOKEYS || mode == FAKE_SIGNED_OLDKEYS)
 		an = 2;
 	db_header(&d, id, flags, 1, an, 0, 0);
 	if (mode == FAKE_OTHER_QUESTION) {
@@ -138,13 +139,17 @@ static size_t fake_reply(const struct fake *f, enum fake_mode mode, bool tcp, co
 	}
 	if (mode == FAKE_SHORT) {
 		d.n = 5;
-	} else if ((mode == FAKE_SIGNED || mode == FAKE_SIGNED_NOKEYS) && qtype == 48) {
+	} else if ((mode == FAKE_SIGNED || mode == FAKE_SIGNED_NOKEYS ||
+	            mode == FAKE_SIGNED_OLDKEYS) &&
+	           qtype == 48) {
 		db_rr(&d, "example.test.", 48, 4 + 64);
 		db_u16(&d, 257), db_u8(&d, 3), db_u8(&d, 13);
 		for (int i = 0; i < 64; i++)
 			db_u8(&d, (unsigned)i);
-		fake_rrsig(&d, 48, f->rrsig_exp);
-	} else if (mode == FAKE_SIGNED || mode == FAKE_SIGNED_NOKEYS) {
+		fake_rrsig(&d, 48,
+		           mode == FAKE_SIGNED_OLDKEYS ? f->rrsig_exp - 11 * 86400 : f->rrsig_exp);
+	} else if (mode == FAKE_SIGNED || mode == FAKE_SIGNED_NOKEYS ||
+	           mode == FAKE_SIGNED_OLDKEYS) {
 		db_soa(&d, "example.test.", f->serial);
 		fake_rrsig(&d, 6, f->rrsig_exp);
 	} else if (answer && qtype == 1) {
@@ -848,7 +853,21 @@ static void test_fake_dnssec(void **state)
 	     {NULL},
 	     RES_DNSSEC_MISSING,
 	     "SOA example.test.: no RRSIG in the answer"},
+	    {"dnssec DNSKEY signature expired",
+	     AF_INET,
+	     FAKE_SIGNED_OLDKEYS,
+	     FAKE_OK,
+	     DNS_UDP,
+	     6,
+	     0,
+	     1,
+	     {NULL},
+	     RES_DNSSEC_EXPIRED,
+	     "DNSKEY example.test.: RRSIG key 4242 expired "},
 	};
+	/* queries the fake saw in the two runs: the second run asks for the DNSKEY RRset again
+	 * only when its answers fail with the kept one */
+	static const unsigned queries[] = {2 + 1, 3 + 2, 2 + 2, 2 + 2, 4 + 2, 1 + 1, 2 + 2};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		const struct fake_case *c = &cases[i];
@@ -875,10 +894,17 @@ static void test_fake_dnssec(void **state)
 			fail_msg("%s: got %s \"%s\", want %s \"%s\"", c->name,
 			         result_name(h->rep.code), h->rep.detail, result_name(c->want),
 			         c->detail);
-		assert_int_equal(h->rep.rrsig_expires, c->want == RES_OK ? f.rrsig_exp : 0);
+		/* the expiry is known whenever a signature was judged, failing or not */
+		assert_int_equal(h->rep.rrsig_expires, c->want == RES_OK ? f.rrsig_exp
+		                                       : c->want == RES_DNSSEC_EXPIRED
+		                                           ? f.rrsig_exp - 11 * 86400
+		                                           : 0);
 		if (c->udp_mode == FAKE_TC)
 			assert_non_null(
 			    strstr(h->rep.detail, "DNSKEY over TCP (UDP reply truncated)"));
+		if (f.queries != queries[i])
+			fail_msg("%s: the fake saw %u queries, want %u", c->name, f.queries,
+			         queries[i]);
 		check_timing(c, h, conf.timeout);
 		free(h);
 	}

@@ -111,6 +111,7 @@ static void test_real_signatures(void **state)
 		assert_int_equal(rc, RES_OK);
 		assert_int_equal(cache.verifications, 2);
 		assert_int_equal(cache.hits, 2);
+		dnssec_cache_free(&cache);
 	}
 }
 
