@@ -33,6 +33,14 @@
  * timeout (at most 50 ms before it), so the run reports which query timed
  * out before the driver's guard would.
  *
+ * With expect_dnssec the main queries carry the DO bit (EDNS0, 1232 bytes) and
+ * their replies are kept; a DO reply truncated over UDP is asked again over TCP,
+ * as a validating resolver does. Once the answers are in and good, one DNSKEY
+ * query goes to the zone their RRSIGs name (over UDP, TCP for transport "tcp"),
+ * unless a DNSKEY reply younger than DNSKEY_KEEP lets the answers pass; it must
+ * end by the same deadline. dnssec.c judges the signatures; verified ones are
+ * remembered per check (dnssec_cache).
+ *
  * Results: c-ares ARES_ETIMEOUT -> TIMEOUT; ARES_ECONNREFUSED -> CONNECT_REFUSED
  * when the socket said ECONNREFUSED (TCP RST; over UDP the ICMP port
  * unreachable that loopback and most hosts send for a stopped server - a
