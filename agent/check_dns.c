@@ -33,6 +33,14 @@
  * timeout (at most 50 ms before it), so the run reports which query timed
  * out before the driver's guard would.
  *
+ * With expect_dnssec the main queries carry the DO bit (EDNS0, 1232 bytes) and
+ * their replies are kept; a DO reply truncated over UDP is asked again over TCP,
+ * as a validating resolver does. Once the answers are in and good, one DNSKEY
+ * query goes to the zone their RRSIGs name (over UDP, TCP for transport "tcp"),
+ * unless a DNSKEY reply younger than DNSKEY_KEEP lets the answers pass; it must
+ * end by the same deadline. dnssec.c judges the signatures; verified ones are
+ * remembered per check (dnssec_cache).
+ *
  * Results: c-ares ARES_ETIMEOUT -> TIMEOUT; ARES_ECONNREFUSED -> CONNECT_REFUSED
  * when the socket said ECONNREFUSED (TCP RST; over UDP the ICMP port
  * unreachable that loopback and most hosts send for a stopped server - a
@@ -57,13 +65,17 @@
 
 #include "check.h"
 #include "dns_eval.h"
+#include "dnssec.h"
 #include "log.h"
 #include "util.h"
 
 #define DNS_MSG_MAX 65535
-#define QUERY_MAX   4 /* udp + tcp + local SOA + reference SOA */
+/* udp + tcp + local SOA + reference SOA + DNSKEY, + TCP retries of truncated DO replies */
+#define QUERY_MAX 8
+/* the EDNS buffer size of a DO query: no IP fragments on any path (DNS flag day 2020) */
+#define EDNS_UDP_SIZE 1232
 
-enum query_role { Q_MAIN, Q_LOCAL_SOA, Q_REF };
+enum query_role { Q_MAIN, Q_LOCAL_SOA, Q_REF, Q_DNSKEY };
 
 struct dns_query;
 
@@ -74,6 +86,7 @@ struct dns_chan {
 	/* what the channel was made for */
 	struct ares_addr_port_node server;
 	bool tcp;
+	bool edns; /* for DO queries: c-ares keeps UDP replies longer than 512 bytes whole */
 	long timeout_ms;
 	struct iowatch *io;
 	struct dns_sock *socks; /* the sockets c-ares has open for this channel */
@@ -94,6 +107,9 @@ struct dns_query {
 	ares_channel ch;       /* chan->ch while the query runs; NULL once it ended */
 	struct dns_chan *chan; /* borrowed from the pool */
 	bool done;             /* the outcome below is final */
+	bool dnssec;           /* asked with the DO bit; the reply is kept for dnssec_eval() */
+	bool retry;            /* the TCP retry of a truncated UDP reply */
+	int superseded;        /* 1 + index of this truncated query's TCP retry; 0: none */
 	struct dns_expect exp;
 	bool id_known; /* c-ares picks the ID; we read it from the bytes sent */
 	uint8_t sent[4];
@@ -104,6 +120,8 @@ struct dns_query {
 	char detail[160];
 	bool has_reply;
 	struct dns_reply_info info;
+	uint8_t *reply; /* the reply's bytes, for a dnssec query */
+	size_t reply_len;
 	double ms;
 	/* what the socket wrappers saw */
 	int last_errno;
@@ -122,7 +140,33 @@ struct dns_check {
 	bool active;
 	int nq;
 	struct dns_query q[QUERY_MAX];
+	double deadline; /* mono_now() by which every query must have its answer */
+	/* expect_dnssec: the DNSKEY query follows the answers, at the zone their RRSIGs name */
+	bool dnskey_asked;
+	enum check_result_code dnssec_code; /* the answer cannot be judged: why */
+	char dnssec_detail[160];
+	char signer[DNSSEC_NAME_MAX];
+	/* this run judged the answers with the kept DNSKEY reply: the outcome */
+	bool keys_kept_used;
+	enum check_result_code kept_code;
+	char kept_why[CHECK_DETAIL_MAX];
+	int64_t kept_expires;
+	/* kept across runs: verified signatures, and the last DNSKEY reply (see DNSKEY_KEEP) */
+	struct dnssec_cache cache;
+	uint8_t *keys;
+	size_t keys_len;
+	double keys_at; /* mono_now() when it came */
+	bool keys_tc;   /* it came over TCP after a truncated UDP reply */
+	char keys_signer[DNSSEC_NAME_MAX];
 };
+
+/* How long a DNSKEY reply is used again before the zone's keys are asked for afresh. A run
+ * whose answers do not pass with the kept keys (a key rollover, a new signer, anything that
+ * fails) asks at once, so a kept reply never fails a check; what it can miss for this long is
+ * a DNSKEY RRset that disappeared while the signatures of the answers still verify. */
+#ifndef DNSKEY_KEEP /* -DDNSKEY_KEEP=0 builds the variant BENCHMARKS.md compares */
+#define DNSKEY_KEEP 60.0
+#endif
 
 /* Idle channels kept for reuse; enough for the queries one loop has in flight at once. */
 #define DNS_POOL_MAX 32
@@ -141,7 +185,10 @@ static void on_timer(uv_timer_t *t);
 
 static const char *tr_name(const struct dns_query *q)
 {
-	return q->tcp ? "tcp" : "udp";
+	static const char *const names[2][3] = {{"udp", "tcp", "udp TC, tcp"},
+	                                        {"dnskey udp", "dnskey tcp", "dnskey udp TC, tcp"}};
+
+	return names[q->role == Q_DNSKEY][q->retry ? 2 : q->tcp];
 }
 
 /* Stop watching before c-ares closes the descriptor; nothing of s is used after this. */
@@ -337,6 +384,18 @@ static const struct ares_socket_functions sock_funcs = {
 
 /* --- queries ---------------------------------------------------------- */
 
+/* No answer in time; say so, and whether replies with a wrong ID came instead. */
+static void timed_out(struct dns_query *q)
+{
+	q->code = RES_TIMEOUT;
+	snprintf(q->detail, sizeof(q->detail), "no reply within %.0f ms", q->ms);
+	if (q->ignored > 0) {
+		size_t l = strlen(q->detail);
+		snprintf(q->detail + l, sizeof(q->detail) - l, " (wrong-ID replies ignored: %u)",
+		         q->ignored);
+	}
+}
+
 static void on_reply(void *arg, int status, int timeouts, unsigned char *abuf, int alen)
 {
 	struct dns_query *q = arg;
@@ -350,12 +409,16 @@ static void on_reply(void *arg, int status, int timeouts, unsigned char *abuf, i
 		q->has_reply = true;
 		q->code = dns_eval_reply(abuf, (size_t)alen, &q->exp, &q->info, q->detail,
 		                         sizeof(q->detail));
+		if (q->dnssec && q->code == RES_OK && alen > 0) {
+			q->reply = xmalloc((size_t)alen);
+			memcpy(q->reply, abuf, (size_t)alen);
+			q->reply_len = (size_t)alen;
+		}
 		return;
 	}
 	switch (status) {
 	case ARES_ETIMEOUT:
-		q->code = RES_TIMEOUT;
-		snprintf(q->detail, sizeof(q->detail), "no reply within %.0f ms", q->ms);
+		timed_out(q);
 		break;
 	case ARES_ECONNREFUSED:
 		/* c-ares reports every socket error as refused: say what it was */
@@ -380,11 +443,6 @@ static void on_reply(void *arg, int status, int timeouts, unsigned char *abuf, i
 		q->code = RES_INTERNAL_ERROR;
 		snprintf(q->detail, sizeof(q->detail), "c-ares: %s", ares_strerror(status));
 		break;
-	}
-	if (q->ignored > 0 && q->code == RES_TIMEOUT) {
-		size_t l = strlen(q->detail);
-		snprintf(q->detail + l, sizeof(q->detail) - l, " (wrong-ID replies ignored: %u)",
-		         q->ignored);
 	}
 }
 
@@ -464,7 +522,7 @@ static struct dns_chan *chan_get(struct dns_env *de, struct dns_query *q,
 	}
 	for (pp = de != NULL ? &de->idle : NULL; pp != NULL && *pp != NULL; pp = &(*pp)->next) {
 		c = *pp;
-		if (c->tcp == q->tcp && c->timeout_ms == ms &&
+		if (c->tcp == q->tcp && c->edns == q->dnssec && c->timeout_ms == ms &&
 		    memcmp(&c->server, &node, sizeof(node)) == 0) {
 			*pp = c->next;
 			de->nidle--;
@@ -476,6 +534,7 @@ static struct dns_chan *chan_get(struct dns_env *de, struct dns_query *q,
 	c = xcalloc(1, sizeof(*c));
 	c->server = node;
 	c->tcp = q->tcp;
+	c->edns = q->dnssec;
 	c->timeout_ms = ms;
 	c->io = q->dc->run->env->io;
 	memset(&o, 0, sizeof(o));
@@ -492,6 +551,13 @@ static struct dns_chan *chan_get(struct dns_env *de, struct dns_query *q,
 	mask = ARES_OPT_FLAGS | ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES | ARES_OPT_NDOTS |
 	       ARES_OPT_LOOKUPS | ARES_OPT_DOMAINS | ARES_OPT_SERVERS | ARES_OPT_SORTLIST |
 	       ARES_OPT_SOCK_STATE_CB;
+	if (c->edns) {
+		/* without EDNS c-ares cuts a UDP reply to 512 bytes before handing it over; the
+		 * query says 1232 (EDNS_UDP_SIZE), this is only how much of a reply c-ares keeps */
+		o.flags |= ARES_FLAG_EDNS;
+		o.ednspsz = 4096;
+		mask |= ARES_OPT_EDNSPSZ;
+	}
 #ifdef ARES_OPT_QUERY_CACHE
 	/* c-ares >= 1.23 caches answers: a reused channel must ask the server every run */
 	o.qcache_max_ttl = 0;
@@ -513,14 +579,14 @@ static struct dns_chan *chan_get(struct dns_env *de, struct dns_query *q,
 	return c;
 }
 
+/* Ask qname/qtype; q->dnssec adds an EDNS0 OPT record with the DO bit. */
 static int query_start(struct dns_check *dc, struct dns_query *q, const struct conf_addr *server,
-                       uint16_t qtype, bool rd, char *err, size_t errlen)
+                       const char *qname, uint16_t qtype, bool rd, char *err, size_t errlen)
 {
-	const struct dns_conf *c = &dc->run->conf->u.dns;
 	unsigned char *qbuf = NULL;
 	int qlen = 0, r;
 
-	q->exp.qname = c->qname;
+	q->exp.qname = qname;
 	q->exp.qtype = qtype;
 	q->exp.qclass = DNS_CLASS_IN;
 	q->exp.tcp = q->tcp;
@@ -528,11 +594,22 @@ static int query_start(struct dns_check *dc, struct dns_query *q, const struct c
 	if ((q->chan = chan_get(dc->run->env->dns, q, server, err, errlen)) == NULL)
 		return -1;
 	q->ch = q->chan->ch;
-	r = ares_create_query(c->qname, DNS_CLASS_IN, qtype, 0, rd ? 1 : 0, &qbuf, &qlen, 0);
+	r = ares_create_query(qname, DNS_CLASS_IN, qtype, 0, rd ? 1 : 0, &qbuf, &qlen,
+	                      q->dnssec ? EDNS_UDP_SIZE : 0);
 	if (r != ARES_SUCCESS) {
-		snprintf(err, errlen, "cannot build a query for \"%s\": %s", c->qname,
+		snprintf(err, errlen, "cannot build a query for \"%s\": %s", qname,
 		         ares_strerror(r));
 		return -1;
+	}
+	if (q->dnssec) {
+		/* c-ares ends the query with the OPT record (root name, type 41, class = size,
+		 * TTL = ext-rcode, version, flags, rdlen 0); DO is the top bit of the flags */
+		if (qlen < 12 + 11 || qbuf[qlen - 10] != 0 || qbuf[qlen - 9] != 41) {
+			ares_free_string(qbuf);
+			snprintf(err, errlen, "c-ares built no EDNS0 record for \"%s\"", qname);
+			return -1;
+		}
+		qbuf[qlen - 4] |= 0x80;
 	}
 	q->t_sent = mono_now();
 	ares_send(q->ch, qbuf, qlen, on_reply, q);
@@ -545,16 +622,25 @@ static int query_start(struct dns_check *dc, struct dns_query *q, const struct c
 static void arm_timer(struct dns_check *dc)
 {
 	long best = -1;
+	bool waiting = false;
 
 	for (int i = 0; i < dc->nq; i++) {
 		struct timeval tv, *t;
 		struct dns_query *q = &dc->q[i];
 		if (q->done || q->ch == NULL)
 			continue;
+		waiting = true;
 		t = ares_timeout(q->ch, NULL, &tv);
 		if (t == NULL)
 			continue;
 		long ms = (long)t->tv_sec * 1000 + (t->tv_usec + 999) / 1000;
+		if (best < 0 || ms < best)
+			best = ms;
+	}
+	/* a query sent after the first ones (DNSKEY, a TCP retry) still ends by the deadline */
+	if (waiting) {
+		double left = (dc->deadline - mono_now()) * 1000.0;
+		long ms = left > 0 ? (long)left + 1 : 0;
 		if (best < 0 || ms < best)
 			best = ms;
 	}
@@ -567,17 +653,27 @@ static void arm_timer(struct dns_check *dc)
 static void on_timer(uv_timer_t *t)
 {
 	struct dns_check *dc = t->data;
+	double now = mono_now();
 
-	for (int i = 0; i < dc->nq; i++)
-		if (!dc->q[i].done && dc->q[i].ch != NULL)
-			ares_process_fd(dc->q[i].ch, ARES_SOCKET_BAD, ARES_SOCKET_BAD);
+	for (int i = 0; i < dc->nq; i++) {
+		struct dns_query *q = &dc->q[i];
+		if (q->done || q->ch == NULL)
+			continue;
+		ares_process_fd(q->ch, ARES_SOCKET_BAD, ARES_SOCKET_BAD);
+		if (!q->done && now >= dc->deadline) {
+			q->ms = (now - q->t_sent) * 1000.0;
+			timed_out(q);
+			query_destroy(q);
+		}
+	}
 	step(dc);
 }
 
+/* The query of a role whose outcome counts: a truncated one that was retried does not. */
 static struct dns_query *find_query(struct dns_check *dc, enum query_role role)
 {
 	for (int i = 0; i < dc->nq; i++)
-		if (dc->q[i].role == role)
+		if (dc->q[i].role == role && dc->q[i].superseded == 0)
 			return &dc->q[i];
 	return NULL;
 }
@@ -624,6 +720,101 @@ static void append(char *buf, size_t len, const char *fmt, ...)
 	va_end(ap);
 }
 
+/* Put text before what detail holds, so a cut detail keeps the reason. */
+static void prepend(char *detail, size_t len, const char *text)
+{
+	char rest[CHECK_DETAIL_MAX];
+
+	snprintf(rest, sizeof(rest), "%s", detail);
+	snprintf(detail, len, "%s", text);
+	if (rest[0])
+		append(detail, len, "; %s", rest);
+}
+
+/* Judge every answer's signatures with the DNSKEY reply keys/klen: the first failure, else the
+ * first warning, else the first answer's summary into why; the earliest expiry into *expires. */
+static enum check_result_code judge_answers(struct dns_check *dc, const uint8_t *keys, size_t klen,
+                                            int64_t *expires, char *why, size_t whylen)
+{
+	const struct dns_conf *c = &dc->run->conf->u.dns;
+	struct dnssec_expect e = {.qname = c->qname,
+	                          .qtype = (uint16_t)c->qtype,
+	                          .now = (int64_t)wall_now(),
+	                          .warn_days = c->rrsig_warn_days,
+	                          .fail_days = c->rrsig_fail_days,
+	                          .validate = c->dnssec_validate};
+	enum check_result_code worst = RES_OK;
+	char d[CHECK_DETAIL_MAX];
+
+	*expires = 0;
+	why[0] = '\0';
+	for (int i = 0; i < dc->nq; i++) {
+		struct dns_query *q = &dc->q[i];
+		struct dnssec_info info;
+		enum check_result_code rc;
+		if (q->role != Q_MAIN || q->superseded || q->reply == NULL)
+			continue;
+		rc = dnssec_eval(q->reply, q->reply_len, keys, klen, dc->signer, &e, &dc->cache,
+		                 &info, d, sizeof(d));
+		if (info.has_expiry && (*expires == 0 || info.expires < *expires))
+			*expires = info.expires;
+		if (why[0] == '\0' || (worst == RES_OK && rc != RES_OK) ||
+		    (result_class(rc) == RESULT_FAIL && result_class(worst) != RESULT_FAIL)) {
+			if (rc != RES_OK)
+				worst = rc;
+			snprintf(why, whylen, "%s", d);
+		}
+	}
+	return worst;
+}
+
+/* expect_dnssec: the run's verdict on the signatures, with the kept or the fresh DNSKEY reply. */
+static enum check_result_code judge_dnssec(struct dns_check *dc, char *detail, size_t len)
+{
+	struct check_run *run = dc->run;
+	struct dns_query *keys = find_query(dc, Q_DNSKEY);
+	enum check_result_code code;
+	char why[CHECK_DETAIL_MAX], d[CHECK_DETAIL_MAX];
+	bool tc;
+
+	if (dc->dnssec_code != RES_OK) {
+		prepend(detail, len, dc->dnssec_detail);
+		return dc->dnssec_code;
+	}
+	if (dc->keys_kept_used) {
+		code = dc->kept_code;
+		snprintf(why, sizeof(why), "%s", dc->kept_why);
+		run->rep.rrsig_expires = dc->kept_expires;
+		tc = dc->keys_tc;
+	} else if (keys == NULL) {
+		prepend(detail, len, "DNSKEY query not sent");
+		return RES_INTERNAL_ERROR;
+	} else if (keys->code != RES_OK) {
+		d[0] = '\0';
+		append(d, sizeof(d), "%s %s failed: %s", tr_name(keys), dc->signer, keys->detail);
+		prepend(detail, len, d);
+		return keys->code;
+	} else {
+		code = judge_answers(dc, keys->reply, keys->reply_len, &run->rep.rrsig_expires, why,
+		                     sizeof(why));
+		tc = keys->retry;
+		/* keep the reply for the next runs */
+		free(dc->keys);
+		dc->keys = xmalloc(keys->reply_len);
+		memcpy(dc->keys, keys->reply, keys->reply_len);
+		dc->keys_len = keys->reply_len;
+		dc->keys_at = mono_now();
+		dc->keys_tc = tc;
+		snprintf(dc->keys_signer, sizeof(dc->keys_signer), "%s", dc->signer);
+	}
+	if (code != RES_OK)
+		prepend(detail, len, why);
+	else
+		append(detail, len, "; %s%s", why,
+		       tc ? "; DNSKEY over TCP (UDP reply truncated)" : "");
+	return code;
+}
+
 static void finish(struct dns_check *dc)
 {
 	struct check_run *run = dc->run;
@@ -641,7 +832,8 @@ static void finish(struct dns_check *dc)
 	for (int pass = 0; pass < 2; pass++) {
 		for (int i = 0; i < dc->nq; i++) {
 			struct dns_query *q = &dc->q[i];
-			if (q->role != Q_MAIN || (pass == 0) != (q->code != RES_OK))
+			if (q->role != Q_MAIN || q->superseded ||
+			    (pass == 0) != (q->code != RES_OK))
 				continue;
 			if (q->ms > slowest)
 				slowest = q->ms;
@@ -679,22 +871,108 @@ static void finish(struct dns_check *dc)
 		} else {
 			code = dns_eval_serial(loc->info.serial, ref->info.serial,
 			                       c->max_serial_lag, sd, sizeof(sd));
-			if (code != RES_OK) {
-				/* the reason goes first, so a cut detail keeps it */
-				char rest[CHECK_DETAIL_MAX];
-				memcpy(rest, detail, sizeof(rest));
-				snprintf(detail, sizeof(detail), "%s", sd);
-				append(detail, sizeof(detail), "; %s", rest);
-			} else {
+			if (code != RES_OK)
+				prepend(detail, sizeof(detail), sd);
+			else
 				append(detail, sizeof(detail), "; %s", sd);
-			}
 		}
 	}
+	if (code == RES_OK && c->expect_dnssec)
+		code = judge_dnssec(dc, detail, sizeof(detail));
 	run->rep.t_connect = -1;
 	run->rep.t_tls = -1;
 	run->rep.t_first_byte = slowest / 1000.0;
 	/* last: the done callback may free or restart the run */
 	check_run_finish(run, code, "%s", detail);
+}
+
+/* Add a query to the run and send it; NULL (with the reason in err) if it cannot be sent. */
+static struct dns_query *query_add(struct dns_check *dc, const struct dns_query *tmpl,
+                                   const struct conf_addr *server, const char *qname,
+                                   uint16_t qtype, bool rd, char *err, size_t errlen)
+{
+	struct dns_query *q;
+
+	if (dc->nq >= QUERY_MAX) {
+		snprintf(err, errlen, "too many queries in one run");
+		return NULL;
+	}
+	q = &dc->q[dc->nq++];
+	*q = *tmpl;
+	q->dc = dc;
+	if (query_start(dc, q, server, qname, qtype, rd, err, errlen) < 0) {
+		query_destroy(q);
+		q->code = RES_INTERNAL_ERROR;
+		snprintf(q->detail, sizeof(q->detail), "%s", err);
+		return NULL;
+	}
+	return q;
+}
+
+/* A DO reply truncated over UDP: ask again over TCP, as a validating resolver does. */
+static void retry_truncated(struct dns_check *dc, int i)
+{
+	const struct dns_conf *c = &dc->run->conf->u.dns;
+	struct dns_query *q = &dc->q[i], tmpl;
+	char err[160];
+
+	if (!q->done || q->tcp || !q->dnssec || q->superseded || q->code != RES_DNS_TRUNCATED)
+		return;
+	tmpl = (struct dns_query){.role = q->role, .tcp = true, .retry = true, .dnssec = true};
+	tmpl.exp = q->exp;
+	tmpl.exp.tcp = true;
+	tmpl.exp.id = 0;
+	if (query_add(dc, &tmpl, &c->server, q->exp.qname, q->exp.qtype,
+	              q->role == Q_MAIN && c->recursion_desired, err, sizeof(err)) != NULL)
+		q->superseded = dc->nq;
+}
+
+/* Once the answers are in and good: ask for the DNSKEY RRset of the zone that signed them.
+ * Returns true if a query was sent. */
+static bool ask_dnskey(struct dns_check *dc)
+{
+	const struct dns_conf *c = &dc->run->conf->u.dns;
+	struct dns_query *first = NULL, tmpl;
+	char err[160];
+
+	dc->dnskey_asked = true;
+	for (int i = 0; i < dc->nq; i++) {
+		struct dns_query *q = &dc->q[i];
+		if (q->role != Q_MAIN || q->superseded)
+			continue;
+		if (q->code != RES_OK)
+			return false; /* the check fails on that already */
+		if (first == NULL)
+			first = q;
+	}
+	if (first == NULL || first->reply == NULL)
+		return false;
+	dc->dnssec_code =
+	    dnssec_signer(first->reply, first->reply_len, c->qname, (uint16_t)c->qtype, dc->signer,
+	                  sizeof(dc->signer), dc->dnssec_detail, sizeof(dc->dnssec_detail));
+	if (dc->dnssec_code != RES_OK)
+		return false;
+	if (dc->keys != NULL && strcmp(dc->keys_signer, dc->signer) == 0 &&
+	    mono_now() - dc->keys_at < DNSKEY_KEEP) {
+		dc->kept_code = judge_answers(dc, dc->keys, dc->keys_len, &dc->kept_expires,
+		                              dc->kept_why, sizeof(dc->kept_why));
+		if (result_class(dc->kept_code) != RESULT_FAIL) {
+			dc->keys_kept_used = true;
+			return false;
+		}
+	}
+	/* one DNSKEY query per run: over TCP for transport "tcp", else over UDP */
+	tmpl = (struct dns_query){.role = Q_DNSKEY, .tcp = c->transport == DNS_TCP, .dnssec = true};
+	tmpl.exp.rcode = 0;
+	tmpl.exp.aa = c->expect_authoritative;
+	if (query_add(dc, &tmpl, &c->server, dc->signer, DNS_TYPE_DNSKEY, false, err,
+	              sizeof(err)) == NULL) {
+		dc->dnssec_code = RES_INTERNAL_ERROR;
+		dc->dnssec_detail[0] = '\0';
+		append(dc->dnssec_detail, sizeof(dc->dnssec_detail), "DNSKEY query: %s", err);
+		return false;
+	}
+	return true;
 }
 
 static void step(struct dns_check *dc)
@@ -712,9 +990,15 @@ static void step(struct dns_check *dc)
 			memcpy(q->detail, q->bad_detail, sizeof(q->bad_detail));
 			query_destroy(q);
 		}
+		retry_truncated(dc, i);
 		if (!q->done)
 			all_done = false;
 	}
+	for (int i = 0; i < dc->nq; i++)
+		if (!dc->q[i].done)
+			all_done = false;
+	if (all_done && dc->run->conf->u.dns.expect_dnssec && !dc->dnskey_asked && ask_dnskey(dc))
+		all_done = false;
 	if (all_done)
 		finish(dc);
 	else
@@ -774,12 +1058,28 @@ static void dns_cancel(struct check_run *run)
 		query_destroy(&dc->q[i]);
 }
 
+/* Forget the last run's queries and the replies they kept. */
+static void queries_clear(struct dns_check *dc)
+{
+	for (int i = 0; i < dc->nq; i++)
+		free(dc->q[i].reply);
+	memset(dc->q, 0, sizeof(dc->q));
+	dc->nq = 0;
+	dc->dnskey_asked = false;
+	dc->keys_kept_used = false;
+	dc->dnssec_code = RES_OK;
+	dc->dnssec_detail[0] = '\0';
+	dc->signer[0] = '\0';
+}
+
 static int dns_start(struct check_run *run)
 {
 	const struct dns_conf *c;
 	struct dns_check *dc;
+	struct dns_query tmpl[QUERY_MAX];
 	char err[160];
 	int n = 0;
+	long ms;
 
 	if (run->conf->type != CHECK_DNS || run->conf->u.dns.qname == NULL) {
 		run->rep.code = RES_INTERNAL_ERROR;
@@ -796,43 +1096,46 @@ static int dns_start(struct check_run *run)
 	dc = run->priv;
 	if (dc->active)
 		dns_cancel(run);
-	memset(dc->q, 0, sizeof(dc->q));
+	queries_clear(dc);
 
 	if (c->transport != DNS_TCP)
-		dc->q[n++] = (struct dns_query){.role = Q_MAIN, .tcp = false};
+		tmpl[n++] = (struct dns_query){.role = Q_MAIN, .tcp = false};
 	if (c->transport != DNS_UDP)
-		dc->q[n++] = (struct dns_query){.role = Q_MAIN, .tcp = true};
+		tmpl[n++] = (struct dns_query){.role = Q_MAIN, .tcp = true};
 	if (c->has_soa_reference) {
 		bool tcp = c->transport == DNS_TCP;
 		if (c->qtype != DNS_TYPE_SOA)
-			dc->q[n++] = (struct dns_query){.role = Q_LOCAL_SOA, .tcp = tcp};
-		dc->q[n++] = (struct dns_query){.role = Q_REF, .tcp = tcp};
+			tmpl[n++] = (struct dns_query){.role = Q_LOCAL_SOA, .tcp = tcp};
+		tmpl[n++] = (struct dns_query){.role = Q_REF, .tcp = tcp};
 	}
-	dc->nq = n;
+	/* as chan_get: give up a little before the run's guard, so the report names the query */
+	ms = (long)(run->conf->timeout * 1000.0);
+	ms -= ms / 10 < 50 ? ms / 10 : 50;
+	dc->deadline = mono_now() + (double)(ms < 1 ? 1 : ms) / 1000.0;
 	dc->active = true;
 	for (int i = 0; i < n; i++) {
-		struct dns_query *q = &dc->q[i];
-		int r;
-		q->dc = dc;
-		if (q->role == Q_MAIN) {
-			q->exp.rcode = c->expect_rcode;
-			q->exp.aa = c->expect_authoritative;
-			q->exp.answers = c->expect_answer.v;
-			q->exp.nanswers = c->expect_answer.n;
-			r = query_start(dc, q, &c->server, (uint16_t)c->qtype, c->recursion_desired,
-			                err, sizeof(err));
+		struct dns_query *q;
+		if (tmpl[i].role == Q_MAIN) {
+			tmpl[i].dnssec = c->expect_dnssec;
+			tmpl[i].exp.rcode = c->expect_rcode;
+			tmpl[i].exp.aa = c->expect_authoritative;
+			tmpl[i].exp.answers = c->expect_answer.v;
+			tmpl[i].exp.nanswers = c->expect_answer.n;
+			q = query_add(dc, &tmpl[i], &c->server, c->qname, (uint16_t)c->qtype,
+			              c->recursion_desired, err, sizeof(err));
 		} else {
 			/* SOA of the zone: any rcode, the SOA may be in the authority section */
-			q->exp.rcode = -1;
-			q->exp.aa = -1;
-			r = query_start(dc, q, q->role == Q_REF ? &c->soa_reference : &c->server,
-			                DNS_TYPE_SOA, false, err, sizeof(err));
+			tmpl[i].exp.rcode = -1;
+			tmpl[i].exp.aa = -1;
+			q = query_add(dc, &tmpl[i],
+			              tmpl[i].role == Q_REF ? &c->soa_reference : &c->server,
+			              c->qname, DNS_TYPE_SOA, false, err, sizeof(err));
 		}
-		if (r < 0) {
+		if (q == NULL) {
 			dns_cancel(run);
 			run->rep.code = RES_INTERNAL_ERROR;
 			snprintf(run->rep.detail, sizeof(run->rep.detail), "%s%s",
-			         q->role == Q_REF ? "soa_reference: " : "", err);
+			         tmpl[i].role == Q_REF ? "soa_reference: " : "", err);
 			return -1;
 		}
 	}
@@ -860,6 +1163,9 @@ static void dns_free(struct check_run *run)
 	if (dc == NULL)
 		return;
 	dns_cancel(run);
+	queries_clear(dc);
+	dnssec_cache_free(&dc->cache);
+	free(dc->keys);
 	run->priv = NULL;
 	uv_close((uv_handle_t *)&dc->timer, free_check);
 }

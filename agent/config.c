@@ -1040,6 +1040,22 @@ static void serial_lag_print(FILE *out, int ind, const void *obj, const struct c
 	fprintf(out, "max_serial_lag = %ld;\n", d->max_serial_lag);
 }
 
+/* dns DNSSEC keys: printed (all four) only for a check that asks for DNSSEC. */
+static void dnssec_print(FILE *out, int ind, const void *obj, const struct ctx *pc)
+{
+	const struct dns_conf *d = obj;
+	if (!d->expect_dnssec)
+		return;
+	indent(out, ind);
+	fprintf(out, "expect_dnssec = true;\n");
+	indent(out, ind);
+	fprintf(out, "rrsig_warn_days = %d;\n", d->rrsig_warn_days);
+	indent(out, ind);
+	fprintf(out, "rrsig_fail_days = %d;\n", d->rrsig_fail_days);
+	indent(out, ind);
+	fprintf(out, "dnssec_validate = %s;\n", d->dnssec_validate ? "true" : "false");
+}
+
 /* announcement require: "all", "any" or a quorum 1..N, after requires. */
 static void require_parse(struct ctx *c, const config_setting_t *s, void *obj)
 {
@@ -1242,6 +1258,12 @@ static const struct key dns_keys[] = {
          .unset = "the SOA serial is not compared"),
     INTK("max_serial_lag", K_LONG, struct dns_conf, max_serial_lag, 0, 2147483647, 0, "",
          .print = serial_lag_print),
+    BOOLK("expect_dnssec", struct dns_conf, expect_dnssec, false, .print = dnssec_print),
+    INTK("rrsig_warn_days", K_INT, struct dns_conf, rrsig_warn_days, 0, 3650, 0, " days",
+         .print = print_none),
+    INTK("rrsig_fail_days", K_INT, struct dns_conf, rrsig_fail_days, 0, 3650, 0, " days",
+         .print = print_none),
+    BOOLK("dnssec_validate", struct dns_conf, dnssec_validate, false, .print = print_none),
     END,
 };
 
@@ -2032,8 +2054,21 @@ static void http_finish(struct ctx *c, const config_setting_t *g, struct check_c
 static void dns_finish(struct ctx *c, const config_setting_t *g, struct check_conf *ck)
 {
 	const config_setting_t *lag = config_setting_get_member(g, "max_serial_lag");
+	const struct dns_conf *d = &ck->u.dns;
+	static const char *const dnssec_keys[] = {"rrsig_warn_days", "rrsig_fail_days",
+	                                          "dnssec_validate"};
 	if (lag != NULL && !ck->u.dns.has_soa_reference)
 		serr(c, lag, "max_serial_lag needs soa_reference (the server to compare with)");
+	for (size_t i = 0; !d->expect_dnssec && i < ARRAY_SIZE(dnssec_keys); i++) {
+		const config_setting_t *k = config_setting_get_member(g, dnssec_keys[i]);
+		if (k != NULL)
+			serr(c, k, "%s needs expect_dnssec = true", dnssec_keys[i]);
+	}
+	if (d->rrsig_warn_days > 0 && d->rrsig_warn_days <= d->rrsig_fail_days)
+		serr(c, config_setting_get_member(g, "rrsig_warn_days"),
+		     "rrsig_warn_days (%d) must be more than rrsig_fail_days (%d), or 0 for no "
+		     "warning",
+		     d->rrsig_warn_days, d->rrsig_fail_days);
 }
 
 static void tcp_finish(struct ctx *c, const config_setting_t *g, struct check_conf *ck)

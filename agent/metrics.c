@@ -120,6 +120,9 @@ static const struct per_item check_metrics[] = {
      1},
     {"check_cert_remaining_seconds", "gauge",
      "Time until the served TLS certificate expires (whole days).", "cert_days_left", 86400},
+    {"check_rrsig_expiry_timestamp_seconds", "gauge",
+     "When the first DNSSEC signature the dns check judged expires (epoch seconds).",
+     "rrsig_expires", 1},
 };
 
 static const struct per_item announcement_metrics[] = {

@@ -8,6 +8,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "output.h"
 #include "util.h"
@@ -150,6 +151,31 @@ static void checks(const json_t *snap, FILE *out)
 	table_print(&t, out);
 }
 
+/* The earliest RRSIG expiry of each DNSSEC check: what runs out first, and when. */
+static void rrsig_expiry(const json_t *snap, double now, FILE *out)
+{
+	const json_t *v;
+	size_t i;
+
+	json_array_foreach(snap_array(snap, "checks"), i, v)
+	{
+		double t = snap_num(v, "rrsig_expires", NAN);
+		char when[32] = "?", left[32];
+		time_t tt;
+		struct tm tm;
+
+		if (!isfinite(t))
+			continue;
+		tt = (time_t)t;
+		if (gmtime_r(&tt, &tm) != NULL)
+			strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+		output_duration(left, sizeof(left), t >= now ? t - now : now - t);
+		fprintf(out, "DNSSEC %s: earliest RRSIG expiry %s (%s%s%s)\n",
+		        snap_str(v, "name", "?"), when, t >= now ? "in " : "expired ", left,
+		        t >= now ? "" : " ago");
+	}
+}
+
 static void bird(const json_t *snap, FILE *out)
 {
 	const json_t *b = snap_object(snap, "bird"), *v;
@@ -213,6 +239,7 @@ void output_text(const json_t *snap, double now, FILE *out)
 	announcements(snap, now, out);
 	fputc('\n', out);
 	checks(snap, out);
+	rrsig_expiry(snap, now, out);
 	fputc('\n', out);
 	bird(snap, out);
 }

@@ -58,6 +58,9 @@ json_t *status_check(const struct check *c, double now_mono, double now_wall)
 		json_object_set_new(o, "cert_days_left",
 		                    r->cert_days_left == INT_MIN ? json_null()
 		                                                 : json_integer(r->cert_days_left));
+		/* only where the last run judged DNSSEC signatures: older readers never see it */
+		if (r->rrsig_expires != 0)
+			json_object_set_new(o, "rrsig_expires", json_integer(r->rrsig_expires));
 	} else {
 		json_object_set_new(o, "result", json_null());
 		json_object_set_new(o, "result_class", json_null());

@@ -25,6 +25,8 @@ struct check_report {
 	/* type-specific timings in seconds, < 0 when not applicable */
 	double t_connect, t_tls, t_first_byte;
 	int cert_days_left; /* http over TLS; INT_MIN when unknown */
+	/* dns with expect_dnssec: the earliest RRSIG expiry, seconds since the epoch; 0 unknown */
+	int64_t rrsig_expires;
 };
 
 struct check_run;

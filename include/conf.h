@@ -67,6 +67,10 @@ struct dns_conf {
 	bool has_soa_reference;
 	struct conf_addr soa_reference;
 	long max_serial_lag; /* only with soa_reference */
+	bool expect_dnssec;  /* DO bit; RRSIGs over the answer and a DNSKEY RRset required */
+	int rrsig_warn_days; /* 0: off */
+	int rrsig_fail_days; /* 0: fail only once expired */
+	bool dnssec_validate;
 };
 
 struct tcp_conf {

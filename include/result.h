@@ -15,6 +15,7 @@ enum result_class { RESULT_PASS, RESULT_WARN, RESULT_FAIL };
 	X(RES_OK, "OK", RESULT_PASS)                                                               \
 	X(RES_WARNING, "WARNING", RESULT_WARN)                                                     \
 	X(RES_CERT_EXPIRING, "CERT_EXPIRING", RESULT_WARN)                                         \
+	X(RES_DNSSEC_EXPIRING, "DNSSEC_EXPIRING", RESULT_WARN)                                     \
 	X(RES_TIMEOUT, "TIMEOUT", RESULT_FAIL)                                                     \
 	X(RES_CONNECT_REFUSED, "CONNECT_REFUSED", RESULT_FAIL)                                     \
 	X(RES_CONNECT_FAILED, "CONNECT_FAILED", RESULT_FAIL)                                       \
@@ -30,6 +31,10 @@ enum result_class { RESULT_PASS, RESULT_WARN, RESULT_FAIL };
 	X(RES_DNS_MALFORMED, "DNS_MALFORMED", RESULT_FAIL)                                         \
 	X(RES_DNS_TRUNCATED, "DNS_TRUNCATED", RESULT_FAIL)                                         \
 	X(RES_DNS_SERIAL_LAG, "DNS_SERIAL_LAG", RESULT_FAIL)                                       \
+	X(RES_DNSSEC_MISSING, "DNSSEC_MISSING", RESULT_FAIL)                                       \
+	X(RES_DNSSEC_BOGUS, "DNSSEC_BOGUS", RESULT_FAIL)                                           \
+	X(RES_DNSSEC_NOT_YET_VALID, "DNSSEC_NOT_YET_VALID", RESULT_FAIL)                           \
+	X(RES_DNSSEC_EXPIRED, "DNSSEC_EXPIRED", RESULT_FAIL)                                       \
 	X(RES_EXEC_CRITICAL, "EXEC_CRITICAL", RESULT_FAIL)                                         \
 	X(RES_EXEC_UNKNOWN, "EXEC_UNKNOWN", RESULT_FAIL)                                           \
 	X(RES_EXEC_SIGNALED, "EXEC_SIGNALED", RESULT_FAIL)                                         \

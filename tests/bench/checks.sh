@@ -30,8 +30,12 @@
 # FLOOR_ARGS passes options to the floor: -k keeps its UDP sockets between DNS queries (as the
 # agent's pooled c-ares channels do), -c makes its GETs with libcurl (what libcurl alone costs),
 # -r ends its HTTP connections with a RST, as the agent does.
+# -m soa and -m dnssec compare DNS checks alone: every check is "dns" (SOA of the zone over UDP,
+# NOERROR + AA), with -m dnssec also expect_dnssec, dnssec_validate and rrsig_warn_days; for both
+# nsd serves the zone signed by ldns-signzone (ECDSA P-256 KSK + ZSK, ldnsutils), so they ask the
+# same server for the same zone.
 #
-# Usage: tests/bench/checks.sh [-w WARMUP_S] [-t WINDOW_S] [-r REPEAT] [-m tcp]
+# Usage: tests/bench/checks.sh [-w WARMUP_S] [-t WINDOW_S] [-r REPEAT] [-m tcp|soa|dnssec]
 #                              [-F [-o http|dns]] [N ...]
 #   (default: -w 5 -t 30 -r 1, N = 10 100 1000; -r runs each N that many times, a row each)
 #   make bench [BENCH_ARGS="-t 60 1000"]
@@ -67,12 +71,13 @@ while getopts "w:t:r:m:Fo:h" o; do
 done
 shift $((OPTIND - 1))
 [ $# -gt 0 ] || set -- 10 100 1000
-case $mix in dns | tcp) ;; *)
-	echo "checks.sh: -m takes \"tcp\" (add tcp checks) or \"dns\" (default)" >&2
+case $mix in dns | tcp | soa | dnssec) ;; *)
+	echo "checks.sh: -m takes \"tcp\" (add tcp checks), \"soa\" or \"dnssec\" (dns checks" \
+		"only, plain or DNSSEC) or \"dns\" (default)" >&2
 	exit 2
 	;;
 esac
-case $floor,$mix,$only in 1,dns, | 1,dns,http | 1,dns,dns | ,dns, | ,tcp,) ;; *)
+case $floor,$mix,$only in 1,dns, | 1,dns,http | 1,dns,dns | ,dns, | ,tcp, | ,soa, | ,dnssec,) ;; *)
 	echo "checks.sh: -o takes \"http\" or \"dns\" and needs -F; -F has no -m tcp" >&2
 	exit 2
 	;;
@@ -129,6 +134,21 @@ for try in 1 2 3 4 5; do
 	nginx_cleanup
 	[ "$try" = 5 ] && { cat "$work/start.err" >&2; exit 1; }
 done
+if [ "$mix" = soa ] || [ "$mix" = dnssec ]; then
+	command -v ldns-signzone >/dev/null || {
+		echo "checks.sh: -m $mix needs ldns-signzone (Debian package ldnsutils)" >&2
+		exit 2
+	}
+	mkdir -p "$work/keys"
+	(cd "$work/keys" && ksk=$(ldns-keygen -a ECDSAP256SHA256 -k example.test) &&
+		zsk=$(ldns-keygen -a ECDSAP256SHA256 example.test) &&
+		nsd_zone_text 2 >"$work/zone" &&
+		ldns-signzone -o example.test. -f "$work/zone.signed" "$work/zone" "$ksk" "$zsk") &&
+		nsd_serve bench 2 "$work/zone.signed" || {
+		echo "checks.sh: cannot sign and serve the zone" >&2
+		exit 1
+	}
+fi
 
 hz=$(getconf CLK_TCK)
 now_ns() { date +%s%N; }
@@ -138,8 +158,11 @@ hwm_kb() { awk '/^VmHWM:/ { print $2 }' "/proc/$1/status"; }
 anon_kb() { awk '/^RssAnon:/ { print $2 }' "/proc/$1/status"; }
 
 write_conf() { # N DIR
-	local n=$1 d=$2 i kinds=2
+	local n=$1 d=$2 i kinds=2 dnssec=""
 	[ "$mix" = tcp ] && kinds=3
+	[ "$mix" = soa ] || [ "$mix" = dnssec ] && kinds=1
+	[ "$mix" = dnssec ] &&
+		dnssec="expect_dnssec = true; dnssec_validate = true; rrsig_warn_days = 7;"
 	mkdir -p "$d/state"
 	{
 		echo "bird: { socket = \"$d/bird.ctl\"; state_dir = \"$d/state\"; };"
@@ -147,13 +170,13 @@ write_conf() { # N DIR
 		echo "state_file = \"$d/state/operator\";"
 		echo "checks: {"
 		for ((i = 0; i < n; i++)); do
-			case $((i % kinds)) in
+			case $((i % kinds + (kinds == 1))) in
 			0) echo "  h$i: { type = \"http\"; url = \"http://www.example.test/\";" \
 				"connect_to = \"127.0.0.1:$hport\"; expect_body = \"www.example.test\";" \
 				"interval = 1.0; timeout = 0.5; };" ;;
 			1) echo "  d$i: { type = \"dns\"; server = \"127.0.0.1\"; port = $dport;" \
 				"transport = \"udp\"; qname = \"example.test.\"; qtype = \"SOA\";" \
-				"expect_rcode = \"NOERROR\"; expect_authoritative = true;" \
+				"expect_rcode = \"NOERROR\"; expect_authoritative = true; $dnssec" \
 				"interval = 1.0; timeout = 0.5; };" ;;
 			2) echo "  t$i: { type = \"tcp\"; address = \"127.0.0.1:$hport\";" \
 				"interval = 1.0; timeout = 0.5; };" ;;
@@ -195,6 +218,11 @@ else
 fi
 if [ -n "$only" ]; then
 	echo "checks:  only the $only half: N/2 $only probes/s (fresh socket each), timeout 0.5 s"
+elif [ "$mix" = soa ]; then
+	echo "checks:  dns SOA over UDP (the zone signed, asked without DO); interval 1 s, timeout 0.5 s"
+elif [ "$mix" = dnssec ]; then
+	echo "checks:  dns SOA over UDP with expect_dnssec, dnssec_validate, rrsig_warn_days 7" \
+		"(DO, then DNSKEY); interval 1 s, timeout 0.5 s"
 elif [ "$mix" = tcp ]; then
 	echo "checks:  1/3 http GET (plain HTTP, fresh connection), 1/3 dns SOA over UDP," \
 		"1/3 tcp connect; interval 1 s, timeout 0.5 s"

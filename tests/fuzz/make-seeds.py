@@ -123,3 +123,20 @@ outs = [
 ]
 for i, (b0, out) in enumerate(outs):
     put('exec_output', f'out{i:02d}', bytes([b0, 0xff]) + out)
+
+# dnssec: byte0 question (qname index + 4 * qtype index, see fuzz_dnssec.c) | 0x80 validate,
+# bytes 1-2 the answer's length, byte3 moves now / sets warn and fail days; then the answer and
+# the DNSKEY reply: real nsd replies of ldns-signzone zones (tests/data/dnssec)
+def rd(n): return open(os.path.join('tests/data/dnssec', n), 'rb').read()
+for nm, a, k, b0, b3 in [
+        ('ecdsa-soa', 'ecdsa-soa.bin', 'ecdsa-dnskey.bin', 0, 1),
+        ('rsa-soa', 'rsa-soa.bin', 'rsa-dnskey.bin', 0, 1),
+        ('ed-soa', 'ed-soa.bin', 'ed-dnskey.bin', 0, 1),
+        ('ecdsa-www', 'ecdsa-www.bin', 'ecdsa-dnskey.bin', 1 + 4 * 1, 1),
+        ('ed-wild', 'ed-wild.bin', 'ed-dnskey.bin', 2 + 4 * 1, 1),
+        ('ecdsa-soa-rsa-keys', 'ecdsa-soa.bin', 'rsa-dnskey.bin', 0, 1),
+        ('ecdsa-soa-expiring', 'ecdsa-soa.bin', 'ecdsa-dnskey.bin', 0, 8 * 4 + 3)]:
+    A, K = rd(a), rd(k)
+    for v in (0, 0x80):
+        put('dnssec', nm + ('-validate' if v else ''),
+            bytes([b0 | v, len(A) >> 8, len(A) & 0xff, b3]) + A + K)

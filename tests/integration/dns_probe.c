@@ -19,10 +19,12 @@
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: dns_probe --server ADDR [--port N] [--transport udp|tcp|both]\n"
-	                "         --qname NAME [--qtype TYPE] [--rd] [--rcode RCODE|any]\n"
-	                "         [--aa yes|no|any] [--answer TEXT]... [--ref ADDR [--ref-port N]\n"
-	                "         --max-lag N] [--timeout SECONDS] [--count N]\n");
+	fprintf(stderr,
+	        "usage: dns_probe --server ADDR [--port N] [--transport udp|tcp|both]\n"
+	        "         --qname NAME [--qtype TYPE] [--rd] [--rcode RCODE|any]\n"
+	        "         [--aa yes|no|any] [--answer TEXT]... [--ref ADDR [--ref-port N]\n"
+	        "         --max-lag N] [--timeout SECONDS] [--count N]\n"
+	        "         [--dnssec [--rrsig-warn DAYS] [--rrsig-fail DAYS] [--validate]]\n");
 	exit(2);
 }
 
@@ -50,7 +52,11 @@ static void on_done(struct check_run *run, const struct check_report *rep, void 
 {
 	struct probe *p = arg;
 
-	printf("%s %.1f %s\n", result_name(rep->code), rep->duration * 1000.0, rep->detail);
+	if (rep->rrsig_expires != 0)
+		printf("%s %.1f %s [rrsig_expires=%lld]\n", result_name(rep->code),
+		       rep->duration * 1000.0, rep->detail, (long long)rep->rrsig_expires);
+	else
+		printf("%s %.1f %s\n", result_name(rep->code), rep->duration * 1000.0, rep->detail);
 	fflush(stdout);
 	if (result_class(rep->code) == RESULT_FAIL)
 		p->failed = 1;
@@ -74,6 +80,10 @@ int main(int argc, char **argv)
 	                                     {"max-lag", required_argument, NULL, 'l'},
 	                                     {"timeout", required_argument, NULL, 'T'},
 	                                     {"count", required_argument, NULL, 'C'},
+	                                     {"dnssec", no_argument, NULL, 'D'},
+	                                     {"rrsig-warn", required_argument, NULL, 'W'},
+	                                     {"rrsig-fail", required_argument, NULL, 'F'},
+	                                     {"validate", no_argument, NULL, 'V'},
 	                                     {NULL, 0, NULL, 0}};
 	struct check_conf conf = {.name = (char *)"probe",
 	                          .type = CHECK_DNS,
@@ -154,6 +164,18 @@ int main(int argc, char **argv)
 			break;
 		case 'C':
 			p.runs_left = atoi(optarg);
+			break;
+		case 'D':
+			d->expect_dnssec = true;
+			break;
+		case 'W':
+			d->rrsig_warn_days = atoi(optarg);
+			break;
+		case 'F':
+			d->rrsig_fail_days = atoi(optarg);
+			break;
+		case 'V':
+			d->dnssec_validate = true;
 			break;
 		default:
 			usage();

@@ -13,6 +13,11 @@
 #   nsd_set_serial NAME SERIAL
 #       Rewrite the zone with a new serial, reload (SIGHUP) and wait until it
 #       is served.
+#   nsd_zone_text SERIAL
+#       Print the zone the fixture serves (with SERIAL), e.g. to sign it.
+#   nsd_serve NAME SERIAL FILE
+#       Serve the zone file FILE (e.g. signed by ldns-signzone; its SOA serial must
+#       be SERIAL) instead of the generated one, reload and wait until it is served.
 #   nsd_stop NAME          Stop the instance (SIGTERM, then wait; SIGKILL after 5 s).
 #   nsd_cleanup            Stop every instance and remove $NSD_BASE; call it from a trap.
 #   nsd_serial NAME        Print the serial the instance serves now (UDP SOA query).
@@ -43,11 +48,11 @@ nsd_dir() {
 	echo "$NSD_BASE/$1"
 }
 
-_nsd_write_zone() { # dir serial
-	cat >"$1/zone.tmp" <<EOF
+nsd_zone_text() { # serial
+	cat <<EOF
 \$ORIGIN $NSD_ZONE
 \$TTL 300
-@	IN SOA ns1.$NSD_ZONE hostmaster.$NSD_ZONE ( $2 3600 900 604800 300 )
+@	IN SOA ns1.$NSD_ZONE hostmaster.$NSD_ZONE ( $1 3600 900 604800 300 )
 @	IN NS ns1.$NSD_ZONE
 @	IN MX 10 mx.$NSD_ZONE
 @	IN TXT "v=spf1 -all"
@@ -59,6 +64,14 @@ txt	IN TXT "hello" "world"
 alias	IN CNAME www.$NSD_ZONE
 ${NSD_RECORDS:-}
 EOF
+}
+
+_nsd_write_zone() { # dir serial [file]
+	if [ -n "${3:-}" ]; then
+		cp "$3" "$1/zone.tmp" || return 1
+	else
+		nsd_zone_text "$2" >"$1/zone.tmp"
+	fi
 	mv "$1/zone.tmp" "$1/zone"
 	# nsd reloads a zone only when its mtime changed: make sure it did
 	touch -d "@$(($(date +%s) + $(cat "$1/generation" 2>/dev/null || echo 0)))" "$1/zone"
@@ -163,6 +176,12 @@ EOF
 nsd_set_serial() { # name serial
 	_d=$(nsd_dir "$1")
 	_nsd_write_zone "$_d" "$2"
+	kill -HUP "$(cat "$_d/main.pid")" && _nsd_wait_serial "$1" "$2"
+}
+
+nsd_serve() { # name serial file
+	_d=$(nsd_dir "$1")
+	_nsd_write_zone "$_d" "$2" "$3" || return 1
 	kill -HUP "$(cat "$_d/main.pid")" && _nsd_wait_serial "$1" "$2"
 }
 

@@ -28,6 +28,9 @@ static const struct fixture fixtures[] = {
     {"ok", NAGIOS_OK, "2/2 announced, 2/2 checks up, BIRD in sync"},
     {"warning-adopting", NAGIOS_WARNING, "web ADOPTING"},
     {"warning-cert-expiring", NAGIOS_WARNING, "certificate expires in 9 days"},
+    {"warning-dnssec-expiring", NAGIOS_WARNING,
+     "check dns degraded: DNSSEC_EXPIRING: SOA example.test.: RRSIG key 13030 expires "
+     "2023-11-19T23:13:20Z, in 5.0 days"},
     {"warning-check-down-quorum", NAGIOS_WARNING, "check web_backup DOWN: CONNECT_REFUSED"},
     {"warning-check-failing", NAGIOS_WARNING, "check dns failing (1 of 2): TIMEOUT"},
     {"warning-degraded", NAGIOS_WARNING, "web DEGRADED"},

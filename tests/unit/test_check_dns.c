@@ -49,9 +49,12 @@ enum fake_mode {
 	FAKE_SERVFAIL,
 	FAKE_REFUSED,
 	FAKE_NOT_AA,
-	FAKE_CLOSE, /* TCP: close without a reply */
-	FAKE_EMPTY, /* UDP: a zero-length datagram */
-	FAKE_TWICE, /* UDP: the reply, then the same reply again (a late duplicate) */
+	FAKE_CLOSE,  /* TCP: close without a reply */
+	FAKE_EMPTY,  /* UDP: a zero-length datagram */
+	FAKE_TWICE,  /* UDP: the reply, then the same reply again (a late duplicate) */
+	FAKE_SIGNED, /* SOA and DNSKEY with RRSIGs (made-up signatures, a real time window) */
+	FAKE_SIGNED_NOKEYS,  /* FAKE_SIGNED, but DNSKEY queries get no reply */
+	FAKE_SIGNED_OLDKEYS, /* FAKE_SIGNED, but the DNSKEY RRset's signature has expired */
 };
 
 /* A fake DNS server: one thread answering UDP and TCP on one port. */
@@ -66,8 +69,34 @@ struct fake {
 	unsigned conns;       /* TCP connections accepted */
 	unsigned udp_sources; /* UDP queries from a source port other than the last one's */
 	uint16_t udp_last_src;
+	uint32_t rrsig_exp; /* FAKE_SIGNED: the RRSIGs' expiration */
 	pthread_t th;
 };
+
+/* An RRSIG over `covered` at example.test. with a made-up signature. */
+static void fake_rrsig(struct dnsb *d, unsigned covered, uint32_t exp)
+{
+	db_rr(d, "example.test.", 46, (unsigned)(18 + db_name_len("example.test.") + 64));
+	db_u16(d, covered);
+	db_u8(d, 13);
+	db_u8(d, 2);
+	db_u32(d, 300);
+	db_u32(d, exp);
+	db_u32(d, exp - 20 * 86400);
+	db_u16(d, 4242);
+	db_name(d, "example.test.");
+	for (int i = 0; i < 64; i++)
+		db_u8(d, 0x5a);
+}
+
+static unsigned query_type(const uint8_t *q, size_t qn)
+{
+	size_t off = 12;
+
+	while (off < qn && q[off] != 0)
+		off += q[off] + 1u;
+	return off + 3 <= qn ? (unsigned)(q[off + 1] << 8 | q[off + 2]) : 0;
+}
 
 static size_t fake_reply(const struct fake *f, enum fake_mode mode, bool tcp, const uint8_t *q,
                          size_t qn, uint8_t *out)
@@ -99,6 +128,8 @@ static size_t fake_reply(const struct fake *f, enum fake_mode mode, bool tcp, co
 	bool answer =
 	    mode == FAKE_OK || mode == FAKE_TWICE || mode == FAKE_NOT_AA || mode == FAKE_BAD_RECORD;
 	unsigned an = !answer ? 0 : qtype == 1 ? 2 : 1;
+	if (mode == FAKE_SIGNED || mode == FAKE_SIGNED_NOKEYS || mode == FAKE_SIGNED_OLDKEYS)
+		an = 2;
 	db_header(&d, id, flags, 1, an, 0, 0);
 	if (mode == FAKE_OTHER_QUESTION) {
 		db_question(&d, "other.example.test.", qtype, 1);
@@ -108,6 +139,19 @@ static size_t fake_reply(const struct fake *f, enum fake_mode mode, bool tcp, co
 	}
 	if (mode == FAKE_SHORT) {
 		d.n = 5;
+	} else if ((mode == FAKE_SIGNED || mode == FAKE_SIGNED_NOKEYS ||
+	            mode == FAKE_SIGNED_OLDKEYS) &&
+	           qtype == 48) {
+		db_rr(&d, "example.test.", 48, 4 + 64);
+		db_u16(&d, 257), db_u8(&d, 3), db_u8(&d, 13);
+		for (int i = 0; i < 64; i++)
+			db_u8(&d, (unsigned)i);
+		fake_rrsig(&d, 48,
+		           mode == FAKE_SIGNED_OLDKEYS ? f->rrsig_exp - 11 * 86400 : f->rrsig_exp);
+	} else if (mode == FAKE_SIGNED || mode == FAKE_SIGNED_NOKEYS ||
+	           mode == FAKE_SIGNED_OLDKEYS) {
+		db_soa(&d, "example.test.", f->serial);
+		fake_rrsig(&d, 6, f->rrsig_exp);
 	} else if (answer && qtype == 1) {
 		db_u16(&d, 0xc00c);
 		db_u16(&d, 1), db_u16(&d, 1), db_u32(&d, 60), db_u16(&d, 4);
@@ -148,6 +192,10 @@ static void fake_tcp_conn(struct fake *f, int c)
 		__atomic_add_fetch(&f->queries, 1, __ATOMIC_SEQ_CST);
 		if (f->tcp_mode == FAKE_CLOSE)
 			break;
+		if (f->tcp_mode == FAKE_SIGNED_NOKEYS && query_type(buf + 2, have - 2) == 48) {
+			have = 0; /* no reply; serve the next connection once the client gives up */
+			continue;
+		}
 		if (f->tcp_mode == FAKE_SILENT) {
 			poll(&p[1], 1, 5000);
 			break;
@@ -186,7 +234,8 @@ static void *fake_thread(void *arg)
 				__atomic_add_fetch(&f->udp_sources, 1, __ATOMIC_SEQ_CST);
 			f->udp_last_src = src;
 			size_t rn = 0;
-			if (f->udp_mode == FAKE_SILENT)
+			if (f->udp_mode == FAKE_SILENT ||
+			    (f->udp_mode == FAKE_SIGNED_NOKEYS && query_type(buf, (size_t)n) == 48))
 				continue;
 			if (f->udp_mode != FAKE_EMPTY)
 				rn = fake_reply(f, f->udp_mode, false, buf, (size_t)n, out);
@@ -247,6 +296,7 @@ static int fake_start_on(struct fake *f, int family, enum fake_mode udp_mode,
 	f->udp_mode = udp_mode;
 	f->tcp_mode = tcp_mode;
 	f->serial = serial;
+	f->rrsig_exp = (uint32_t)wall_now() + 10 * 86400;
 	for (int tries = 0; tries < 20; tries++) {
 		uint16_t p2;
 		if ((f->udp = fake_bind(family, SOCK_DGRAM, port, &f->port)) < 0)
@@ -732,6 +782,134 @@ static void test_fake_servers(void **state)
 	}
 }
 
+/* expect_dnssec against fakes: the DNSKEY query follows the answer within the run's timeout,
+ * a truncated DO reply is asked again over TCP, the report carries the expiry. */
+static void test_fake_dnssec(void **state)
+{
+	static const struct fake_case cases[] = {
+	    {"dnssec udp",
+	     AF_INET,
+	     FAKE_SIGNED,
+	     FAKE_OK,
+	     DNS_UDP,
+	     6,
+	     0,
+	     1,
+	     {NULL},
+	     RES_OK,
+	     "udp: NOERROR flags=aa an=2 serial=42 "},
+	    {"dnssec both",
+	     AF_INET,
+	     FAKE_SIGNED,
+	     FAKE_SIGNED,
+	     DNS_BOTH,
+	     6,
+	     0,
+	     1,
+	     {NULL},
+	     RES_OK,
+	     "RRSIG SOA example.test. key 4242 expires "},
+	    {"dnssec no DNSKEY reply",
+	     AF_INET,
+	     FAKE_SIGNED_NOKEYS,
+	     FAKE_OK,
+	     DNS_UDP,
+	     6,
+	     0,
+	     1,
+	     {NULL},
+	     RES_TIMEOUT,
+	     "dnskey udp example.test. failed: no reply within "},
+	    {"dnssec no DNSKEY reply tcp",
+	     AF_INET,
+	     FAKE_OK,
+	     FAKE_SIGNED_NOKEYS,
+	     DNS_TCP,
+	     6,
+	     0,
+	     1,
+	     {NULL},
+	     RES_TIMEOUT,
+	     "dnskey tcp example.test. failed: no reply within "},
+	    {"dnssec TC over udp",
+	     AF_INET,
+	     FAKE_TC,
+	     FAKE_SIGNED,
+	     DNS_UDP,
+	     6,
+	     0,
+	     1,
+	     {NULL},
+	     RES_OK,
+	     "udp TC, tcp: NOERROR flags=aa an=2 serial=42 "},
+	    {"dnssec unsigned",
+	     AF_INET,
+	     FAKE_OK,
+	     FAKE_OK,
+	     DNS_UDP,
+	     6,
+	     0,
+	     1,
+	     {NULL},
+	     RES_DNSSEC_MISSING,
+	     "SOA example.test.: no RRSIG in the answer"},
+	    {"dnssec DNSKEY signature expired",
+	     AF_INET,
+	     FAKE_SIGNED_OLDKEYS,
+	     FAKE_OK,
+	     DNS_UDP,
+	     6,
+	     0,
+	     1,
+	     {NULL},
+	     RES_DNSSEC_EXPIRED,
+	     "DNSKEY example.test.: RRSIG key 4242 expired "},
+	};
+	/* queries the fake saw in the two runs: the second run asks for the DNSKEY RRset again
+	 * only when its answers fail with the kept one */
+	static const unsigned queries[] = {2 + 1, 3 + 2, 2 + 2, 2 + 2, 4 + 2, 1 + 1, 2 + 2};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const struct fake_case *c = &cases[i];
+		struct fake f;
+		struct check_conf conf;
+
+		assert_int_equal(fake_start(&f, c->family, c->udp_mode, c->tcp_mode, 42), 0);
+		struct conf_spec s = {.family = c->family,
+		                      .port = f.port,
+		                      .transport = c->transport,
+		                      .qname = "example.test.",
+		                      .qtype = c->qtype,
+		                      .rcode = c->rcode,
+		                      .aa = c->aa,
+		                      .timeout = 0.4};
+		conf_fill(&conf, &s);
+		conf.u.dns.expect_dnssec = true;
+		conf.u.dns.rrsig_warn_days = 7;
+		struct harness *h = run_check(&conf, 2);
+		fake_stop(&f);
+		printf("# %-28s %-24s %6.1f ms  %s [%lld]\n", c->name, result_name(h->rep.code),
+		       h->rep.duration * 1000, h->rep.detail, (long long)h->rep.rrsig_expires);
+		if (h->rep.code != c->want || strstr(h->rep.detail, c->detail) == NULL)
+			fail_msg("%s: got %s \"%s\", want %s \"%s\"", c->name,
+			         result_name(h->rep.code), h->rep.detail, result_name(c->want),
+			         c->detail);
+		/* the expiry is known whenever a signature was judged, failing or not */
+		assert_int_equal(h->rep.rrsig_expires, c->want == RES_OK ? f.rrsig_exp
+		                                       : c->want == RES_DNSSEC_EXPIRED
+		                                           ? f.rrsig_exp - 11 * 86400
+		                                           : 0);
+		if (c->udp_mode == FAKE_TC)
+			assert_non_null(
+			    strstr(h->rep.detail, "DNSKEY over TCP (UDP reply truncated)"));
+		if (f.queries != queries[i])
+			fail_msg("%s: the fake saw %u queries, want %u", c->name, f.queries,
+			         queries[i]);
+		check_timing(c, h, conf.timeout);
+		free(h);
+	}
+}
+
 /* Nothing listens: ICMP port unreachable (UDP) and RST (TCP) on loopback. */
 static void test_closed_port(void **state)
 {
@@ -1059,6 +1237,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_fake_servers),
+	    cmocka_unit_test(test_fake_dnssec),
 	    cmocka_unit_test(test_closed_port),
 	    cmocka_unit_test(test_fake_serial_lag),
 	    cmocka_unit_test(test_fake_reference_silent),

@@ -209,6 +209,8 @@ static void test_values(void **unused)
 	    {"ok", "anycast_agent_check_runs_total{check=web}", 3590},
 	    {"ok", "anycast_agent_check_results_total{check=web,result=pass}", 3590},
 	    {"ok", "anycast_agent_check_cert_remaining_seconds{check=web}", 42 * 86400},
+	    {"warning-dnssec-expiring",
+	     "anycast_agent_check_rrsig_expiry_timestamp_seconds{check=dns}", 1700435600},
 	    {"ok", "anycast_agent_check_info{check=dns,type=dns}", 1},
 	    {"ok", "anycast_agent_announcement_state{announcement=web,state=ANNOUNCED}", 1},
 	    {"ok", "anycast_agent_announcement_announced{announcement=dns}", 1},
@@ -292,6 +294,8 @@ static void test_absent_values(void **unused)
 	assert_false(lookup(&p, "anycast_agent_check_latency_seconds{check=web}", &v));
 	assert_false(lookup(&p, "anycast_agent_check_last_run_timestamp_seconds{check=web}", &v));
 	assert_false(lookup(&p, "anycast_agent_check_cert_remaining_seconds{check=dns}", &v));
+	assert_false(
+	    lookup(&p, "anycast_agent_check_rrsig_expiry_timestamp_seconds{check=dns}", &v));
 	assert_true(lookup(&p, "anycast_agent_check_state{check=web,state=UNKNOWN}", &v) && v == 1);
 	parsed_free(&p);
 	free(text);

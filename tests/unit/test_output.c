@@ -317,6 +317,8 @@ static void test_text(void **unused)
 	    {"critical-bird-out-of-sync",
 	     "anycast_dns4  default  enabled  disabled  down        NO"},
 	    {"warning-dry-run", "DRY RUN"},
+	    {"warning-dnssec-expiring",
+	     "\nDNSSEC dns: earliest RRSIG expiry 2023-11-19T23:13:20Z (in 5d0h)\n\nBIRD"},
 	};
 
 	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
@@ -332,6 +334,21 @@ static void test_text(void **unused)
 		free(buf);
 		json_decref(snap);
 	}
+}
+
+/* A snapshot without rrsig_expires (every older one) gets no DNSSEC line. */
+static void test_text_no_rrsig(void **unused)
+{
+	json_t *snap = load_fixture("ok");
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	output_text(snap, FIXTURE_NOW, f);
+	fclose(f);
+	assert_null(strstr(buf, "RRSIG"));
+	free(buf);
+	json_decref(snap);
 }
 
 static void test_json_round_trip(void **unused)
@@ -384,6 +401,7 @@ int main(void)
 	    cmocka_unit_test(test_bad_snapshots),
 	    cmocka_unit_test(test_nagios_message),
 	    cmocka_unit_test(test_text),
+	    cmocka_unit_test(test_text_no_rrsig),
 	    cmocka_unit_test(test_json_round_trip),
 	    cmocka_unit_test(test_duration),
 	};
