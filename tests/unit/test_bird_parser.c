@@ -139,6 +139,10 @@ static const struct transcript {
     {"bird16/restrict", 1, 16, 16, BIRD_OK},
     {"bird16/access_denied", 1, 8007, 8007, BIRD_ACCESS_DENIED},
     {"bird16/show_protocols_restricted", 6, 2002, 0, BIRD_OK},
+    /* BIRD 1.6.3 (built from its release tag): no message after disable */
+    {"bird163/banner", 1, 1, 1, BIRD_OK},
+    {"bird163/disable_message", 1, 9001, 9001, BIRD_NO_SUCH_PROTOCOL},
+    {"bird163/disable", 2, 9, 0, BIRD_OK},
     /* BIRD 3.1.8 (Debian 13's bird3): `configure` answers 0004 while protocols restart, `echo`
      * is gone (9001), `show protocols all` has Created:/Import state:/Export state: lines,
      * routes carry `source:` and bgp_* attributes as 1012 lines */
