@@ -54,7 +54,8 @@ done
 form=$(awk -v dir="$TEMPLATE_DIR" '
 	/^protocol static / { name = $3; state = 1; n++; next }
 	state == 1 && /^\{$/ { state = 2; next }
-	state == 2 { if ($0 ~ /^\tdisabled yes;(\t#.*)?$/) state = 3; else bad = bad " " name; next }
+	state == 2 { if ($0 ~ /^\tdisabled yes;(\t#.*)?$/) state = 3; else { bad = bad " " name; state = 0 }
+		next }
 	state == 3 { if ($0 == "\tinclude \"" dir "/" name ".con[f]\";") ok++; else bad = bad " " name
 		state = 0 }
 	END { printf "%d %d%s\n", n, ok, bad }' "$SNIP/anycast-static.conf")
