@@ -262,6 +262,25 @@ int bird_protocol_parse_row(const char *text, struct bird_protocol *out)
 
 /* ---- show route ------------------------------------------------------------ */
 
+/* The origin of the route being read, from `Type: X ...` (1008, BIRD 1.6/2, BIRD 3 with `v2
+ * attributes`) or `source: X` (1012, BIRD 3); the first one seen counts. */
+static void route_origin(struct bird_route_list *l, const struct bird_line *line)
+{
+	const char *t = line->text, *end;
+	const char *key = line->code == 1008 ? "Type:" : "source:";
+	struct bird_route *r = &l->v[l->n - 1];
+
+	while (*t == ' ' || *t == '\t')
+		t++;
+	if (strncmp(t, key, strlen(key)) != 0 || r->origin[0] != '\0')
+		return;
+	t += strlen(key);
+	while (*t == ' ')
+		t++;
+	end = t + strcspn(t, " \t");
+	copy_field(r->origin, sizeof(r->origin), t, (size_t)(end - t));
+}
+
 void bird_route_parse_line(struct bird_route_list *l, const struct bird_line *line)
 {
 	const char *t = line->text, *end;
@@ -269,16 +288,8 @@ void bird_route_parse_line(struct bird_route_list *l, const struct bird_line *li
 
 	if (line->kind == BIRD_LINE_ASYNC)
 		return;
-	if (line->code == 1008 && l->n > 0) {
-		while (*t == ' ' || *t == '\t')
-			t++;
-		if (strncmp(t, "Type:", 5) != 0)
-			return;
-		t += 5;
-		while (*t == ' ')
-			t++;
-		end = t + strcspn(t, " \t");
-		copy_field(l->v[l->n - 1].type, sizeof(l->v[0].type), t, (size_t)(end - t));
+	if ((line->code == 1008 || line->code == 1012) && l->n > 0) {
+		route_origin(l, line);
 		return;
 	}
 	if (line->code != 1007)
@@ -308,6 +319,39 @@ void bird_route_list_free(struct bird_route_list *l)
 {
 	free(l->v);
 	memset(l, 0, sizeof(*l));
+}
+
+bool bird_version_parse(const char *version, unsigned v[3])
+{
+	const char *t = version;
+
+	v[0] = v[1] = v[2] = 0;
+	if (t == NULL || strncmp(t, "BIRD ", 5) != 0 || !is_digit(t[5]))
+		return false;
+	t += 5;
+	for (int i = 0; i < 3; i++) {
+		unsigned long n = 0;
+
+		if (!is_digit(*t))
+			break;
+		for (; is_digit(*t); t++) /* saturates: no overflow on absurd input */
+			if (n < 100000)
+				n = n * 10 + (unsigned long)(*t - '0');
+		v[i] = (unsigned)n;
+		if (*t != '.')
+			break;
+		t++;
+	}
+	return true;
+}
+
+bool bird_version_takes_message(const char *version)
+{
+	unsigned v[3];
+
+	if (!bird_version_parse(version, v))
+		return true;
+	return v[0] > 1 || (v[0] == 1 && (v[1] > 6 || (v[1] == 6 && v[2] >= 4)));
 }
 
 bool bird_prefix_valid(const char *prefix)
@@ -343,6 +387,7 @@ struct bird_cmd {
 	char line[BIRD_CMD_MAX + 1]; /* with the newline */
 	size_t len;
 	char proto[BIRD_NAME_MAX + 1]; /* enable/disable: the name BIRD must echo */
+	size_t bare_len;               /* enable/disable: length of the line without its message */
 	bird_done_cb done;
 	bird_show_cb show;
 	bird_route_cb route;
@@ -585,6 +630,13 @@ static void send_next(struct bird_client *bc)
 	c = TAILQ_FIRST(&bc->queue);
 	if (c == NULL)
 		return;
+	if (c->bare_len > 0 && !bird_version_takes_message(bc->version)) {
+		/* BIRD < 1.6.4 reads `disable P "msg"` as a syntax error: send `disable P` */
+		c->line[c->bare_len] = '\n';
+		c->line[c->bare_len + 1] = '\0';
+		c->len = c->bare_len + 1;
+		c->bare_len = 0;
+	}
 	if (needs_budget(bc) && bc->conn_bytes + c->len > BIRD1_CONN_BUDGET) {
 		log_debug(LOG_SUB_BIRD, "bird %s: %zu bytes sent, reconnecting (BIRD 1.x)",
 		          bc->name, bc->conn_bytes);
@@ -629,7 +681,7 @@ static void cmd_line(struct bird_client *bc, struct bird_cmd *c, const struct bi
 {
 	int st = bird_status_from_code(l->code);
 
-	if (c->kind == CMD_ROUTE && (l->code == 1007 || l->code == 1008)) {
+	if (c->kind == CMD_ROUTE && (l->code == 1007 || l->code == 1008 || l->code == 1012)) {
 		bird_route_parse_line(&c->routes, l);
 	} else if (c->kind == CMD_ROUTE && l->code == 8001) {
 		/* "Network not found": no route at all, an answer like any other */
@@ -1006,9 +1058,10 @@ static enum bird_status toggle(struct bird_client *bc, enum cmd_kind kind, const
 	c->done = cb;
 	c->arg = arg;
 	snprintf(c->proto, sizeof(c->proto), "%s", proto);
-	if (msg[0])
+	if (msg[0]) {
 		rc = cmd_format(c, "%s %s \"%s\"", verb, proto, msg);
-	else
+		c->bare_len = strlen(verb) + 1 + strlen(proto);
+	} else
 		rc = cmd_format(c, "%s %s", verb, proto);
 	if (rc < 0) {
 		cmd_free(c);

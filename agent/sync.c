@@ -770,7 +770,7 @@ static bool proto_list_has(const struct proto_list *l, const char *name)
 
 bool sync_route_is_other_path(const struct agent_conf *conf, const struct bird_route *r)
 {
-	static const char *const local[] = {"", "static", "device", "inherit"};
+	static const char *const local[] = {"", "static", "static-device", "device", "inherit"};
 
 	for (size_t i = 0; i < conf->nannouncements; i++) {
 		const struct announcement_conf *a = &conf->announcements[i];
@@ -780,7 +780,7 @@ bool sync_route_is_other_path(const struct agent_conf *conf, const struct bird_r
 			return false;
 	}
 	for (size_t i = 0; i < ARRAY_SIZE(local); i++)
-		if (strcmp(r->type, local[i]) == 0)
+		if (strcmp(r->origin, local[i]) == 0)
 			return false;
 	return true;
 }

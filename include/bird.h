@@ -8,7 +8,7 @@
  * announcements: a reconcile layer drives it through enable/disable/show
  * and reacts to the connected/disconnected callbacks.
  *
- * Framing (BIRD 1.6 and 2.x alike): `DDDD-text` (more lines follow),
+ * Framing (BIRD 1.6, 2.x and 3.x alike): `DDDD-text` (more lines follow),
  * `DDDD text` (last line of the reply), ` text` (continuation, same code as
  * the line before), `+text` (asynchronous line, skipped). The reply parser
  * below is pure and usable on its own (tests, fuzzing).
@@ -27,7 +27,7 @@
  * current one past 900; callers see no callback and no error. BIRD 2.0.12
  * does not have the problem (8,000 bytes back to back on one connection).
  *
- * Disabled versus "enabled but down" (measured on BIRD 2.0.12 and 1.6.8):
+ * Disabled versus "enabled but down" (measured on BIRD 1.6.8, 2.0.12, 2.17.6, 3.1.8):
  * neither `show protocols` nor `show protocols all` prints BIRD's internal
  * disabled flag. The state column is the only signal: a disabled protocol
  * is `down`; an enabled one is `up`, or `start` while it is connecting (BGP
@@ -36,8 +36,11 @@
  * `flush` (measured) and then `down`; a restart passes through `stop` and
  * `flush` too, so those two say "going down, not settled" (settling = true)
  * and a caller re-reads, or just sends what it wants: enable and disable are
- * idempotent ("already ..."). An enabled static protocol goes `up` at
- * once, so for the agent's static protocols `down` <=> disabled. A BGP
+ * idempotent ("already ..."). BIRD 3 flushes in the background: `enable`
+ * right after `disable` answers `0011 enabled` and the protocol shows `flush`
+ * until the flush ends, then `up` by itself (3.1.8: 6 of 200 quick
+ * disable/enable pairs; BIRD 2 never). An enabled static protocol goes `up`
+ * at once otherwise, so for the agent's static protocols `down` <=> disabled. A BGP
  * session that hit a hard error (e.g. `Error: Invalid next hop`) also shows
  * `down`, and BIRD itself answers `already disabled` for it: BIRD has
  * disabled it, so `disabled` is right there too. `disable P "text"` adds a
@@ -161,16 +164,20 @@ struct bird_protocol {
 };
 
 /*
- * A route of `show route [for] PREFIX all` (BIRD 2.x and 1.6 alike): a 1007 line holding
- * `[PROTO TIME ...]` starts a route, the `Type:` line (1008) after it says where it comes
- * from. Measured on BIRD 2.0.12: the first route of a net is a continuation line of 1007,
- * `via` lines are 1007 continuations without `[`, BGP attributes are 1012 lines, and a
- * prefix nothing covers answers `8001 Network not found`.
+ * A route of `show route [for] PREFIX all`: a 1007 line holding `[PROTO TIME ...]` starts a
+ * route, attribute lines after it say where it comes from. Measured on BIRD 2.0.12, 2.17.6
+ * and 3.1.8: the first route of a net is a continuation line of 1007, `via` lines are 1007
+ * continuations without `[`, and a prefix nothing covers answers `8001 Network not found`.
+ * BIRD 1.6 and 2 print the origin as `1008-\tType: BGP univ`; BIRD 3 prints it as an
+ * attribute, `1012-\tsource: BGP` (or its continuation), and `Type:` only on a socket with
+ * `v2 attributes`. Either gives bird_route.origin, so callers need not know the version.
  */
 struct bird_route {
 	char proto[BIRD_NAME_MAX + 1]; /* the protocol that carries it: "anycast_web4" */
-	char type[16]; /* first word of `Type:`: "static", "BGP", "inherit", "device", ... */
-	bool best;     /* marked `*` */
+	/* where BIRD says it comes from: "static", "BGP", "inherit", "device", ...; "" when BIRD
+	 * printed neither `Type:` nor `source:` */
+	char origin[16];
+	bool best; /* marked `*` */
 };
 
 struct bird_route_list {
@@ -184,6 +191,14 @@ void bird_route_parse_line(struct bird_route_list *l, const struct bird_line *li
 void bird_route_list_free(struct bird_route_list *l);
 /* A CIDR prefix BIRD can take on a command line: "192.0.2.80/32", "2001:db8::80/128". */
 bool bird_prefix_valid(const char *prefix);
+
+/* The version of a banner's text ("BIRD 2.0.12"; missing parts are 0). False if it is not
+ * "BIRD " followed by a number. */
+bool bird_version_parse(const char *version, unsigned v[3]);
+/* Whether that BIRD takes a message after enable/disable: 1.6.0-1.6.3 answer `disable P "msg"`
+ * with 9001 (a syntax error, like an unknown name), the message came in 1.6.4. An unparsable
+ * version counts as taking it. */
+bool bird_version_takes_message(const char *version);
 
 /* ---- client ------------------------------------------------------------- */
 
@@ -237,7 +252,8 @@ void bird_client_free(struct bird_client *bc);
  * While a connect attempt is under way commands are queued.
  *
  * enable/disable send `enable NAME` / `disable NAME "reason"`; reason may be
- * NULL or empty (then no message). OK covers "already enabled/disabled"
+ * NULL or empty (then no message), and a BIRD whose banner says it takes none
+ * (bird_version_takes_message) gets none. OK covers "already enabled/disabled"
  * (reply.changed tells them apart).
  */
 enum bird_status bird_enable(struct bird_client *bc, const char *proto, const char *reason,

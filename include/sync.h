@@ -175,7 +175,8 @@ void sync_set_paths_cb(struct sync *s, sync_paths_fn fn, void *arg);
 /* Ask now (the daemon calls it every reconcile_interval). */
 void sync_guard_poll(struct sync *s);
 /* True if r is another path: not from one of conf's announcement protocols (any role) and not
- * a route of this router itself (types static, device, inherit - kernel - or none). */
+ * a route of this router itself (origin static, static-device, device, inherit - kernel - or
+ * none: bird_route.origin, whatever the BIRD version). */
 bool sync_route_is_other_path(const struct agent_conf *conf, const struct bird_route *r);
 
 const char *sync_want_name(enum sync_want w);

@@ -2,6 +2,12 @@
 # detect.sh - benchmark: detection-to-withdraw latency at the upstream peer (issue 4).
 #
 #   sudo top_builddir=build lab/bench/detect.sh [TRIALS]      (default 30 trials; not in make check)
+#   sudo top_builddir=build BENCH_BIRDS="2.0.12 2.17 3.1" lab/bench/detect.sh [TRIALS]
+#       the same with each BIRD version in turn as the PoP's BIRD (2.17 and 3.1: Debian 13's,
+#       from tests/lib/bird-root.sh), then the versions side by side. The upstream stays this
+#       machine's BIRD 2.0.12: its kernel is the clock, and BIRD 3.1.8's kernel protocol was seen
+#       to leave a route out of the FIB that BIRD had re-learned a second after a withdraw
+#       (BIRD said "exported", `ip route` had nothing for over 5 s; once in 14 to 27 trials).
 #
 # One PoP (BIRD + anycast-agent + nginx) and one upstream BIRD in network namespaces
 # (tests/lib/topo.sh). The web check runs with interval 1 s, fall 2, timeout 0.5 s (rise 2,
@@ -28,6 +34,34 @@ top_builddir=${top_builddir:-$top_srcdir/build}
 . "$top_srcdir/tests/lib/nginx.sh"
 TRIALS=${1:-30}
 INTERVAL=1.0 FALL=2 TIMEOUT=0.5 RISE=2
+
+if [ -n "${BENCH_BIRDS:-}" ]; then
+	raw=$(mktemp -d "${TMPDIR:-/tmp}/detect-birds.XXXXXX") || exit 1
+	trap 'rm -rf "$raw"' EXIT
+	for b in $BENCH_BIRDS; do
+		echo "=== BIRD $b"
+		BENCH_BIRDS= DETECT_BIRD=$b DETECT_RAW=$raw/$b bash "$0" "$TRIALS" || exit 1
+		echo
+	done
+	/usr/bin/python3 - "$raw" $BENCH_BIRDS <<'PY'
+import json, math, sys
+def q(xs, p):
+    s = sorted(xs)
+    return s[max(0, math.ceil(p * len(s)) - 1)] * 1e3
+rows = [("detection: nginx stopped -> agent DOWN", "det"),
+        ("overhead: agent DOWN -> route gone at peer", "over"),
+        ("agent DOWN -> BIRD confirmed the disable", "inside"),
+        ("BIRD `disable` command round trip", "cmds")]
+runs = [(b, json.load(open("%s/%s" % (sys.argv[1], b)))) for b in sys.argv[2:]]
+print("| %-44s |" % "ms, p50 / p99" + "".join(" %-17s |" % ("BIRD " + r["version"]) for _, r in runs))
+print("|%s|" % ("-" * 46) + "".join("%s|" % ("-" * 19) for _ in runs))
+for name, key in rows:
+    print("| %-44s |" % name + "".join(" %7.1f / %7.1f |" % (q(r[key], .5), q(r[key], .99))
+                                         if r[key] else " %17s |" % "-" for _, r in runs))
+print("trials per version: " + ", ".join("%s %d" % (r["version"], len(r["over"])) for _, r in runs))
+PY
+	exit
+fi
 P4=192.0.2.80/32
 agent=$top_builddir/anycast-agent
 [ -x "$agent" ] || {
@@ -51,7 +85,24 @@ stop_all() {
 	nginx_cleanup
 }
 topo_on_cleanup stop_all
-topo_add_upstream up1 1 && topo_add_pop pop1 1 && topo_link pop1 up1 && topo_start || exit 1
+topo_add_upstream up1 1 && topo_add_pop pop1 1 && topo_link pop1 up1 || exit 1
+# DETECT_BIRD: the PoP's BIRD (2.0.12, this machine's, by default; 2.17 or 3.1)
+pop_bird=${TOPO_BIRD_VERSION}
+case ${DETECT_BIRD:-2.0.12} in
+2.0.12) ;;
+2.17 | 3.1)
+	root=$("$top_srcdir/tests/lib/bird-root.sh") || exit 1
+	sbin=/usr/sbin
+	[ "$DETECT_BIRD" = 2.17 ] && sbin=/opt/bird2/usr/sbin
+	topo_node_bird pop1 "$root" "$sbin/bird" "$sbin/birdc" || exit 1
+	pop_bird=$(chroot "$root" "$sbin/bird" --version 2>&1 | sed -n 's/^BIRD version //p')
+	;;
+*)
+	echo "DETECT_BIRD=$DETECT_BIRD: use 2.0.12, 2.17 or 3.1"
+	exit 1
+	;;
+esac
+topo_start || exit 1
 topo_wait_established 30 || exit 1
 nginx_setup "$work/nginx"
 nginx_vhost "192.0.2.80:80" www.example.test
@@ -103,9 +154,10 @@ topo_wait_for kernel_has 15
 kill "$mpid"
 mpid=
 
+echo "the PoP runs BIRD $pop_bird, the upstream BIRD $TOPO_BIRD_VERSION"
 /usr/bin/python3 - "$work/trials" "$work/agent.log" "$work/monitor.log" "$INTERVAL" "$FALL" \
-	"$TIMEOUT" "$FAST" <<'PY'
-import datetime, math, re, sys
+	"$TIMEOUT" "$FAST" "${DETECT_RAW:-}" "$pop_bird" <<'PY'
+import datetime, json, math, re, sys
 trials = [float(l) for l in open(sys.argv[1])]
 verdicts, confirmed, cmds = [], [], []
 for l in open(sys.argv[2]):
@@ -159,4 +211,7 @@ print()
 print("within the bound + 1 s: %d/%d; overhead p99 %.1f ms (goal < 50 ms): %s" %
       (sum(1 for x in tot if x <= bound + 1), len(tot), q(over, .99) * 1e3,
        "met" if q(over, .99) < 0.05 else "NOT met"))
+if sys.argv[8]:  # the samples, for BENCH_BIRDS's side-by-side table (seconds)
+    json.dump({"version": sys.argv[9], "det": det, "over": over, "inside": inside,
+               "cmds": [c / 1e3 for c in cmds]}, open(sys.argv[8], "w"))
 PY

@@ -1,6 +1,8 @@
 /*
  * fuzz_bird.c - libFuzzer harness for what BIRD's control socket sends:
- * the reply parser (bird_parser_feed) and the `show protocols` row parser.
+ * the reply parser (bird_parser_feed), the `show protocols` row parser, the
+ * `show route ... all` parser (bird_route_parse_line: BIRD 1.6/2 `Type:` and
+ * BIRD 3 `source:` lines) and the banner's version (bird_version_parse).
  *
  * Input: byte 0 seeds the split sizes and picks the line cap, the rest is
  * the byte stream from BIRD. The stream is parsed once in one piece and
@@ -16,10 +18,11 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-/* Every line seen, serialised: "kind code len text\n". */
+/* Every line seen, serialised: "kind code len text\n"; and the routes read from them. */
 struct trace {
 	char *buf;
 	size_t len, cap;
+	struct bird_route_list routes;
 };
 
 static void trace_add(struct trace *t, const void *p, size_t n)
@@ -70,6 +73,26 @@ static int on_line(const struct bird_line *l, void *arg)
 		if (p.up + p.disabled + p.settling > 1)
 			abort();
 	}
+	/* every line also goes to the route parser, as a `show route` reply's would */
+	bird_route_parse_line(&t->routes, l);
+	for (size_t i = 0; i < t->routes.n; i++) {
+		check_string(t->routes.v[i].proto, sizeof(t->routes.v[i].proto));
+		check_string(t->routes.v[i].origin, sizeof(t->routes.v[i].origin));
+		if (t->routes.v[i].proto[0] == '\0')
+			abort(); /* a route without a protocol name */
+	}
+	/* any line may be a banner */
+	{
+		unsigned v[3];
+		bool ok = bird_version_parse(l->text, v);
+
+		if (!ok && (v[0] | v[1] | v[2]) != 0)
+			abort();
+		if (ok && v[0] <= 1 &&
+		    bird_version_takes_message(l->text) !=
+		        (v[0] == 1 && (v[1] > 6 || (v[1] == 6 && v[2] >= 4))))
+			abort();
+	}
 	/* replies are echoed into messages sent back to BIRD: the sanitiser must hold */
 	n = bird_message_sanitize(msg, sizeof(msg), l->text);
 	if (n != strlen(msg) || n > BIRD_MSG_MAX)
@@ -105,6 +128,14 @@ static int parse(const uint8_t *data, size_t size, size_t max_line, uint32_t see
 	if (rc == 0)
 		rc = bird_parser_eof(&p);
 	trace_add(t, p.error, strlen(p.error));
+	for (size_t i = 0; i < t->routes.n; i++) {
+		trace_add(t, t->routes.v[i].proto, strlen(t->routes.v[i].proto));
+		trace_add(t, "/", 1);
+		trace_add(t, t->routes.v[i].origin, strlen(t->routes.v[i].origin));
+		trace_add(t, t->routes.v[i].best ? "*" : "-", 1);
+	}
+	trace_add(t, t->routes.bad ? "bad" : "ok", t->routes.bad ? 3 : 2);
+	bird_route_list_free(&t->routes);
 	bird_parser_free(&p);
 	return rc;
 }

@@ -6,7 +6,7 @@ def put(h, name, data):
     open(os.path.join(d, name), 'wb').write(data)
 
 # bird: prefix byte (split seed / line cap) + captured stream
-for ver in ('bird2', 'bird16'):
+for ver in ('bird2', 'bird16', 'bird163', 'bird217', 'bird3'):
     for f in sorted(glob.glob(f'tests/data/bird/{ver}/*')):
         b = os.path.basename(f)
         if b == 'bird.conf': continue
@@ -14,6 +14,9 @@ for ver in ('bird2', 'bird16'):
 banner = open('tests/data/bird/bird2/banner', 'rb').read()
 seq = banner + open('tests/data/bird/bird2/show_protocols', 'rb').read() + open('tests/data/bird/bird2/disable_message', 'rb').read()
 put('bird', 'session_bird2', b'\x33' + seq)
+seq = b''.join(open(f'tests/data/bird/bird3/{n}', 'rb').read()
+               for n in ('banner', 'show_protocols', 'disable_message', 'show_route_for_ibgp4'))
+put('bird', 'session_bird3', b'\x21' + seq)
 put('bird', 'async_lines', b'\x01' + b'+log line\r\n0001 BIRD 2.0.12 ready.\n+async\n')
 put('bird', 'small_cap', b'\x85' + b'0001 BIRD 2.0.12 ready.\n1002-' + b'x' * 40 + b'\n0000 \n')
 put('bird', 'cut_reply', b'\x02' + b'1002-anycast4 Static master4 up 13:36\n continu')

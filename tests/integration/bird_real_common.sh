@@ -15,6 +15,13 @@ trap cleanup EXIT
 trap 'exit 1' INT TERM HUP
 bird_fixture_init || { echo "FAIL: cannot make a temp dir"; exit 1; }
 if ! bird_find "$BIRD_VERSION"; then
+	# Debian 13's BIRDs must run in CI (BIRD_MATRIX=require, scripts/check)
+	case $BIRD_VERSION:${BIRD_MATRIX:-} in
+	2.17:require | 3.1:require)
+		echo "FAIL: $BIRD_SKIP_REASON (BIRD_MATRIX=require)"
+		exit 1
+		;;
+	esac
 	echo "SKIP: $BIRD_SKIP_REASON"
 	exit 77
 fi
@@ -22,7 +29,7 @@ echo "# $("$BIRD_BIN" --version 2>&1) from $BIRD_BIN"
 
 dir=$BIRD_FIXTURE_DIR/b
 mkdir -p "$dir"
-if [ "$BIRD_VERSION" = 2 ]; then
+if [ "${BIRD_VERSION#1.6}" = "$BIRD_VERSION" ]; then
 	cat >"$dir/bird.conf" <<CONF
 router id 192.0.2.1;
 log "$dir/bird.log" all;
@@ -91,9 +98,13 @@ expect_out "a glob name never reaches BIRD" '^enable: REFUSED_LOCALLY' "$out"
 st=$(birdc_state anycast4_drain)
 [ "$st" = down ] && ok "the glob did not enable anycast4_drain" || not_ok "anycast4_drain is '$st'"
 
-out=$("$DRIVER" "$sock" bench 200 anycast4 show anycast4)
+out=$("$DRIVER" "$sock" bench 200 anycast4)
 expect_out "200 disable/enable round trips" '^bench anycast4: n=400 ' "$out"
 printf '%s\n' "$out" | grep '^bench' | sed "s/^/# BIRD $BIRD_VERSION: /"
+# BIRD 3 flushes a disabled protocol in the background: enabled right away, it shows `flush`
+# (settling) and comes up by itself once the flush is done
+bird_poll 5 settled "$sock" anycast4
+out=$("$DRIVER" "$sock" show anycast4)
 expect_out "anycast4 ends up enabled" "^proto anycast4 Static [a-z0-9]+ up " "$out"
 
 # BIRD gone: the client reports it within its timeout, never hangs

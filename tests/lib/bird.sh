@@ -2,11 +2,14 @@
 #
 # Source it (POSIX sh), then:
 #   bird_fixture_init            make $BIRD_FIXTURE_DIR (a private temp dir)
-#   bird_find VERSION            VERSION 2 | 1.6 | 1.6v6: set BIRD_BIN and BIRDC_BIN;
-#                                1.6 is unpacked privately from Debian's `bird` .deb
-#                                (apt-get download, or $BIRD16_DEB if set); it cannot be
-#                                installed beside bird2. On failure returns 1 and sets
-#                                BIRD_SKIP_REASON.
+#   bird_find VERSION            VERSION 2 | 1.6 | 1.6v6 | 2.17 | 3.1: set BIRD_BIN and
+#                                BIRDC_BIN; 1.6 is unpacked privately from Debian's `bird`
+#                                .deb (apt-get download, or $BIRD16_DEB if set); it cannot be
+#                                installed beside bird2. 2.17 and 3.1 are Debian 13's bird2
+#                                and bird3 in the root of tests/lib/bird-root.sh: BIRD_BIN and
+#                                BIRDC_BIN are wrappers that run them there with chroot, and
+#                                $BIRD_FIXTURE_DIR is bind-mounted into that root at the same
+#                                path. On failure returns 1 and sets BIRD_SKIP_REASON.
 #   bird_start DIR VERSION [NETNS]
 #                                run BIRD on DIR/bird.conf (write it first) with socket
 #                                DIR/bird.ctl, pid DIR/bird.pid, stderr in DIR/bird.out,
@@ -68,10 +71,45 @@ bird16_unpack()
 	fi
 }
 
+# bird_root_wrappers VERSION: BIRD_BIN/BIRDC_BIN for Debian 13's BIRD (2.17 or 3.1).
+bird_root_wrappers()
+{
+	_out=$("${top_srcdir:-.}/tests/lib/bird-root.sh" 2>&1) || {
+		BIRD_SKIP_REASON="no Debian 13 root for BIRD $1: ${_out##*bird-root: }"
+		return 1
+	}
+	_root=$(printf '%s\n' "$_out" | tail -n 1)
+	_sbin=/usr/sbin
+	[ "$1" = 2.17 ] && _sbin=/opt/bird2/usr/sbin
+	# the fixture's files are where BIRD in the root looks for them
+	if ! grep -q " $_root$BIRD_FIXTURE_DIR " /proc/self/mountinfo; then
+		mkdir -p "$_root$BIRD_FIXTURE_DIR" &&
+			mount --bind "$BIRD_FIXTURE_DIR" "$_root$BIRD_FIXTURE_DIR" || {
+			BIRD_SKIP_REASON="cannot bind-mount $BIRD_FIXTURE_DIR into $_root"
+			return 1
+		}
+		echo "$_root$BIRD_FIXTURE_DIR" >>"$BIRD_FIXTURE_DIR/mounts"
+	fi
+	mkdir -p "$BIRD_FIXTURE_DIR/bin"
+	for _b in bird birdc; do
+		printf '#!/bin/sh\nexec chroot %s %s/%s "$@"\n' "$_root" "$_sbin" "$_b" \
+			>"$BIRD_FIXTURE_DIR/bin/$_b-$1" && chmod 0755 "$BIRD_FIXTURE_DIR/bin/$_b-$1"
+	done
+	BIRD_BIN=$BIRD_FIXTURE_DIR/bin/bird-$1
+	BIRDC_BIN=$BIRD_FIXTURE_DIR/bin/birdc-$1
+	if ! "$BIRD_BIN" --version 2>&1 | grep -q "version $1\."; then
+		BIRD_SKIP_REASON="$BIRD_BIN is not BIRD $1: $("$BIRD_BIN" --version 2>&1 | head -n 1)"
+		return 1
+	fi
+}
+
 bird_find()
 {
 	BIRD_SKIP_REASON=
 	case $1 in
+	2.17 | 3.1)
+		bird_root_wrappers "$1" || return 1
+		;;
 	2)
 		BIRD_BIN=$(command -v bird || echo /usr/sbin/bird)
 		BIRDC_BIN=$(command -v birdc || echo /usr/sbin/birdc)
@@ -95,7 +133,7 @@ bird_find()
 		fi
 		;;
 	*)
-		BIRD_SKIP_REASON="unknown BIRD version $1 (2, 1.6 or 1.6v6)"
+		BIRD_SKIP_REASON="unknown BIRD version $1 (2, 1.6, 1.6v6, 2.17 or 3.1)"
 		return 1
 		;;
 	esac
@@ -168,6 +206,12 @@ bird_fixture_cleanup()
 		while read -r _d; do
 			bird_stop "$_d"
 		done <"$BIRD_FIXTURE_DIR/started"
+	fi
+	if [ -f "$BIRD_FIXTURE_DIR/mounts" ]; then
+		while read -r _m; do
+			umount "$_m" 2>/dev/null || umount -l "$_m"
+			rmdir "$_m" 2>/dev/null
+		done <"$BIRD_FIXTURE_DIR/mounts"
 	fi
 	rm -rf "$BIRD_FIXTURE_DIR"
 	BIRD_FIXTURE_DIR=

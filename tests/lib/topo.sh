@@ -39,16 +39,26 @@
 # Files: $TOPO_DIR/<node>/{bird.conf,bird.ctl,bird.pid,bird.log}; a PoP also has snippets/,
 # state/ (the agent's state dir, every file "disabled yes;" at first: fail closed) and an optional
 # local.conf the caller may write before topo_start (included at the end of its bird.conf).
+#
+# Which BIRD every node runs: TOPO_BIRD (set it before topo_require)
+#   2.0.12  this machine's bird2 (Debian 12), the default
+#   2.17    Debian 13's bird2 } from the trixie root of tests/lib/bird-root.sh (built and cached
+#   3.1     Debian 13's bird3 } on first use), run as `chroot ROOT bird ...` inside the node's
+#           namespace, with $TOPO_DIR bind-mounted into ROOT at the same path
+# TOPO_SNIPPETS defaults to bird-snippets/bird3 for 3.1, else bird-snippets/bird2. topo_require
+# sets TOPO_BIRD_VERSION (e.g. "3.1.8"). A flavour that cannot be had is a skip (exit 77 by the
+# caller), or a failure (exit 1 here) when BIRD_MATRIX=require, as CI sets it.
 
 TOPO_PREFIX=${TOPO_PREFIX:-}
 TOPO_DIR=${TOPO_DIR:-}
-TOPO_BIRD=${TOPO_BIRD:-bird}
-TOPO_BIRDC=${TOPO_BIRDC:-birdc}
+TOPO_BIRD=${TOPO_BIRD:-2.0.12}
+TOPO_BIRD_ROOT= TOPO_BIRD_BIN= TOPO_BIRDC_BIN= TOPO_BIRD_VERSION=
 TOPO_POLL_INTERVAL=${TOPO_POLL_INTERVAL:-0.01}
-TOPO_SNIPPETS=${TOPO_SNIPPETS:-${top_srcdir:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}/bird-snippets/bird2}
+TOPO_TOP=${top_srcdir:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
+TOPO_SNIPPETS=${TOPO_SNIPPETS:-}
 TOPO_WAITED_US=0
 TOPO_POP_AS=64500
-declare -A TOPO_KIND=() TOPO_INDEX=() TOPO_MED=()
+declare -A TOPO_KIND=() TOPO_INDEX=() TOPO_MED=() TOPO_NODE_ROOT=() TOPO_NODE_BIN=() TOPO_NODE_BIRDC=()
 TOPO_NODES=()
 TOPO_UPSTREAMS=()
 TOPO_LINKS=()
@@ -58,19 +68,70 @@ TOPO_CLEANED=
 
 _topo_err() { echo "topo: $*" >&2; }
 
-# topo_require: 0 when bird, birdc and ip are present; else names the Debian package.
+# _topo_no_bird REASON: TOPO_BIRD cannot be had: a skip (return 1), or with BIRD_MATRIX=require
+# (CI, where every version must run) a failure that ends the script.
+_topo_no_bird() {
+	if [ "${BIRD_MATRIX:-}" = require ]; then
+		echo "FAIL: BIRD $TOPO_BIRD: $1 (BIRD_MATRIX=require)"
+		exit 1
+	fi
+	echo "SKIP: BIRD $TOPO_BIRD: $1"
+	return 1
+}
+
+# _topo_bird_flavour: set TOPO_BIRD_ROOT/BIN/BIRDC_BIN/VERSION and TOPO_SNIPPETS from TOPO_BIRD.
+_topo_bird_flavour() {
+	local want out
+	case $TOPO_BIRD in
+	2.0.12)
+		TOPO_BIRD_ROOT= want=2.
+		TOPO_BIRD_BIN=$(command -v bird) && TOPO_BIRDC_BIN=$(command -v birdc) ||
+			_topo_no_bird "bird or birdc not found (Debian package bird2)" || return 1
+		;;
+	2.17 | 3.1)
+		out=$("$TOPO_TOP/tests/lib/bird-root.sh" 2>&1) ||
+			_topo_no_bird "no Debian 13 root: ${out##*bird-root: }" || return 1
+		TOPO_BIRD_ROOT=${out##*$'\n'} want=$TOPO_BIRD.
+		if [ "$TOPO_BIRD" = 3.1 ]; then
+			TOPO_BIRD_BIN=/usr/sbin/bird TOPO_BIRDC_BIN=/usr/sbin/birdc
+		else
+			TOPO_BIRD_BIN=/opt/bird2/usr/sbin/bird TOPO_BIRDC_BIN=/opt/bird2/usr/sbin/birdc
+		fi
+		;;
+	*)
+		_topo_err "TOPO_BIRD=$TOPO_BIRD: use 2.0.12, 2.17 or 3.1"
+		return 1
+		;;
+	esac
+	out=$(_topo_chroot "$TOPO_BIRD_BIN" --version 2>&1)
+	TOPO_BIRD_VERSION=${out#BIRD version }
+	case $TOPO_BIRD_VERSION in
+	"$want"*) ;;
+	*) _topo_no_bird "$TOPO_BIRD_BIN says '$out'" || return 1 ;;
+	esac
+	if [ -z "$TOPO_SNIPPETS" ]; then
+		TOPO_SNIPPETS=$TOPO_TOP/bird-snippets/bird2
+		[ "$TOPO_BIRD" = 3.1 ] && TOPO_SNIPPETS=$TOPO_TOP/bird-snippets/bird3
+	fi
+	return 0
+}
+
+# _topo_chroot CMD...: CMD inside TOPO_BIRD's root (as it is without one).
+_topo_chroot() {
+	if [ -n "$TOPO_BIRD_ROOT" ]; then chroot "$TOPO_BIRD_ROOT" "$@"; else "$@"; fi
+}
+
+# topo_require: 0 when ip, root and the BIRD of TOPO_BIRD are there; else says why (SKIP: ...).
 topo_require() {
-	local b
-	for b in "$TOPO_BIRD:bird2" "$TOPO_BIRDC:bird2" "ip:iproute2"; do
-		command -v "${b%%:*}" >/dev/null 2>&1 || {
-			echo "SKIP: ${b%%:*} not found (Debian package ${b##*:})"
-			return 1
-		}
-	done
+	command -v ip >/dev/null 2>&1 || {
+		echo "SKIP: ip not found (Debian package iproute2)"
+		return 1
+	}
 	[ "$(id -u)" = 0 ] || {
 		echo "SKIP: network namespaces need root"
 		return 1
 	}
+	_topo_bird_flavour
 }
 
 _topo_now_us() { echo "${EPOCHREALTIME/./}"; }
@@ -86,17 +147,47 @@ topo_exec() {
 topo_node_dir() { echo "$TOPO_DIR/$1"; }
 topo_socket() { echo "$TOPO_DIR/$1/bird.ctl"; }
 topo_state_dir() { echo "$TOPO_DIR/$1/state"; }
-# topo_birdc NODE ARGS...: birdc against NODE's BIRD (a path socket needs no namespace).
+# topo_birdc NODE ARGS...: birdc (of TOPO_BIRD, or of topo_node_bird) against NODE's BIRD (a
+# path socket needs no namespace).
 topo_birdc() {
 	local n=$1
 	shift
-	"$TOPO_BIRDC" -s "$TOPO_DIR/$n/bird.ctl" "$@"
+	if [ -n "${TOPO_NODE_ROOT[$n]:-}" ]; then
+		chroot "${TOPO_NODE_ROOT[$n]}" "${TOPO_NODE_BIRDC[$n]}" -s "$TOPO_DIR/$n/bird.ctl" "$@"
+		return
+	fi
+	# a caller that joins a running topology (lab/lab show) has not called topo_require
+	[ -n "$TOPO_BIRDC_BIN" ] || _topo_bird_flavour >/dev/null || return 1
+	_topo_chroot "$TOPO_BIRDC_BIN" -s "$TOPO_DIR/$n/bird.ctl" "$@"
+}
+
+# topo_node_bird NODE ROOT BIRD BIRDC: from now on NODE's BIRD is the one installed in ROOT (e.g. a
+# package test's Debian chroot), run as `chroot ROOT BIRD`, and topo_birdc uses `chroot ROOT
+# BIRDC`; $TOPO_DIR is bind-mounted into ROOT at the same path. Call it while NODE's BIRD is
+# stopped; topo_cleanup unmounts.
+topo_node_bird() {
+	local n=$1 root=$2
+	[ -n "${TOPO_KIND[$n]:-}" ] || {
+		_topo_err "topo_node_bird: no node $n"
+		return 1
+	}
+	[ -x "$root$3" ] && [ -x "$root$4" ] || {
+		_topo_err "topo_node_bird: no $3 or $4 in $root"
+		return 1
+	}
+	if ! awk -v m="$root$TOPO_DIR" '$5 == m { f = 1 } END { exit !f }' /proc/self/mountinfo; then
+		mkdir -p "$root$TOPO_DIR" && mount --bind "$TOPO_DIR" "$root$TOPO_DIR" || {
+			_topo_err "cannot bind-mount $TOPO_DIR into $root"
+			return 1
+		}
+	fi
+	TOPO_NODE_ROOT[$n]=$root TOPO_NODE_BIN[$n]=$3 TOPO_NODE_BIRDC[$n]=$4
 }
 
 # topo_recover PREFIX: remove what a crashed run with PREFIX left: processes in its namespaces,
-# the namespaces (their veths go with them) and its temp dirs.
+# the namespaces (their veths go with them), its temp dirs and their bind mounts in a BIRD root.
 topo_recover() {
-	local prefix=$1 nss ns pids d i
+	local prefix=$1 nss ns pids d i m
 	nss=$(ip netns list 2>/dev/null | awk -v p="$prefix-" 'index($1, p) == 1 { print $1 }')
 	_topo_recover_pids() { for ns in $nss; do ip netns pids "$ns" 2>/dev/null; done; }
 	# every namespace's processes at once, so a lab of many nodes waits once, not once a node
@@ -115,6 +206,12 @@ topo_recover() {
 	for ns in $nss; do
 		ip netns del "$ns" 2>/dev/null || _topo_err "could not delete namespace $ns"
 	done
+	# the temp dirs bind-mounted into a BIRD root (ROOT/tmp/PREFIX.topo.X), deepest first
+	while read -r m; do
+		umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null || _topo_err "could not unmount $m"
+		rmdir "$m" 2>/dev/null
+	done < <(awk -v p="${TMPDIR:-/tmp}/$prefix.topo." 'index($5, p) > 1 { print $5 }' \
+		/proc/self/mountinfo | sort -r)
 	for d in "${TMPDIR:-/tmp}/$prefix.topo."*; do
 		[ -d "$d" ] && rm -rf "$d"
 	done
@@ -130,13 +227,25 @@ topo_init() {
 		_topo_err "prefix '$TOPO_PREFIX': use 1-24 letters, digits or _"
 		return 1
 	fi
+	[ -n "$TOPO_BIRD_BIN" ] || {
+		_topo_err "call topo_require before topo_init"
+		return 1
+	}
 	[ -d "$TOPO_SNIPPETS" ] || {
 		_topo_err "no BIRD snippets in $TOPO_SNIPPETS (set TOPO_SNIPPETS or top_srcdir)"
 		return 1
 	}
 	topo_recover "$TOPO_PREFIX"
 	TOPO_DIR=$(mktemp -d "${TMPDIR:-/tmp}/$TOPO_PREFIX.topo.XXXXXX") || return 1
+	# a BIRD in a root sees this directory at the same path
+	if [ -n "$TOPO_BIRD_ROOT" ]; then
+		mkdir -p "$TOPO_BIRD_ROOT$TOPO_DIR" && mount --bind "$TOPO_DIR" "$TOPO_BIRD_ROOT$TOPO_DIR" || {
+			_topo_err "cannot bind-mount $TOPO_DIR into $TOPO_BIRD_ROOT"
+			return 1
+		}
+	fi
 	TOPO_KIND=() TOPO_INDEX=() TOPO_MED=() TOPO_NODES=() TOPO_UPSTREAMS=() TOPO_LINKS=()
+	TOPO_NODE_ROOT=() TOPO_NODE_BIN=() TOPO_NODE_BIRDC=()
 	TOPO_IBGP=()
 	TOPO_CLEANUP_HOOKS=() TOPO_CLEANED=
 	trap 'topo_cleanup' EXIT
@@ -198,7 +307,7 @@ topo_add_pop() {
 	d=$TOPO_DIR/$name
 	mkdir -p "$d/snippets" "$d/state" || return 1
 	for f in "$TOPO_SNIPPETS"/*.conf; do
-		# the decision directory moved to the PoP's own
+		# the decision directory moved to the PoP's own (bird1.6, bird2, bird3 alike)
 		sed "s|/run/anycast-agent/bird|$d/state|g" "$f" >"$d/snippets/${f##*/}" || return 1
 	done
 	# decision files that say "withdrawn", as anycast-agent --init writes them before BIRD starts
@@ -431,8 +540,10 @@ EOF
 
 # topo_bird_start NODE: start NODE's BIRD in its namespace; wait (5 s) until its socket answers.
 topo_bird_start() {
-	local n=$1 d=$TOPO_DIR/$1 out
-	if ! out=$(topo_exec "$n" "$TOPO_BIRD" -c "$d/bird.conf" -s "$d/bird.ctl" -P "$d/bird.pid" 2>&1); then
+	local n=$1 d=$TOPO_DIR/$1 out root=$TOPO_BIRD_ROOT bin=$TOPO_BIRD_BIN
+	[ -n "${TOPO_NODE_ROOT[$n]:-}" ] && root=${TOPO_NODE_ROOT[$n]} bin=${TOPO_NODE_BIN[$n]}
+	if ! out=$(topo_exec "$n" ${root:+chroot "$root"} "$bin" \
+		-c "$d/bird.conf" -s "$d/bird.ctl" -P "$d/bird.pid" 2>&1); then
 		_topo_err "BIRD for $n did not start: $out"
 		return 1
 	fi
@@ -499,6 +610,22 @@ topo_wait_for() {
 	done
 }
 
+# topo_configure NODE: `birdc configure` on NODE; 0 once BIRD has finished it. BIRD answers
+# 0003 Reconfigured, or 0004 Reconfiguration in progress while protocols restart (BIRD 2 and 3),
+# and `show status` says so until it is done. Prints BIRD's answer when it is not one of those.
+topo_configure() {
+	local out
+	out=$(topo_birdc "$1" configure 2>&1)
+	case $out in
+	*Reconfigured* | *"Reconfiguration in progress"* | *"Reconfiguration already in progress"*) ;;
+	*)
+		echo "$out"
+		return 1
+		;;
+	esac
+	topo_wait_for "topo_birdc $1 show status 2>/dev/null | grep -q 'Daemon is up and running'" 10
+}
+
 # topo_proto_state NODE PROTO: BIRD's state column (up, down, start, ...).
 topo_proto_state() {
 	topo_birdc "$1" show protocols "$2" 2>/dev/null | awk -v n="$2" '$1 == n { print $4 }'
@@ -555,9 +682,12 @@ _topo_best() {
 		best { sub(/^[ \t]+/, ""); print }'
 }
 
-# _topo_best_attr PREFIX ATTR [UPSTREAM]: value of BGP.ATTR on the best route.
+# _topo_best_attr PREFIX ATTR [UPSTREAM]: value of BGP.ATTR (BIRD 2) or bgp_ATTR (BIRD 3, which
+# calls as_path bgp_path) on the best route.
 _topo_best_attr() {
-	_topo_best "$1" "${3:-}" | sed -n "s/^BGP\.$2: //p"
+	local v3=$2
+	[ "$2" = as_path ] && v3=path
+	_topo_best "$1" "${3:-}" | sed -n -e "s/^BGP\.$2: //p" -e "s/^bgp_$v3: //p"
 }
 
 # topo_upstream_route_communities PREFIX [UPSTREAM]: e.g. "(65535,0)"; empty when none.
@@ -606,6 +736,7 @@ topo_leftovers() {
 	for d in "${TMPDIR:-/tmp}/$p.topo."*; do
 		[ -e "$d" ] && echo "dir $d"
 	done
+	awk -v p="${TMPDIR:-/tmp}/$p.topo." 'index($5, p) > 1 { print "mount " $5 }' /proc/self/mountinfo
 	return 0
 }
 

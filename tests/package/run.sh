@@ -1,17 +1,23 @@
 #!/bin/bash
 # tests/package/run.sh - the Debian package as an operator meets it. Not part of `make check`:
-# it builds two packages and a Debian chroot (a CI job of its own; see README.md here).
+# it builds two packages and Debian chroots (a CI job of its own; see README.md here).
 #
 #   1. dpkg-buildpackage -us -uc -b builds anycast-agent_<version>_<arch>.deb, and again from a
-#      copy whose debian/changelog has a bumped version; lintian reports no error.
-#   2. A debootstrap'ed minbase chroot (cached as a tarball) gets it with `apt-get install
-#      ./anycast-agent_*.deb`: only the declared dependencies (and Recommends, as apt does).
-#      Every library the binaries need resolves; `anycast-agent -n` accepts the installed
-#      example config; `systemd-analyze verify` accepts the installed unit; user, groups,
-#      state directory and conffile are as specified.
+#      copy whose debian/changelog has a bumped version; lintian reports no error. For the
+#      machine's own release on the machine; for another (PKGTEST_SUITE=trixie on Debian 12) in
+#      a cached chroot of that release with the build dependencies (a package built for
+#      bookworm cannot install on trixie: libconfig9 is gone there).
+#   2. For each BIRD package in PKGTEST_BIRD, in a fresh debootstrap'ed minbase chroot (cached as
+#      a tarball): that BIRD is installed first, then the package with `apt-get install
+#      ./anycast-agent_*.deb`: only the declared dependencies (and Recommends, as apt does);
+#      the BIRD stays, the other BIRD does not come in. Every library the binaries need
+#      resolves; `anycast-agent -n` accepts the installed example config; `systemd-analyze
+#      verify` accepts the installed unit; user, groups, state directory and conffile are as
+#      specified.
 #   3. With a fake systemctl in the chroot (no systemd is PID 1 here) that runs the installed
-#      unit's ExecStart= as its User=/Group=/SupplementaryGroups=, the agent runs against a PoP
-#      BIRD peering with an upstream BIRD (tests/lib/topo.sh) and the upstream gets the route.
+#      unit's ExecStart= as its User=/Group=/SupplementaryGroups=, the agent runs against the
+#      BIRD installed beside it (run from the chroot as the PoP of tests/lib/topo.sh) peering
+#      with an upstream BIRD, and the upstream gets the route.
 #   4. apt-get installs the bumped package over the running agent. The real maintainer scripts
 #      run; their systemctl calls reach the fake. The upstream counts 0 withdraws and never
 #      misses the route; the old agent stopped cleanly and said it kept BIRD as it is.
@@ -21,13 +27,20 @@
 # Needs root, dpkg-dev, debhelper, lintian, debootstrap, bird2, iproute2, systemd (for
 # systemd-analyze) and the build dependencies of debian/control; exits 77 naming what is missing.
 # Environment: PKGTEST_CACHE (chroot tarball dir, default /var/cache/anycast-agent-pkgtest),
-# PKGTEST_MIRROR, PKGTEST_SUITE (default bookworm), PKGTEST_KEEP=1 keeps the work dir.
+# PKGTEST_MIRROR, PKGTEST_SUITE (default bookworm; trixie: Debian 13), PKGTEST_BIRD (the BIRD
+# packages to install beside it, one pass each; default bird2 on bookworm, "bird3 bird2" on
+# trixie), PKGTEST_KEEP=1 keeps the work dir.
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 set -u
 top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
 . "$top_srcdir/tests/lib/topo.sh"
 
 SUITE=${PKGTEST_SUITE:-bookworm}
+HOST_SUITE=$(. /etc/os-release && echo "${VERSION_CODENAME:-}")
+case $SUITE in
+bookworm) BIRDS=${PKGTEST_BIRD:-bird2} ;;
+*) BIRDS=${PKGTEST_BIRD:-bird3 bird2} ;;
+esac
 # the machine's own Debian mirror, as apt is configured (deb822 or one-line sources)
 apt_mirror() {
 	local f
@@ -41,7 +54,7 @@ CACHE=${PKGTEST_CACHE:-/var/cache/anycast-agent-pkgtest}
 P4=192.0.2.80/32
 P6=2001:db8::80/128
 T_START=${EPOCHREALTIME/./}
-R= work= poller= mounts=()
+R= B= work= poller= mounts=()
 
 die() {
 	echo "FAIL: $*"
@@ -64,38 +77,81 @@ need lintian lintian
 need debootstrap debootstrap
 need systemd-analyze systemd
 topo_require || exit 77
-for h in libuv1-dev libcurl4-openssl-dev libc-ares-dev libconfig-dev libjansson-dev; do
-	dpkg-query -W -f='${Status}' "$h" 2>/dev/null | grep -q 'ok installed' ||
-		{ echo "SKIP: build dependency $h is not installed"; exit 77; }
-done
+if [ "$SUITE" = "$HOST_SUITE" ]; then
+	for h in libuv1-dev libcurl4-openssl-dev libc-ares-dev libconfig-dev libjansson-dev; do
+		dpkg-query -W -f='${Status}' "$h" 2>/dev/null | grep -q 'ok installed' ||
+			{ echo "SKIP: build dependency $h is not installed"; exit 77; }
+	done
+fi
 
 # a command in the chroot, with a clean environment
 inroot() {
 	chroot "$R" /usr/bin/env -i DEBIAN_FRONTEND=noninteractive LC_ALL=C.UTF-8 HOME=/root \
 		PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin "$@"
 }
+# a command in the build environment: the machine, or the build chroot of another release (which
+# sees $work at the same path)
+inbuild() {
+	if [ -n "$B" ]; then
+		chroot "$B" /usr/bin/env -i DEBIAN_FRONTEND=noninteractive LC_ALL=C.UTF-8 HOME=/root \
+			PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin "$@"
+	else
+		"$@"
+	fi
+}
 agent_pid() { cat "$R/var/log/fake-systemd/main.pid" 2>/dev/null; }
-cleanup_pkgtest() {
-	local p m i
+# unmount_under DIR: every mount below DIR, deepest first (rm -rf must never go through one)
+unmount_under() {
+	local m
+	while read -r m; do
+		umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null
+	done < <(awk -v d="$1/" 'index($5, d) == 1 { print $5 }' /proc/self/mountinfo | sort -r)
+}
+# one install pass: its agent, the PoP's BIRD (from its chroot) and its chroot's mounts
+cleanup_pass() {
+	local p
 	[ -n "$poller" ] && kill "$poller" 2>/dev/null && wait "$poller" 2>/dev/null
+	poller=
 	p=$(agent_pid)
 	[ -n "$p" ] && kill -9 "$p" 2>/dev/null
-	for ((i = ${#mounts[@]} - 1; i >= 0; i--)); do
-		m=${mounts[$i]}
-		umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null
-	done
+	[ -n "$TOPO_DIR" ] && topo_bird_stop pop1
+	[ -n "$R" ] && unmount_under "$R"
 	mounts=()
-	if [ -n "$work" ] && [ -z "${PKGTEST_KEEP:-}" ]; then
+}
+cleanup_pkgtest() {
+	[ -n "$work" ] || return 0
+	unmount_under "$work"
+	if [ -z "${PKGTEST_KEEP:-}" ]; then
 		rm -rf --one-file-system "$work"
-	elif [ -n "$work" ]; then
+	else
 		echo "kept $work"
 	fi
 	work=
 }
-
-topo_init "pkgt$$" || die "topo_init"
-topo_on_cleanup cleanup_pkgtest
+trap 'cleanup_pkgtest' EXIT
+trap 'cleanup_pkgtest; trap - EXIT; exit 130' INT
+trap 'cleanup_pkgtest; trap - EXIT; exit 143' TERM
 work=$(mktemp -d "${TMPDIR:-/tmp}/pkgtest.$$.XXXXXX") || die "mktemp"
+# bootstrap SUITE TARBALL [PACKAGE...]: a cached minbase chroot of SUITE, with PACKAGEs installed
+# by apt (debootstrap --include resolves no virtual packages: lintian's perl modules fail)
+bootstrap() {
+	local suite=$1 tar=$2 b=$work/bootstrap
+	shift 2
+	[ -f "$tar" ] && return 0
+	mkdir -p "$CACHE" && rm -rf "$b"
+	debootstrap --variant=minbase "$suite" "$b" "$MIRROR" >"$work/debootstrap.log" 2>&1 ||
+		{ tail -n 20 "$work/debootstrap.log"; die "debootstrap $suite from $MIRROR"; }
+	if [ $# -gt 0 ]; then
+		cp /etc/resolv.conf "$b/etc/resolv.conf"
+		chroot "$b" /usr/bin/env -i DEBIAN_FRONTEND=noninteractive LC_ALL=C.UTF-8 \
+			PATH=/usr/sbin:/usr/bin:/sbin:/bin sh -c 'apt-get update -q && apt-get install -y -q "$@" && apt-get clean' \
+			sh "$@" >>"$work/debootstrap.log" 2>&1 ||
+			{ tail -n 20 "$work/debootstrap.log"; die "apt-get install $* in the $suite chroot"; }
+	fi
+	tar -C "$b" -cf "$tar.tmp" . && mv "$tar.tmp" "$tar" || die "caching $tar"
+	rm -rf "$b"
+}
+arch=$(dpkg --print-architecture)
 
 # ---- 1. build twice ------------------------------------------------------------------------
 copy_tree() { # DEST
@@ -108,11 +164,24 @@ copy_tree() { # DEST
 	fi
 }
 build() { # DIR: dpkg-buildpackage there; the test suite is `make check`'s job, not this one's
-	(cd "$1" && DEB_BUILD_OPTIONS="nocheck parallel=$(nproc)" dpkg-buildpackage -us -uc -b) \
+	inbuild sh -c "cd '$1' && DEB_BUILD_OPTIONS='nocheck parallel=$(nproc)' dpkg-buildpackage -us -uc -b" \
 		>"$1.build.log" 2>&1 || { tail -n 30 "$1.build.log"; return 1; }
 }
-arch=$(dpkg --print-architecture)
 copy_tree "$work/v1/anycast-agent" || die "copying the source tree"
+if [ "$SUITE" != "$HOST_SUITE" ]; then
+	# another release: build in its own chroot, which keeps the build dependencies (cached)
+	btar=$CACHE/$SUITE-build-$arch.tar
+	bootstrap "$SUITE" "$btar" build-essential debhelper lintian
+	B=$work/build-root
+	mkdir -p "$B" && tar -C "$B" -xf "$btar" || die "unpacking $btar"
+	cp /etc/resolv.conf "$B/etc/resolv.conf"
+	mount -t proc proc "$B/proc" && mkdir -p "$B$work" && mount --bind "$work" "$B$work" ||
+		die "mounts in the build chroot"
+	{ inbuild apt-get update -q && inbuild apt-get build-dep -y -q "$work/v1/anycast-agent"; } \
+		>"$work/build-deps.log" 2>&1 ||
+		{ tail -n 20 "$work/build-deps.log"; die "apt-get build-dep in the $SUITE build chroot"; }
+	echo "  building in a $SUITE chroot: $(inbuild sh -c '. /etc/os-release && echo "$PRETTY_NAME"')"
+fi
 v1=$(cd "$work/v1/anycast-agent" && dpkg-parsechangelog -S Version)
 v2=$v1+pkgtest1
 mkdir -p "$work/v2" && cp -a "$work/v1/anycast-agent" "$work/v2/" || die "copying the source tree"
@@ -128,7 +197,7 @@ deb2=$work/v2/anycast-agent_${v2}_$arch.deb
 [ -f "$deb1" ] && [ -f "$deb2" ] || die "no $deb1 or $deb2"
 pass "dpkg-buildpackage -us -uc -b built ${deb1##*/} and ${deb2##*/}"
 
-lintian --fail-on error --display-info --pedantic "$work/v1/anycast-agent_${v1}_$arch.changes" \
+inbuild lintian --fail-on error --display-info --pedantic "$work/v1/anycast-agent_${v1}_$arch.changes" \
 	>"$work/lintian.out" 2>&1
 lrc=$?
 grep -v 'running with root privileges' "$work/lintian.out" | sed 's/^/  lintian: /'
@@ -142,29 +211,30 @@ echo "  Recommends: $(dpkg-deb -f "$deb1" Recommends)"
 dpkg-deb -x "$deb1" "$work/x"
 for bin in anycast-agent anycastctl; do
 	# the libraries a program links itself (NEEDED), at the paths ldd resolves them to
-	ldd "$work/x/usr/sbin/$bin" | awk -v need="$(objdump -p "$work/x/usr/sbin/$bin" |
+	inbuild ldd "$work/x/usr/sbin/$bin" | awk -v need="$(inbuild objdump -p "$work/x/usr/sbin/$bin" |
 		awk '$1 == "NEEDED" { printf " %s", $2 }') " '$2 == "=>" && index(need, " " $1 " ") { print $3 }'
 done | sort -u >"$work/needed"
 [ -s "$work/needed" ] || die "found no linked library"
 for lib in $(cat "$work/needed"); do
 	# the path ldd found, or its other spelling across the /usr merge
-	pkg=$(dpkg -S "$lib" 2>/dev/null || dpkg -S "${lib#/usr}" 2>/dev/null || dpkg -S "/usr$lib" 2>/dev/null)
+	pkg=$(inbuild dpkg -S "$lib" 2>/dev/null || inbuild dpkg -S "${lib#/usr}" 2>/dev/null ||
+		inbuild dpkg -S "/usr$lib" 2>/dev/null)
 	pkg=${pkg%%:*}
 	[ -n "$pkg" ] || die "no package ships $lib"
 	echo "$depends" | grep -qE "(^|, )$pkg( |,|$)" || die "$lib ($pkg) is linked but not in Depends"
 done
 pass "every library the programs link is in Depends"
 
-# ---- 2. a chroot with only the declared dependencies ----------------------------------------
+# ---- 2. a chroot with only the declared dependencies and a BIRD ------------------------------
 tarball=$CACHE/$SUITE-minbase-$arch.tar
-if [ ! -f "$tarball" ]; then
-	mkdir -p "$CACHE" && rm -rf "$work/bootstrap"
-	debootstrap --variant=minbase "$SUITE" "$work/bootstrap" "$MIRROR" >"$work/debootstrap.log" 2>&1 ||
-		{ tail -n 20 "$work/debootstrap.log"; die "debootstrap $SUITE from $MIRROR"; }
-	tar -C "$work/bootstrap" -cf "$tarball.tmp" . && mv "$tarball.tmp" "$tarball" || die "caching $tarball"
-	rm -rf "$work/bootstrap"
-fi
-R=$work/root
+bootstrap "$SUITE" "$tarball"
+[ -n "$B" ] && unmount_under "$B"
+# install_pass BIRD: steps 2-5 beside the Debian package BIRD, in a subshell (its own topology)
+install_pass() (
+bird=$1
+R=$work/root-$bird
+topo_init "pkgt$$" || die "topo_init"
+topo_on_cleanup cleanup_pass
 mkdir -p "$R" && tar -C "$R" -xf "$tarball" || die "unpacking $tarball"
 mount -t proc proc "$R/proc" && mounts+=("$R/proc") || die "mount proc"
 cp /etc/resolv.conf "$R/etc/resolv.conf"
@@ -175,13 +245,21 @@ case "$1" in anycast-agent.service) exit 0 ;; esac
 exit 101
 EOF
 chmod 0755 "$R/usr/sbin/policy-rc.d"
-before=$(inroot dpkg-query -W -f='${Package}\n' | sort)
 cp "$deb1" "$deb2" "$R/tmp/"
 inroot apt-get update -q >"$work/apt.log" 2>&1 || { tail "$work/apt.log"; die "apt-get update in the chroot"; }
+inroot apt-get install -y -q "$bird" >>"$work/apt.log" 2>&1 || die "apt-get install $bird"
+bird_version() { inroot dpkg-query -W -f='${db:Status-Abbrev}${Version}' "$1" 2>/dev/null | sed -n 's/^ii *//p'; }
+bv=$(bird_version "$bird")
+[ -n "$bv" ] || die "$bird is not installed"
+before=$(inroot dpkg-query -W -f='${Package}\n' | sort)
 inroot apt-get install -y -q "/tmp/${deb1##*/}" >>"$work/apt.log" 2>&1 ||
 	{ tail -n 30 "$work/apt.log"; die "apt-get install ./${deb1##*/}"; }
 echo "  installed with it: $(comm -13 <(echo "$before") <(inroot dpkg-query -W -f='${Package}\n' | sort) | tr '\n' ' ')"
-pass "apt-get install ./${deb1##*/} in a $SUITE minbase chroot"
+[ "$(bird_version "$bird")" = "$bv" ] || die "installing the package changed $bird $bv"
+for other in bird bird2 bird3; do
+	[ "$other" = "$bird" ] || [ -z "$(bird_version "$other")" ] || die "the package brought in $other"
+done
+pass "apt-get install ./${deb1##*/} in a $SUITE minbase chroot beside $bird $bv"
 
 inroot ldd /usr/sbin/anycast-agent /usr/sbin/anycastctl | grep 'not found' && die "unresolved libraries"
 inroot anycast-agent -V | grep -q "^anycast-agent " || die "anycast-agent -V does not run"
@@ -211,14 +289,16 @@ rc=$?
 [ $rc = 0 ] && [ -z "$out" ] || die "systemd-analyze verify (exit $rc): $out"
 pass "systemd-analyze verify: the installed unit, binary and man pages, no warning"
 
-# ---- 3. the agent as the unit runs it, against a PoP BIRD and an upstream -------------------
+# ---- 3. the agent as the unit runs it, against the BIRD beside it and an upstream -----------
 topo_add_upstream up1 1 && topo_add_pop pop1 1 && topo_link pop1 up1 || die "topology"
-# the PoP's BIRD includes the state files the packaged agent writes in the chroot
+# the PoP's BIRD is the chroot's, which includes the state files the packaged agent writes there
+topo_node_bird pop1 "$R" /usr/sbin/bird /usr/sbin/birdc || die "no BIRD in the chroot"
 sd=$(topo_state_dir pop1)
 cp -a "$sd"/. "$R/var/lib/anycast-agent/bird/"
 inroot chown -R anycast-agent:anycast-agent /var/lib/anycast-agent/bird
-sed -i "s|$sd|$R/var/lib/anycast-agent/bird|g" "$(topo_node_dir pop1)"/snippets/*.conf
+sed -i "s|$sd|/var/lib/anycast-agent/bird|g" "$(topo_node_dir pop1)"/snippets/*.conf
 topo_start || die "BIRD"
+echo "  the PoP runs BIRD $(topo_birdc pop1 show status | sed -n 's/^BIRD \([0-9.]*\)$/\1/p') from the chroot"
 topo_wait_established 30 || die "BGP not Established"
 # BIRD's socket at /run/bird/bird.ctl in the chroot, bird:bird 0660 as Debian's bird.service has it
 chmod 0755 "$(topo_node_dir pop1)"
@@ -307,5 +387,16 @@ for f in /etc/anycast-agent /var/lib/anycast-agent /lib/systemd/system/anycast-a
 done
 inroot dpkg-query -W anycast-agent >/dev/null 2>&1 && die "dpkg still knows anycast-agent"
 pass "dpkg --purge: config and state gone (the system user and groups stay, as Debian does)"
+cleanup_pass
+topo_cleanup
+rm -rf --one-file-system "$R"
+)
+
+failed=
+for b in $BIRDS; do
+	echo "--- $SUITE, beside $b"
+	install_pass "$b" || failed="$failed $b"
+done
+[ -z "$failed" ] || die "the pass beside$failed failed"
 
 echo "package test passed in $(((${EPOCHREALTIME/./} - T_START) / 1000000)) s"

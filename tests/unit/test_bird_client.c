@@ -57,8 +57,10 @@ struct fake_conn {
 struct fake {
 	uv_pipe_t server;
 	char path[108];
-	const char *variant; /* "bird2" or "bird16" */
+	const char *variant; /* "bird2", "bird16", "bird217" or "bird3" */
 	enum fake_mode mode;
+	const char *banner; /* instead of the captured banner; NULL: that */
+	bool no_message;    /* BIRD 1.6.0-1.6.3: a message after enable/disable is a syntax error */
 	int accepts;
 	int commands;
 	bool overlap; /* a command arrived while the previous one was unanswered */
@@ -174,6 +176,8 @@ static const struct {
     {"disable restricted", "access_denied"},
     /* a reply about another protocol must not count as ours */
     {"disable anycast9", "disable_message"},
+    {"show route for 192.0.2.80/32 all", "show_route_for_ibgp4"},
+    {"show route for 192.0.2.53/32 all", "show_route_for_not_found"},
 };
 
 static void fake_delay_cb(uv_timer_t *t)
@@ -193,6 +197,15 @@ static void fake_command(struct fake_conn *fc, const char *cmd)
 		f->overlap = true;
 	switch (f->mode) {
 	case FAKE_OK:
+		if (f->no_message && strchr(cmd, '"') != NULL &&
+		    (strncmp(cmd, "disable ", 8) == 0 || strncmp(cmd, "enable ", 7) == 0)) {
+			/* what BIRD 1.6.3 answers (captured): no text after the name */
+			size_t len;
+			char *d = read_data("bird163", "disable_message", &len);
+			fake_send(fc, d, len);
+			free(d);
+			return;
+		}
 		for (size_t i = 0; i < ARRAY_SIZE(fake_replies); i++) {
 			if (strcmp(cmd, fake_replies[i].cmd) == 0) {
 				snprintf(fc->reply_file, sizeof(fc->reply_file), "%s",
@@ -275,7 +288,10 @@ static void fake_accept(uv_stream_t *server, int status)
 		fake_send(fc, "0000 hello\n", 11);
 		break;
 	default:
-		fake_send_file(fc, "banner");
+		if (f->banner)
+			fake_send(fc, f->banner, strlen(f->banner));
+		else
+			fake_send_file(fc, "banner");
 	}
 }
 
@@ -448,8 +464,11 @@ static int teardown(void **state)
  * queued all at once: answered in order, one at a time. */
 static void test_fake_replays_real_replies(void **state)
 {
-	static const char *const variants[] = {"bird2", "bird16"};
-	static const char *const versions[] = {"BIRD 2.0.12", "BIRD 1.6.8"};
+	static const char *const variants[] = {"bird2", "bird16", "bird217", "bird3"};
+	static const char *const versions[] = {"BIRD 2.0.12", "BIRD 1.6.8", "BIRD 2.17.6",
+	                                       "BIRD 3.1.8"};
+	static const size_t rows[] = {5, 4, 6, 6};
+	static const int unknown_code[] = {9001, 9002, 9001, 9001};
 
 	for (size_t v = 0; v < ARRAY_SIZE(variants); v++) {
 		struct fake *f = fake_new("ok", variants[v], FAKE_OK);
@@ -494,7 +513,7 @@ static void test_fake_replays_real_replies(void **state)
 		assert_false(r[3].changed);
 
 		assert_int_equal(r[4].st, BIRD_OK);
-		assert_int_equal(r[4].n, v == 0 ? 5 : 4);
+		assert_int_equal(r[4].n, rows[v]);
 		assert_string_equal(r[4].protos[1].name, "anycast4");
 		assert_true(r[4].protos[1].up);
 		assert_string_equal(r[4].protos[2].name, "anycast4_drain");
@@ -507,7 +526,7 @@ static void test_fake_replays_real_replies(void **state)
 		assert_string_equal(r[5].protos[0].message, "drained by test");
 
 		assert_int_equal(r[6].st, BIRD_NO_SUCH_PROTOCOL);
-		assert_int_equal(r[6].code, v == 0 ? 9001 : 9002);
+		assert_int_equal(r[6].code, unknown_code[v]);
 		assert_int_equal(r[7].st, BIRD_NO_SUCH_PROTOCOL);
 		assert_int_equal(r[7].n, 0);
 		assert_int_equal(r[8].st, BIRD_ACCESS_DENIED);
@@ -525,6 +544,93 @@ static void test_fake_replays_real_replies(void **state)
 		fake_free(f);
 	}
 	assert_true(max_lateness_ms() < MAX_LATE_MS);
+}
+
+struct route_result {
+	struct result r;
+	char routes[256]; /* "proto/origin/best ..." */
+};
+
+static void route_cb(struct bird_client *bc, const struct bird_reply *r,
+                     const struct bird_route *routes, size_t n, void *arg)
+{
+	struct route_result *res = arg;
+	done_cb(bc, r, &res->r);
+	res->r.n = n;
+	for (size_t i = 0; i < n; i++)
+		snprintf(res->routes + strlen(res->routes),
+		         sizeof(res->routes) - strlen(res->routes), "%s%s/%s/%s", i ? " " : "",
+		         routes[i].proto, routes[i].origin, routes[i].best ? "*" : "-");
+}
+
+/* `show route for PREFIX all` through the client: BIRD 2 says where a route comes from in a
+ * `Type:` line (1008), BIRD 3 in a `source:` attribute (1012); the client reads both. */
+static void test_fake_show_route(void **state)
+{
+	static const char *const variants[] = {"bird2", "bird217", "bird3"};
+	static const char *const want =
+	    "anycast_web4/static/* anycast_web4_drain/static/- ibgp_pop2_v4/BGP/-";
+
+	for (size_t v = 0; v < ARRAY_SIZE(variants); v++) {
+		struct fake *f = fake_new("route", variants[v], FAKE_OK);
+		struct bird_client *bc = bird_client_new(&loop, "test", f->path, 1.0, NULL, NULL);
+		struct route_result r[2];
+
+		memset(r, 0, sizeof(r));
+		assert_int_equal(bird_show_route_for(bc, "192.0.2.80/32", route_cb, &r[0]),
+		                 BIRD_OK);
+		assert_int_equal(bird_show_route_for(bc, "192.0.2.53/32", route_cb, &r[1]),
+		                 BIRD_OK);
+		assert_true(run_until(is_done, &r[1].r, 5.0));
+		assert_int_equal(r[0].r.st, BIRD_OK);
+		if (strcmp(r[0].routes, want) != 0)
+			fail_msg("%s: routes \"%s\", expected \"%s\"", variants[v], r[0].routes,
+			         want);
+		/* Network not found: an answer, no route */
+		assert_int_equal(r[1].r.st, BIRD_OK);
+		assert_int_equal(r[1].r.n, 0);
+		client_free_and_drain(bc);
+		fake_free(f);
+	}
+}
+
+/* BIRD 1.6.0-1.6.3 take no message after disable: the banner's version decides whether the
+ * client sends one, so the disable still happens there. */
+static void test_message_by_version(void **state)
+{
+	size_t len;
+	char *banner163 = read_data("bird163", "banner", &len); /* captured from BIRD 1.6.3 */
+
+	banner163 = xrealloc(banner163, len + 1);
+	banner163[len] = '\0';
+	const struct {
+		const char *banner, *cmd;
+		bool no_message;
+	} cases[] = {
+	    {banner163, "disable anycast4", true},
+	    {"0001 BIRD 1.6.0 ready.\n", "disable anycast4", true},
+	    {"0001 BIRD 1.6.4 ready.\n", "disable anycast4 \"drained by test\"", false},
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		struct fake *f = fake_new("old16", "bird16", FAKE_OK);
+		struct bird_client *bc;
+		struct result r = {0};
+
+		f->banner = cases[i].banner;
+		f->no_message = cases[i].no_message;
+		bc = bird_client_new(&loop, "test", f->path, 1.0, NULL, NULL);
+		/* queued before the banner: the version is known only when it is sent */
+		assert_int_equal(bird_disable(bc, "anycast4", "drained by test", done_cb, &r),
+		                 BIRD_OK);
+		assert_true(run_until(is_done, &r, 5.0));
+		assert_string_equal(f->last_cmd, cases[i].cmd);
+		assert_int_equal(r.st, BIRD_OK);
+		assert_int_equal(r.code, i < 2 ? 8 : 9);
+		client_free_and_drain(bc);
+		fake_free(f);
+	}
+	free(banner163);
 }
 
 /* The reason is sanitised before it reaches BIRD. */
@@ -833,6 +939,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_fake_replays_real_replies, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_fake_sees_sanitised_message, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_fake_show_route, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_message_by_version, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_refused_locally, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_fake_misbehaves, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_backoff_without_bird, setup, teardown),

@@ -1,7 +1,7 @@
 /*
  * test_bird_parser.c - the BIRD reply parser and `show protocols` row
- * parser, on bytes captured from real BIRD 2.0.12 and 1.6.8
- * (tests/data/bird/) and on hostile input.
+ * parser, on bytes captured from real BIRD 1.6.8, 2.0.12, 2.17.6 and 3.1.8
+ * (tests/data/bird/) and on hostile input; the banner's version.
  */
 #include <config.h>
 
@@ -139,6 +139,76 @@ static const struct transcript {
     {"bird16/restrict", 1, 16, 16, BIRD_OK},
     {"bird16/access_denied", 1, 8007, 8007, BIRD_ACCESS_DENIED},
     {"bird16/show_protocols_restricted", 6, 2002, 0, BIRD_OK},
+    /* BIRD 1.6.3 (built from its release tag): no message after disable */
+    {"bird163/banner", 1, 1, 1, BIRD_OK},
+    {"bird163/disable_message", 1, 9001, 9001, BIRD_NO_SUCH_PROTOCOL},
+    {"bird163/disable", 2, 9, 0, BIRD_OK},
+    /* BIRD 3.1.8 (Debian 13's bird3): `configure` answers 0004 while protocols restart, `echo`
+     * is gone (9001), `show protocols all` has Created:/Import state:/Export state: lines,
+     * routes carry `source:` and bgp_* attributes as 1012 lines */
+    {"bird3/access_denied", 1, 8007, 8007, BIRD_ACCESS_DENIED},
+    {"bird3/already_disabled", 2, 8, 0, BIRD_OK},
+    {"bird3/already_enabled", 2, 10, 0, BIRD_OK},
+    {"bird3/banner", 1, 1, 1, BIRD_OK},
+    {"bird3/configure", 2, 2, 3, BIRD_OK},
+    {"bird3/configure_in_progress", 2, 2, 4, BIRD_OK},
+    {"bird3/disable_message", 2, 9, 0, BIRD_OK},
+    {"bird3/echo", 1, 9001, 9001, BIRD_NO_SUCH_PROTOCOL},
+    {"bird3/enable", 2, 11, 0, BIRD_OK},
+    {"bird3/glob_enable", 3, 10, 0, BIRD_OK},
+    {"bird3/restrict", 1, 16, 16, BIRD_OK},
+    {"bird3/show_protocols", 8, 2002, 0, BIRD_OK},
+    {"bird3/show_protocols_all_bgp_disabled", 18, 2002, 0, BIRD_OK},
+    {"bird3/show_protocols_all_bgp_error", 18, 2002, 0, BIRD_OK},
+    {"bird3/show_protocols_all_bgp_start", 19, 2002, 0, BIRD_OK},
+    {"bird3/show_protocols_all_description", 20, 2002, 0, BIRD_OK},
+    {"bird3/show_protocols_all_disabled", 14, 2002, 0, BIRD_OK},
+    {"bird3/show_protocols_all_up", 19, 2002, 0, BIRD_OK},
+    {"bird3/show_protocols_bgp_start", 3, 2002, 0, BIRD_OK},
+    {"bird3/show_protocols_disabled", 8, 2002, 0, BIRD_OK},
+    {"bird3/show_protocols_enabled_flushing", 3, 2002, 0, BIRD_OK},
+    {"bird3/show_protocols_iso_long", 8, 2002, 0, BIRD_OK},
+    {"bird3/show_protocols_restricted", 3, 2002, 0, BIRD_OK},
+    {"bird3/show_protocols_unknown", 1, 9001, 9001, BIRD_NO_SUCH_PROTOCOL},
+    {"bird3/show_route_for_alone", 11, 1007, 0, BIRD_OK},
+    {"bird3/show_route_for_ibgp4", 22, 1007, 0, BIRD_OK},
+    {"bird3/show_route_for_ibgp4_v2_attributes", 14, 1007, 0, BIRD_OK},
+    {"bird3/show_route_for_ibgp6", 17, 1007, 0, BIRD_OK},
+    {"bird3/show_route_for_not_found", 1, 8001, 8001, BIRD_ERROR},
+    {"bird3/show_status", 7, 1000, 13, BIRD_OK},
+    {"bird3/syntax_error", 1, 9001, 9001, BIRD_NO_SUCH_PROTOCOL},
+    {"bird3/unknown_protocol", 1, 9001, 9001, BIRD_NO_SUCH_PROTOCOL},
+    /* BIRD 2.17.6 (Debian 13's bird2): as 2.0.12, plus the RX limit columns in the stats */
+    {"bird217/access_denied", 1, 8007, 8007, BIRD_ACCESS_DENIED},
+    {"bird217/already_disabled", 2, 8, 0, BIRD_OK},
+    {"bird217/already_enabled", 2, 10, 0, BIRD_OK},
+    {"bird217/banner", 1, 1, 1, BIRD_OK},
+    {"bird217/configure", 2, 2, 3, BIRD_OK},
+    {"bird217/configure_in_progress", 2, 2, 4, BIRD_OK},
+    {"bird217/disable_message", 2, 9, 0, BIRD_OK},
+    {"bird217/echo", 1, 0, 0, BIRD_OK},
+    {"bird217/enable", 2, 11, 0, BIRD_OK},
+    {"bird217/glob_enable", 3, 10, 0, BIRD_OK},
+    {"bird217/restrict", 1, 16, 16, BIRD_OK},
+    {"bird217/show_protocols", 8, 2002, 0, BIRD_OK},
+    {"bird217/show_protocols_all_bgp_disabled", 15, 2002, 0, BIRD_OK},
+    {"bird217/show_protocols_all_bgp_error", 15, 2002, 0, BIRD_OK},
+    {"bird217/show_protocols_all_bgp_start", 16, 2002, 0, BIRD_OK},
+    {"bird217/show_protocols_all_description", 17, 2002, 0, BIRD_OK},
+    {"bird217/show_protocols_all_disabled", 11, 2002, 0, BIRD_OK},
+    {"bird217/show_protocols_all_up", 16, 2002, 0, BIRD_OK},
+    {"bird217/show_protocols_bgp_start", 3, 2002, 0, BIRD_OK},
+    {"bird217/show_protocols_disabled", 8, 2002, 0, BIRD_OK},
+    {"bird217/show_protocols_iso_long", 8, 2002, 0, BIRD_OK},
+    {"bird217/show_protocols_restricted", 3, 2002, 0, BIRD_OK},
+    {"bird217/show_protocols_unknown", 1, 9001, 9001, BIRD_NO_SUCH_PROTOCOL},
+    {"bird217/show_route_for_alone", 7, 1007, 0, BIRD_OK},
+    {"bird217/show_route_for_ibgp4", 14, 1007, 0, BIRD_OK},
+    {"bird217/show_route_for_ibgp6", 11, 1007, 0, BIRD_OK},
+    {"bird217/show_route_for_not_found", 1, 8001, 8001, BIRD_ERROR},
+    {"bird217/show_status", 7, 1000, 13, BIRD_OK},
+    {"bird217/syntax_error", 1, 9001, 9001, BIRD_NO_SUCH_PROTOCOL},
+    {"bird217/unknown_protocol", 1, 9001, 9001, BIRD_NO_SUCH_PROTOCOL},
 };
 
 static void test_transcripts(void **state)
@@ -256,6 +326,24 @@ static const struct row_case {
     {"bird16/show_protocols", 3, "peer1", "BGP", "master", "down", "13:36:52",
      "Error: Invalid next hop", false, true},
     {"bird16/show_protocols_disabled", 1, "anycast4", "Static", "master", "down", "13:36:53", "",
+     false, true},
+    /* BIRD 3's 1002 table is BIRD 2's */
+    {"bird3/show_protocols", 1, "anycast4", "Static", "master4", "up", "13:49:21.294", "", true,
+     false},
+    {"bird3/show_protocols", 4, "peer1", "BGP", "---", "down", "13:49:21.298",
+     "Error: Invalid next hop", false, true},
+    {"bird3/show_protocols", 5, "peer2", "BGP", "---", "start", "13:49:21.294", "Active", false,
+     false},
+    {"bird3/show_protocols_disabled", 1, "anycast4", "Static", "master4", "down", "13:49:21.888",
+     "", false, true},
+    /* enabled while its flush after a disable still runs: BIRD 3 starts it afterwards */
+    {"bird3/show_protocols_enabled_flushing", 0, "anycast4", "Static", "master4", "flush",
+     "14:21:22.407", "", false, false},
+    {"bird3/show_protocols_iso_long", 5, "peer2", "BGP", "---", "start", "2026-12-05 13:49:22",
+     "Active", false, false},
+    {"bird3/show_protocols_all_description", 0, "anycast4", "Static", "master4", "up",
+     "13:49:32.937", "", true, false},
+    {"bird217/show_protocols", 2, "anycast4_drain", "Static", "master4", "down", "13:49:22.728", "",
      false, true},
 };
 
@@ -523,6 +611,11 @@ static void test_status_table(void **state)
 	    {8, BIRD_OK},
 	    {10, BIRD_OK},
 	    {13, BIRD_OK},
+	    /* configure: reconfigured, in progress (BIRD 2 and 3 while protocols restart), queued
+	     */
+	    {3, BIRD_OK},
+	    {4, BIRD_OK},
+	    {5, BIRD_OK},
 	    {1002, -1},
 	    {2002, -1},
 	    {8003, BIRD_NO_SUCH_PROTOCOL},
@@ -541,6 +634,47 @@ static void test_status_table(void **state)
 	assert_string_equal(bird_status_name((enum bird_status)99), "?");
 	for (int s = 0; s < BIRD__STATUS_COUNT; s++)
 		assert_string_not_equal(bird_status_name((enum bird_status)s), "?");
+}
+
+/* The banner's version, and which BIRD takes a message after disable (1.6.4 and later). */
+static void test_version(void **state)
+{
+	static const struct {
+		const char *banner;
+		bool ok;
+		unsigned v[3];
+		bool message;
+	} cases[] = {
+	    {"BIRD 1.6.8", true, {1, 6, 8}, true},
+	    {"BIRD 1.6.4", true, {1, 6, 4}, true},
+	    {"BIRD 1.6.3", true, {1, 6, 3}, false},
+	    {"BIRD 1.6.0", true, {1, 6, 0}, false},
+	    {"BIRD 1.5.0", true, {1, 5, 0}, false},
+	    {"BIRD 1.6", true, {1, 6, 0}, false},
+	    {"BIRD 2.0.12", true, {2, 0, 12}, true},
+	    {"BIRD 2.17.6", true, {2, 17, 6}, true},
+	    {"BIRD 3.1.8", true, {3, 1, 8}, true},
+	    {"BIRD 3.2.0-rc1", true, {3, 2, 0}, true},
+	    {"BIRD 2.0.7+branch.oz", true, {2, 0, 7}, true},
+	    {"BIRD 99999999999.1.1", true, {999999, 1, 1}, true},
+	    /* not a version: as before, messages are sent */
+	    {"BIRD", false, {0, 0, 0}, true},
+	    {"BIRD v2", false, {0, 0, 0}, true},
+	    {"", false, {0, 0, 0}, true},
+	    {NULL, false, {0, 0, 0}, true},
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		unsigned v[3] = {7, 7, 7};
+		const char *b = cases[i].banner ? cases[i].banner : "(null)";
+
+		if (bird_version_parse(cases[i].banner, v) != cases[i].ok)
+			fail_msg("%s: parse %d", b, !cases[i].ok);
+		if (memcmp(v, cases[i].v, sizeof(v)) != 0)
+			fail_msg("%s: %u.%u.%u", b, v[0], v[1], v[2]);
+		if (bird_version_takes_message(cases[i].banner) != cases[i].message)
+			fail_msg("%s: takes_message %d", b, !cases[i].message);
+	}
 }
 
 static void test_sanitize(void **state)
@@ -583,6 +717,7 @@ int main(void)
 	    cmocka_unit_test(test_many_continuations),
 	    cmocka_unit_test(test_callback_stops),
 	    cmocka_unit_test(test_status_table),
+	    cmocka_unit_test(test_version),
 	    cmocka_unit_test(test_sanitize),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,8 +1,8 @@
 /*
  * test_sync.c - the last-site guard's reading of BIRD: `show route for PREFIX all` replies
- * captured from BIRD 2.0.12 (two PoPs over iBGP, tests/lib/topo.sh topo_ibgp) parsed into
- * routes, and which of them count as another path; the prefix validation that guards BIRD's
- * command line.
+ * captured from BIRD 2.0.12, 2.17.6 and 3.1.8 (two PoPs over iBGP, tests/lib/topo.sh topo_ibgp;
+ * tests/data/bird/capture-routes.sh) parsed into routes, and which of them count as another
+ * path; the prefix validation that guards BIRD's command line.
  */
 #include <config.h>
 
@@ -85,7 +85,7 @@ static bool others_exist(const struct bird_route_list *rl)
 
 static const struct captured {
 	const char *file;
-	const char *routes; /* "proto/type/best ..." in order */
+	const char *routes; /* "proto/origin/best ..." in order */
 	bool others;
 } captured[] = {
     /* pop2 announces the prefix too: its route arrives over iBGP */
@@ -96,6 +96,21 @@ static const struct captured {
     {"bird2/show_route_for_alone", "anycast_web4/static/* anycast_web4_drain/static/-", false},
     /* nothing covers the address at all */
     {"bird2/show_route_for_not_found", "", false},
+    /* the same on BIRD 2.17.6 */
+    {"bird217/show_route_for_ibgp4",
+     "anycast_web4/static/* anycast_web4_drain/static/- ibgp_pop2_v4/BGP/-", true},
+    {"bird217/show_route_for_ibgp6", "anycast_web6/static/* ibgp_pop2_v6/BGP/-", true},
+    {"bird217/show_route_for_alone", "anycast_web4/static/* anycast_web4_drain/static/-", false},
+    {"bird217/show_route_for_not_found", "", false},
+    /* BIRD 3.1.8: the origin is a `source:` attribute (1012), no `Type:` line */
+    {"bird3/show_route_for_ibgp4",
+     "anycast_web4/static/* anycast_web4_drain/static/- ibgp_pop2_v4/BGP/-", true},
+    {"bird3/show_route_for_ibgp6", "anycast_web6/static/* ibgp_pop2_v6/BGP/-", true},
+    {"bird3/show_route_for_alone", "anycast_web4/static/* anycast_web4_drain/static/-", false},
+    {"bird3/show_route_for_not_found", "", false},
+    /* BIRD 3 on a socket with `v2 attributes`: `Type:` again */
+    {"bird3/show_route_for_ibgp4_v2_attributes",
+     "anycast_web4/static/* anycast_web4_drain/static/- ibgp_pop2_v4/BGP/-", true},
 };
 
 static void test_captured(void **state)
@@ -111,7 +126,7 @@ static void test_captured(void **state)
 		parse_reply(data, len, &rl);
 		for (size_t j = 0; j < rl.n; j++)
 			snprintf(got + strlen(got), sizeof(got) - strlen(got), "%s%s/%s/%s",
-			         j ? " " : "", rl.v[j].proto, rl.v[j].type,
+			         j ? " " : "", rl.v[j].proto, rl.v[j].origin,
 			         rl.v[j].best ? "*" : "-");
 		if (strcmp(got, c->routes) != 0)
 			fail_msg("%s: routes \"%s\", expected \"%s\"", c->file, got, c->routes);
@@ -128,7 +143,7 @@ static void test_captured(void **state)
 
 static const struct line_case {
 	const char *reply; /* a whole reply */
-	const char *proto, *type;
+	const char *proto, *origin;
 	bool other, bad;
 } lines[] = {
     /* learned from another router: another path */
@@ -156,6 +171,22 @@ static const struct line_case {
     {"1007-Table master6:\n 2001:db8::80/128 blackhole [anycast_web6_drain 10:00:00] (100)\n"
      "1008-	Type: BGP univ\n0000 \n",
      "anycast_web6_drain", "BGP", false, false},
+    /* BIRD 3: `source:` on a 1012 line of its own or as a continuation, after other
+     * attributes; the first origin counts */
+    {"1007-Table master4:\n 192.0.2.80/32 unicast [ibgp_pop3 10:00:00.000] * (100) [i]\n"
+     "1012-	preference: 100\n 	from: 198.18.13.2\n 	source: BGP\n 	bgp_path: \n"
+     "1008-	Internal route handling values: 0L 4G 0S id 3\n0000 \n",
+     "ibgp_pop3", "BGP", true, false},
+    {"1007-Table master4:\n 192.0.2.80/32 unicast [ospf1 10:00:00.000] * I (150/20) [192.0.2.1]\n"
+     "1012-	source: OSPF\n 	source: static\n0000 \n",
+     "ospf1", "OSPF", true, false},
+    {"1007-Table master4:\n 192.0.2.0/24 unicast [covering 10:00:00.000] * (200)\n"
+     "1012-	preference: 200\n 	source: static-device\n0000 \n",
+     "covering", "static-device", false, false},
+    /* an attribute whose name only starts like it is not the origin */
+    {"1007-Table master4:\n 192.0.2.80/32 unicast [mystery 10:00:00] * (100)\n"
+     "1012-	sources: BGP\n 	bgp_source: BGP\n0000 \n",
+     "mystery", "", false, false},
     /* no Type line: not known to come from elsewhere */
     {"1007-Table master4:\n 192.0.2.80/32 unicast [mystery 10:00:00] * (100)\n0000 \n", "mystery",
      "", false, false},
@@ -178,7 +209,7 @@ static void test_lines(void **state)
 		} else {
 			assert_int_equal(rl.n, 1);
 			assert_string_equal(rl.v[0].proto, c->proto);
-			assert_string_equal(rl.v[0].type, c->type);
+			assert_string_equal(rl.v[0].origin, c->origin);
 			if (sync_route_is_other_path(&conf, &rl.v[0]) != c->other)
 				fail_msg("case %zu (%s): other %d, expected %d", i, c->proto,
 				         !c->other, c->other);
