@@ -983,7 +983,7 @@ static void ev_client_head(struct sim *sim, void *p, long arg, uint64_t token)
 	} else {
 		struct bird_route rt = {.best = true};
 		snprintf(rt.proto, sizeof(rt.proto), "ibgp_pop2");
-		snprintf(rt.type, sizeof(rt.type), "BGP");
+		snprintf(rt.origin, sizeof(rt.origin), "BGP");
 		finish(c, &cmd, BIRD_OK, 0, false, NULL, 0, &rt, d->others ? 1 : 0);
 	}
 	schedule_head(c);
@@ -1352,7 +1352,10 @@ static bool replacement_missing(struct sim *sim, int k, int idx)
 		for (size_t i = 0; i < sync_nprotos(s); i++) {
 			struct sync_proto_status ps;
 			sync_proto_status(s, i, &ps);
-			if (strcmp(ps.name, n) == 0 && ps.want == SYNC_ENABLED)
+			/* what should carry it: wanted enabled, or kept from this boot's files */
+			if (strcmp(ps.name, n) == 0 &&
+			    (ps.want == SYNC_ENABLED ||
+			     (ps.want == SYNC_KEEP && ps.file_state == 1)))
 				return true;
 		}
 	}
