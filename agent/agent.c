@@ -997,7 +997,7 @@ int agent_reload(struct agent *a, char **errors)
 	size_t kept;
 
 	struct priv_exec exec_id;
-	char why[512];
+	char why[512], *why2 = NULL;
 
 	notify_reloading();
 	conf = conf_load(a->opts.conf_path, &a->opts.overrides, errors);
@@ -1017,9 +1017,10 @@ int agent_reload(struct agent *a, char **errors)
 		          a->priv.name ? a->priv.name : "before");
 	kept = engine_reload(a->engine, conf, mono_now(), drop_check, a);
 	sync_reload(a->sync, conf);
-	if (a->ctl && control_set_admin_group(a->ctl, conf->control.admin_group) < 0)
-		log_warnx("control.admin_group \"%s\" does not exist; keeping the previous one",
-		          conf->control.admin_group);
+	if (a->ctl && control_set_admin_group(a->ctl, conf->control.admin_group, &why2) < 0) {
+		log_warnx("%s; keeping the previous one", why2);
+		free(why2);
+	}
 	if (strcmp(conf->control.socket, a->conf->control.socket) != 0 ||
 	    strcmp(conf->state_file, a->conf->state_file) != 0)
 		log_warnx("control.socket and state_file changes take effect at the next start");
