@@ -13,6 +13,7 @@
 
 #include "agent.h"
 #include "conf.h"
+#include "exec_helper.h"
 #include "log.h"
 #include "probe.h"
 
@@ -98,6 +99,9 @@ int main(int argc, char **argv)
 	struct agent_conf *conf;
 	char *errors = NULL;
 
+	/* the exec helper the agent starts as exec_user (exec_helper.h); never an operator's */
+	if (argc == 2 && strcmp(argv[1], EXEC_HELPER_ARG) == 0)
+		return exec_helper_main(EXEC_HELPER_FD);
 	while ((c = getopt_long(argc, argv, "f:nvdVh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'f':

@@ -76,7 +76,6 @@ struct tcp_conf {
 struct exec_conf {
 	struct strlist argv; /* argv[0] is an absolute path; no shell */
 	size_t output_max;   /* bytes of stdout kept */
-	const char *user;    /* the top-level exec_user (not owned); NULL: the agent's user */
 };
 
 struct check_conf {
@@ -152,7 +151,7 @@ struct agent_conf {
 	char *metrics_file;      /* Prometheus textfile, NULL: none */
 	double metrics_interval; /* seconds between writes */
 	char *user;              /* drop to this user when started as root; NULL: stay */
-	char *exec_user;         /* exec checks run as this user; NULL: as the agent */
+	char *exec_user;         /* exec checks run as this user; NULL: see priv.h */
 	struct check_conf *checks;
 	size_t nchecks;
 	struct announcement_conf *announcements;
