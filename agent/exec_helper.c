@@ -791,6 +791,11 @@ int exec_helper_main(int fd)
 	if (close_range((unsigned)fd + 1, ~0U, 0) < 0)
 		for (int i = fd + 1; i < 1024; i++)
 			close(i);
+	/* and the channel is not the plugins': one could speak for the helper long after it */
+	if (fcntl(fd, F_SETFD, FD_CLOEXEC) < 0) {
+		fprintf(stderr, "anycast-agent exec helper: FD_CLOEXEC: %s\n", strerror(errno));
+		return 1;
+	}
 	/* the plugins run as this user too: they must not ptrace this process or read its
 	 * memory through /proc */
 	(void)prctl(PR_SET_NAME, "anycast-exec", 0, 0, 0); /* its name in ps, top, the journal */

@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <dirent.h>
 
 #include "check_testutil.h"
 #include "check_util.h"
@@ -349,6 +350,49 @@ static void test_escaped_child_keeps_pipe(void **state)
 	assert_true(rep.duration < 0.5);
 }
 
+/* A plugin holds stdin, stdout and stderr, and no socket of the agent's or the helper's. */
+static void test_plugin_fds(void **state)
+{
+	struct ctx *c = *state;
+	const char *argv[] = {script("hang"), NULL};
+	struct check_conf *conf = exec_conf_new("t", argv, 5.0, 4096);
+	struct done_rec rec = {0};
+	struct check_run *run = check_run_new(c->env, conf, rec_done_cb, &rec);
+	char path[64], link[128], fds[1024] = "";
+	struct dirent *e;
+	int pid, sockets = 0;
+	DIR *d;
+
+	unlink(script("hang.pid"));
+	assert_int_equal(check_run_start(run), 0);
+	pid = read_pid("hang.pid");
+	assert_true(pid > 0);
+	snprintf(path, sizeof(path), "/proc/%d/fd", pid);
+	d = opendir(path);
+	assert_non_null(d);
+	while ((e = readdir(d)) != NULL) {
+		char fd[340];
+		ssize_t n;
+
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(fd, sizeof(fd), "%s/%s", path, e->d_name);
+		n = readlink(fd, link, sizeof(link) - 1);
+		link[n > 0 ? n : 0] = '\0';
+		if (strlen(fds) + strlen(link) + 16 < sizeof(fds))
+			snprintf(fds + strlen(fds), sizeof(fds) - strlen(fds), " %.8s=%s",
+			         e->d_name, link);
+		/* 1 is libuv's socketpair for stdout; any other socket is a leak */
+		if (strcmp(e->d_name, "1") != 0 && strncmp(link, "socket:", 7) == 0)
+			sockets++;
+	}
+	closedir(d);
+	print_message("the plugin's descriptors:%s\n", fds);
+	assert_int_equal(sockets, 0);
+	check_run_free(run);
+	check_conf_free_test(conf);
+}
+
 static void test_free_while_running(void **state)
 {
 	struct ctx *c = *state;
@@ -561,9 +605,10 @@ static void test_helper_caps_output(void **state)
 	free(r);
 }
 
-static bool helper_is_gone(void *arg)
+/* gone, and its exit status known (the EOF on its channel may come first) */
+static bool helper_is_dead(void *arg)
 {
-	return exec_helper_gone(arg) != NULL;
+	return exec_helper_gone(arg) != NULL && strstr(exec_helper_gone(arg), "signal") != NULL;
 }
 
 /* A helper that dies fails the run in flight and every later one, closed, with the reason. */
@@ -589,7 +634,7 @@ static void test_helper_killed(void **state)
 	assert_non_null(strstr(rec.rep.detail, "exec helper gone: "));
 	assert_true(rec.rep.duration < 1.0);
 	/* the next run fails at once, with the cause of death */
-	assert_true(run_until(&c->loop, helper_is_gone, c->helper, 2.0));
+	assert_true(run_until(&c->loop, helper_is_dead, c->helper, 2.0));
 	rec.ndone = 0;
 	assert_int_equal(check_run_start(run), 0);
 	assert_true(run_until(&c->loop, rec_is_done, &rec, 2.0));
@@ -742,6 +787,7 @@ int main(int argc, char **argv)
 	    cmocka_unit_test_setup_teardown(test_child_keeps_pipe, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_escaped_child_keeps_pipe, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_free_while_running, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_plugin_fds, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_loop_not_delayed, setup, teardown),
 	    cmocka_unit_test(test_judge_output),
 	};
@@ -752,6 +798,7 @@ int main(int argc, char **argv)
 	    cmocka_unit_test_setup_teardown(test_child_keeps_pipe, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_escaped_child_keeps_pipe, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_free_while_running, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_plugin_fds, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_loop_not_delayed, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_helper_enforces_timeout, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_helper_caps_output, setup, teardown),
