@@ -50,7 +50,7 @@ static void usage(FILE *out)
 	    "  -f, --config FILE       configuration file (default %s)\n"
 	    "  -n, --check-config      check the configuration and exit\n"
 	    "  -v, --verbose           with -n: print the effective configuration\n"
-	    "  -d, --foreground        log to stderr instead of syslog (the agent never forks)\n"
+	    "  -d, --foreground        log to stderr instead of syslog (it never daemonizes)\n"
 	    "      --probe [NAME...]   run the named (or all) checks once without BIRD, print the\n"
 	    "                          results; exit 0 all passed, 2 one failed, 1 unknown name\n"
 	    "      --dry-run           run everything, but only read BIRD: log each change as\n"
@@ -157,7 +157,7 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 1;
 	}
-	/* the agent never forks: a supervisor (systemd) runs it; -d only picks stderr */
+	/* the agent never daemonizes: a supervisor (systemd) runs it; -d only picks stderr */
 	log_init("anycast-agent", foreground || check_only || probe || withdraw);
 
 	conf = conf_load(conf_path, &ov, &errors);
