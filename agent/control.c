@@ -190,6 +190,10 @@ int control_set_admin_group(struct control *c, const char *group, char **err)
 		c->opts.admin_group = NULL;
 		return 0;
 	}
+	/* a reload that keeps the group asks no name service (it may hang: this is the loop) */
+	if (c->has_admin_gid && c->opts.admin_group != NULL &&
+	    strcmp(group, c->opts.admin_group) == 0)
+		return 0;
 	if (lookup_group("control.admin_group", group, &gid, err) < 0)
 		return -1;
 	copy = xstrdup(group); /* group may be c->opts.admin_group itself */

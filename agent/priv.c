@@ -201,6 +201,8 @@ int priv_reload_check(const struct priv_plan *p, const char *user, const char *e
 	const char *want = exec_user;
 
 	*err = NULL;
+	if (!p->root_start && exec_user == NULL)
+		return 0; /* plugins run as the agent, as before; no lookup on the loop */
 	if (!p->root_start) {
 		struct priv_plan q;
 		int rc = priv_plan(NULL, exec_user, p->uid, &q, err);

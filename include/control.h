@@ -67,7 +67,7 @@ struct control *control_new(uv_loop_t *loop, const struct control_opts *opts,
 /* Create the socket and listen. -1 with *err (malloc'd, for the operator) on failure. */
 int control_start(struct control *c, char **err);
 /* Change the admin group (reload); NULL: root only. -1 (the old one kept) with *err (malloc'd)
- * if the group does not exist or cannot be looked up. */
+ * if the group does not exist or cannot be looked up. The same group is not looked up again. */
 int control_set_admin_group(struct control *c, const char *group, char **err);
 /* Close the socket (the file is removed), every client; pending requests stay valid until
  * answered. The memory goes once the loop has closed the handles. */
