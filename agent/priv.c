@@ -405,6 +405,8 @@ static void guard_add(struct priv_guard **g, size_t *n, const char *what, const 
 	x = &(*g)[(*n)++];
 	xasprintf(&x->what, "%s (%s)", what, path);
 	x->harm = xstrdup(harm);
+	x->fix = xstrdup(dir ? "make it writable by the agent's user only"
+	                     : "keep it writable by its owner and group only");
 	x->path = dir ? nearest_existing(path) : xstrdup(path);
 	x->parent = strcmp(x->path, path) != 0;
 }
@@ -447,6 +449,7 @@ void priv_guards_free(struct priv_guard *g, size_t n)
 	for (size_t i = 0; i < n; i++) {
 		free(g[i].what);
 		free(g[i].harm);
+		free(g[i].fix);
 		free(g[i].path);
 	}
 	free(g);
@@ -534,23 +537,31 @@ int priv_judge_plugins(const struct priv_judge_in *in, char **err)
 		if (why == NULL)
 			continue;
 		group_name(gid, name, sizeof(name));
-		violation(err,
-		          "exec_user \"%s\" is in group %s (gid %u), which %s; take %s out of it "
-		          "(deluser %s %s) or set exec_user to another user",
-		          in->exec_user, name, (unsigned)gid, why, in->exec_user, in->exec_user,
-		          name);
+		if (i < 2)
+			violation(
+			    err,
+			    "exec_user \"%s\" has the primary group %s (gid %u), which %s; give it "
+			    "a group of its own (usermod -g) or set exec_user to another user",
+			    in->exec_user, name, (unsigned)gid, why);
+		else
+			violation(
+			    err,
+			    "exec_user \"%s\" is in group %s (gid %u), which %s; take %s out of "
+			    "it (deluser %s %s) or set exec_user to another user",
+			    in->exec_user, name, (unsigned)gid, why, in->exec_user, in->exec_user,
+			    name);
 	}
 	for (size_t i = 0; i < in->nguards; i++) {
 		if (in->access[i] != 0)
 			continue;
 		violation(err,
-		          "exec_user \"%s\" can write %s%s%s: a plugin could %s; make it writable "
-		          "by the agent's user %s only, or set exec_user to another user",
+		          "exec_user \"%s\" can write %s%s%s: a plugin could %s; %s (user %s), or "
+		          "set exec_user to another user",
 		          in->exec_user, in->guards[i].what,
 		          in->guards[i].parent ? ", which does not exist yet, by creating it in "
 		                               : "",
 		          in->guards[i].parent ? in->guards[i].path : "", in->guards[i].harm,
-		          in->agent_user);
+		          in->guards[i].fix, in->agent_user);
 	}
 	return *err == NULL ? 0 : -1;
 }

@@ -87,6 +87,7 @@ size_t priv_warn_bird_access(const struct agent_conf *conf, const char *who);
 struct priv_guard {
 	char *what;  /* "bird.state_dir (/var/lib/...)" */
 	char *harm;  /* "inject BIRD configuration ..." */
+	char *fix;   /* "make it writable by the agent's user only" */
 	char *path;  /* what the helper is asked about: the path, or its nearest existing parent */
 	bool parent; /* path is that parent: the configured one does not exist yet */
 };

@@ -385,7 +385,7 @@ try() { # EXPECTED-MESSAGE [runuser -u USER --]: the agent must exit 1 within 10
 }
 write_conf "user = \"$U_AGENT\";
 exec_user = \"$U_EVIL\";"
-try "exec_user \"$U_EVIL\" is in group $G_BIRD (gid $GB), which owns BIRD's socket $dir/bird/bird.ctl"
+try "exec_user \"$U_EVIL\" has the primary group $G_BIRD (gid $GB), which owns BIRD's socket $dir/bird/bird.ctl"
 # a state_dir the plugin user may write: refused before a plugin can use it
 rm -rf "$dir/lib" && mkdir -p "$dir/lib/bird" && chown "$U_EXEC" "$dir/lib/bird"
 write_conf "user = \"$U_AGENT\";
@@ -394,7 +394,7 @@ try "exec_user \"$U_EXEC\" can write bird.state_dir ($dir/lib/bird): a plugin co
 rm -rf "$dir/lib"
 write_conf "user = \"$U_AGENT\";
 exec_user = \"$U_ADMX\";"
-try "exec_user \"$U_ADMX\" is in group $G_ADM (gid $(gid_of "$G_ADM")), which is control.admin_group: a plugin could drain"
+try "exec_user \"$U_ADMX\" has the primary group $G_ADM (gid $(gid_of "$G_ADM")), which is control.admin_group: a plugin could drain"
 write_conf "user = \"$U_AGENT\";
 exec_user = \"$U_AGENT\";"
 try "exec_user \"$U_AGENT\" is the agent's own user"

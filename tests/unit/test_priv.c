@@ -200,9 +200,10 @@ static void test_reload_check(void **state)
 static void test_judge(void **state)
 {
 	static struct priv_guard guards[] = {
-	    {"bird.state_dir (/s/bird)", "inject BIRD configuration", "/s/bird", false},
-	    {"the directory of state_file (/s)", "forge drains", "/s", false},
-	    {"bird.state_dir (/run/x/bird)", "inject", "/run/x", true}, /* missing: its parent */
+	    {"bird.state_dir (/s/bird)", "inject BIRD configuration", "fix it", "/s/bird", false},
+	    {"the directory of state_file (/s)", "forge drains", "fix it", "/s", false},
+	    /* missing: its parent */
+	    {"bird.state_dir (/run/x/bird)", "inject", "fix it", "/run/x", true},
 	};
 	static const gid_t agent_gids[] = {AGENT, AGENT, BIRDG, CTLG};
 	static const gid_t bird_gids[] = {BIRDG};
@@ -280,7 +281,8 @@ static void test_judge(void **state)
 	     {0},
 	     0,
 	     {0, EACCES, EACCES},
-	     {"exec_user \"plug\" can write bird.state_dir (/s/bird): a plugin could inject"}},
+	     {"exec_user \"plug\" can write bird.state_dir (/s/bird): a plugin could inject BIRD "
+	      "configuration; fix it (user aa)"}},
 	    {"can create the missing state_dir",
 	     PLUG,
 	     PLUG,
