@@ -20,6 +20,7 @@
 #include "control.h"
 #include "core.h"
 #include "engine.h"
+#include "exec_helper.h"
 #include "log.h"
 #include "metrics.h"
 #include "notify.h"
@@ -80,7 +81,9 @@ struct agent {
 	int stopping;
 	int exit_code;
 	struct control *ctl;
-	struct priv_plan priv; /* who the agent and its plugins run as */
+	struct priv_plan priv;      /* who the agent and its plugins run as */
+	struct exec_helper *helper; /* runs the plugins as exec_user; NULL: the agent does */
+	bool exec_warned;           /* "plugins run as the agent" said once */
 	double started_wall;
 	size_t last_kept; /* checks the last reload kept */
 	unsigned long lag[LAG_BUCKETS];
@@ -775,8 +778,8 @@ static int prepare_privileges(struct agent *a)
 	}
 	if (a->priv.as_root)
 		log_warnx("running as root: set user = \"anycast-agent\" (an unprivileged user in "
-		          "group bird) in %s so the agent drops root once its control socket is "
-		          "open; exec checks run as root too unless exec_user is set",
+		          "group bird) in %s so the agent drops root once the exec helper runs; "
+		          "exec checks run as root too unless exec_user is set",
 		          a->opts.conf_path);
 	if (!a->priv.drop)
 		return 0;
@@ -791,14 +794,74 @@ static int prepare_privileges(struct agent *a)
 	return rc;
 }
 
-/* After the control socket: give it to the user, then become the user for good. */
+static bool has_exec_checks(const struct agent_conf *conf)
+{
+	for (size_t i = 0; i < conf->nchecks; i++)
+		if (conf->checks[i].type == CHECK_EXEC)
+			return true;
+	return false;
+}
+
+/* An agent that is not root at start cannot separate its plugins: say so once. */
+static void warn_plugins_as_agent(struct agent *a)
+{
+	if (!a->priv.exec.as_agent || a->exec_warned || !has_exec_checks(a->conf))
+		return;
+	a->exec_warned = true;
+	log_warnx("not started as root: exec checks (plugins) run as the agent itself (%s) with "
+	          "all its rights, BIRD's socket and bird.state_dir included; start it as root "
+	          "with user set (the shipped unit does) so they run as exec_user",
+	          a->priv.name);
+}
+
+/* While still root: the helper that runs the plugins as exec_user from now on. */
+static int start_exec_helper(struct agent *a)
+{
+	char *err = NULL;
+
+	if (!a->priv.exec.helper)
+		return 0;
+	/* a fresh image of this very binary: none of this process's memory or loop */
+	a->helper = exec_helper_spawn(a->loop, "/proc/self/exe", a->priv.exec.name, true,
+	                              a->priv.exec.uid, a->priv.exec.gid, &err);
+	if (a->helper == NULL) {
+		log_warnx("%s", err);
+		free(err);
+		return -1;
+	}
+	a->env->exec_helper = a->helper;
+	return 0;
+}
+
+/* Ask the helper who it is and what it can write; refuse to go on unless a plugin holds
+ * none of the agent's authority. */
+static int verify_exec_helper(struct agent *a)
+{
+	char *err = NULL;
+
+	if (a->helper == NULL)
+		return 0;
+	if (priv_verify_plugins(a->conf, &a->priv, a->helper, &err) < 0) {
+		for (char *save = NULL, *line = strtok_r(err, "\n", &save); line;
+		     line = strtok_r(NULL, "\n", &save))
+			log_warnx("%s: %s", a->opts.conf_path, line);
+		log_warnx("refusing to start: plugins would hold the agent's authority");
+		free(err);
+		return -1;
+	}
+	log_notice("exec checks run as %s%s (uid %u, gid %u) in the exec helper, pid %d",
+	           a->priv.exec.name, a->priv.exec.is_default ? " (exec_user's default)" : "",
+	           (unsigned)a->priv.exec.uid, (unsigned)a->priv.exec.gid,
+	           exec_helper_pid(a->helper));
+	return 0;
+}
+
+/* Become the user for good (the helper is already running as exec_user). */
 static int drop_privileges(struct agent *a)
 {
 	char *err = NULL;
 
-	if (priv_chown_socket(&a->priv, a->conf->control.socket, a->conf->control.group == NULL,
-	                      &err) < 0 ||
-	    priv_drop(&a->priv, &err) < 0) {
+	if (priv_drop(&a->priv, &err) < 0) {
 		log_warnx("%s", err);
 		free(err);
 		return -1;
@@ -814,6 +877,7 @@ static void warn_unwritable(struct agent *a)
 	char *dirs[4];
 	size_t n;
 
+	priv_warn_bird_access(a->conf, a->priv.name);
 	if (a->opts.dry_run)
 		return;
 	n = write_dirs(a->conf, false, dirs);
@@ -895,13 +959,14 @@ int agent_start(struct agent *a)
 	           a->opts.dry_run ? " (dry run: BIRD is only read)" : "");
 	if (prepare_privileges(a) < 0)
 		return -1;
-	/* first: a second agent must not touch what the running one decided */
-	if (start_control(a) < 0)
+	/* root is needed only to start the exec helper as exec_user and to drop: both happen
+	 * before a socket is opened, BIRD is connected, a file is written or a plugin is run */
+	if (start_exec_helper(a) < 0 || drop_privileges(a) < 0)
 		return -1;
-	/* root is needed at most for the control socket's owner and group: drop it before
-	 * BIRD is connected, files are written or a plugin is run */
-	if (drop_privileges(a) < 0)
+	/* then: a second agent must not touch what the running one decided */
+	if (start_control(a) < 0 || verify_exec_helper(a) < 0)
 		return -1;
+	warn_plugins_as_agent(a);
 	/* decision files, what this boot announced, drains and penalties, then BIRD */
 	core_start(a->core);
 	warn_unwritable(a);
@@ -929,14 +994,13 @@ int agent_reload(struct agent *a, char **errors)
 	struct agent_conf *conf;
 	size_t kept;
 
-	struct priv_exec exec_id;
-	char why[512];
+	char *why = NULL, *why2 = NULL;
 
 	notify_reloading();
 	conf = conf_load(a->opts.conf_path, &a->opts.overrides, errors);
-	if (conf != NULL &&
-	    priv_exec_identity(conf->exec_user, geteuid(), &exec_id, why, sizeof(why)) < 0) {
+	if (conf != NULL && priv_reload_check(&a->priv, conf->user, conf->exec_user, &why) < 0) {
 		xasprintf(errors, "%s: %s\n", a->opts.conf_path, why);
+		free(why);
 		conf_free(conf);
 		conf = NULL;
 	}
@@ -949,18 +1013,24 @@ int agent_reload(struct agent *a, char **errors)
 		log_warnx("a change of user takes effect at the next start; still running as %s",
 		          a->priv.name ? a->priv.name : "before");
 	kept = core_reload(a->core, conf, drop_check, a);
-	if (a->ctl && control_set_admin_group(a->ctl, conf->control.admin_group) < 0)
-		log_warnx("control.admin_group \"%s\" does not exist; keeping the previous one",
-		          conf->control.admin_group);
+	if (a->ctl && control_set_admin_group(a->ctl, conf->control.admin_group, &why2) < 0) {
+		log_warnx("%s; keeping the previous one", why2);
+		free(why2);
+	}
 	if (strcmp(conf->control.socket, a->conf->control.socket) != 0 ||
 	    strcmp(conf->state_file, a->conf->state_file) != 0)
 		log_warnx("control.socket and state_file changes take effect at the next start");
+	/* a new interval starts now; the same one keeps its rhythm (reloads more often than the
+	 * interval must not starve the reconcile) */
+	bool new_interval = conf->bird.reconcile_interval != a->conf->bird.reconcile_interval;
 	conf_free(a->conf);
 	a->conf = conf;
 	a->last_kept = kept;
+	warn_plugins_as_agent(a);
 	attach_checks(a);
 	arm_events(a);
-	arm_reconcile(a);
+	if (new_interval)
+		arm_reconcile(a);
 	arm_metrics(a);
 	log_notice("configuration reloaded from %s: %zu checks (%zu kept their state)",
 	           a->opts.conf_path, conf->nchecks, kept);
@@ -1013,6 +1083,10 @@ void agent_stop(struct agent *a)
 	                                  : "withdrawing every announcement");
 	for (size_t i = 0; i < a->core->engine->nchecks; i++)
 		drop_check(&a->core->engine->checks[i], a);
+	/* the helper reads EOF, kills what it still runs and exits */
+	exec_helper_close(a->helper);
+	a->helper = NULL;
+	a->env->exec_helper = NULL;
 	control_free(a->ctl);
 	a->ctl = NULL;
 	uv_close((uv_handle_t *)&a->sig_term, NULL);

@@ -1,100 +1,34 @@
 /*
- * check_exec.c - the "exec" check type: runs a Nagios plugin with uv_spawn
- * (argv as configured, no shell, a minimal environment, stdin /dev/null,
- * stderr discarded) in its own process group, maps its exit code to a
- * result and its first output line to the detail.
+ * check_exec.c - the "exec" check type: runs a Nagios plugin (argv as
+ * configured, no shell; exec_job.h says how), maps its exit code to a result
+ * and its first output line to the detail.
  *
- * A run ends when the plugin has exited and its stdout reached EOF, or
- * EXEC_GRACE_MS after the exit if something it left behind still holds
- * the pipe. The process group is SIGKILLed whenever a run ends, so a
- * plugin never outlives its check. Nothing here blocks the loop.
- *
- * A plugin runs as exec_user (uid and primary group, no supplementary groups)
- * when the agent is root and exec_user is another user, else as the agent
- * itself; the user is looked up once per check set-up (priv.c decides).
+ * Who runs it: the exec helper when the check env has one (the agent was
+ * started as root: the plugin runs as exec_user, see exec_helper.h), else the
+ * agent itself (exec_job.c on the agent's loop). Both report the same
+ * results, details and timings; a helper that is gone fails the check
+ * (EXEC_FAILED, its reason in the detail). Nothing here blocks the loop.
  */
 #include <config.h>
 
 #include <ctype.h>
 #include <errno.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "check.h"
 #include "check_util.h"
-#include "priv.h"
+#include "exec_helper.h"
+#include "exec_job.h"
 #include "util.h"
 
-/* How long output may still arrive after the plugin exited. */
-#define EXEC_GRACE_MS   100
-#define EXEC_READ_CHUNK 65536
-
-static char *exec_env[] = {"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL=C", NULL};
-
-/* One exec check (run->priv): who its plugin runs as and the execution in flight. */
+/* One exec check (run->priv): the run in flight, by the agent or by the helper. */
 struct exec_check {
-	struct priv_exec id;
-	struct exec_attempt *att;
+	struct check_run *run;
+	struct exec_job *job; /* run by the agent */
+	uint32_t remote;      /* run by the helper: its id, 0 when none */
 };
-
-/* One plugin execution. It outlives a cancelled run until libuv has reaped
- * the child and closed every handle (nhandles drops to 0). */
-struct exec_attempt {
-	struct check_run *run; /* NULL once finished or cancelled */
-	uv_process_t proc;
-	uv_pipe_t out;
-	uv_timer_t grace;
-	int nhandles;
-	int pid; /* also the process group id (UV_PROCESS_DETACHED) */
-	bool spawned, exited, eof, out_closed;
-	int64_t status;
-	int term_signal;
-	char *buf; /* the first output_max bytes of stdout */
-	size_t len, max;
-	char chunk[EXEC_READ_CHUNK];
-};
-
-static void handle_closed(uv_handle_t *handle)
-{
-	struct exec_attempt *att = handle->data;
-
-	if (--att->nhandles == 0) {
-		free(att->buf);
-		free(att);
-	}
-}
-
-static void kill_group(struct exec_attempt *att)
-{
-	/* ESRCH: every member is gone already */
-	if (att->spawned)
-		kill(-att->pid, SIGKILL);
-}
-
-static void close_out(struct exec_attempt *att)
-{
-	if (!att->out_closed) {
-		att->out_closed = true;
-		uv_close((uv_handle_t *)&att->out, handle_closed);
-	}
-}
-
-/* Detach from the run and release what can be released now; the process
- * handle stays open until the child is reaped, so no zombie is left. */
-static void attempt_end(struct exec_attempt *att)
-{
-	if (att->run != NULL)
-		((struct exec_check *)att->run->priv)->att = NULL;
-	att->run = NULL;
-	kill_group(att);
-	close_out(att);
-	uv_close((uv_handle_t *)&att->grace, handle_closed);
-	if (!att->spawned || att->exited)
-		uv_close((uv_handle_t *)&att->proc, handle_closed);
-}
 
 /* The first line, without perfdata, trimmed, at most n-1 bytes. */
 static void first_line(const char *buf, size_t len, char *line, size_t n)
@@ -153,82 +87,49 @@ enum check_result_code check_exec_judge(int64_t status, int term_signal, const c
 	return code;
 }
 
-static void finish(struct exec_attempt *att)
+static void finish(struct check_run *run, int64_t status, int term_signal, const char *out,
+                   size_t len)
 {
-	struct check_run *run = att->run;
 	char detail[CHECK_DETAIL_MAX];
 	enum check_result_code code;
 
-	code = check_exec_judge(att->status, att->term_signal, att->buf, att->len, detail,
-	                        sizeof(detail));
-	attempt_end(att);
+	code = check_exec_judge(status, term_signal, out, len, detail, sizeof(detail));
 	check_run_finish(run, code, "%s", detail);
 }
 
-static void grace_cb(uv_timer_t *timer)
+static void local_done(const struct exec_job_result *res, void *arg)
 {
-	struct exec_attempt *att = timer->data;
+	struct exec_check *ec = arg;
 
-	if (att->run != NULL)
-		finish(att);
+	ec->job = NULL;
+	finish(ec->run, res->status, res->term_signal, res->out, res->len);
 }
 
-static void exit_cb(uv_process_t *proc, int64_t status, int term_signal)
+static void remote_done(const struct exec_helper_result *res, void *arg)
 {
-	struct exec_attempt *att = proc->data;
+	struct exec_check *ec = arg;
+	struct check_run *run = ec->run;
+	int n = res->len > CHECK_DETAIL_MAX ? CHECK_DETAIL_MAX : (int)res->len;
 
-	att->exited = true;
-	att->status = status;
-	att->term_signal = term_signal;
-	if (att->run == NULL) { /* cancelled earlier: the child is reaped now */
-		uv_close((uv_handle_t *)&att->proc, handle_closed);
-		return;
-	}
-	if (att->eof)
-		finish(att);
+	ec->remote = 0;
+	if (res->gone)
+		check_run_finish(run, RES_EXEC_FAILED, "exec helper gone: %.*s", n, res->data);
+	else if (res->outcome == EXEC_OUT_SPAWN_FAILED)
+		check_run_finish(run, RES_EXEC_FAILED, "cannot run %s: %.*s",
+		                 run->conf->u.exec.argv.v[0], n, res->data);
+	else if (res->outcome == EXEC_OUT_TIMEOUT)
+		/* the helper's clock ran out first: as check_run says it */
+		check_run_finish(run, RES_TIMEOUT, "no result within %.3f s", run->conf->timeout);
 	else
-		uv_timer_start(&att->grace, grace_cb, EXEC_GRACE_MS, 0);
-}
-
-static void alloc_cb(uv_handle_t *handle, size_t suggested, uv_buf_t *buf)
-{
-	struct exec_attempt *att = handle->data;
-
-	*buf = uv_buf_init(att->chunk, sizeof(att->chunk));
-}
-
-static void read_cb(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
-{
-	struct exec_attempt *att = stream->data;
-
-	if (nread > 0) {
-		/* keep the head, read and drop the rest so the plugin never blocks */
-		size_t keep = att->max - att->len;
-
-		if (keep > (size_t)nread)
-			keep = (size_t)nread;
-		memcpy(att->buf + att->len, buf->base, keep);
-		att->len += keep;
-		return;
-	}
-	if (nread == 0) /* EAGAIN */
-		return;
-	att->eof = true; /* UV_EOF, or a read error that ends the output all the same */
-	close_out(att);
-	if (att->run != NULL && att->exited)
-		finish(att);
+		finish(run, res->status, res->signal, res->data, res->len);
 }
 
 static int exec_init(struct check_run *run)
 {
-	struct priv_exec id;
+	struct exec_check *ec = xcalloc(1, sizeof(*ec));
 
-	/* the reason stays in rep.detail: check_run reports it on every run */
-	if (priv_exec_identity(run->conf->u.exec.user, geteuid(), &id, run->rep.detail,
-	                       sizeof(run->rep.detail)) < 0)
-		return -1;
-	run->priv = xcalloc(1, sizeof(struct exec_check));
-	((struct exec_check *)run->priv)->id = id;
+	ec->run = run;
+	run->priv = ec;
 	return 0;
 }
 
@@ -242,9 +143,8 @@ static int exec_start(struct check_run *run)
 {
 	const struct exec_conf *c = &run->conf->u.exec;
 	struct exec_check *ec = run->priv;
-	uv_process_options_t opt;
-	uv_stdio_container_t stdio[3];
-	struct exec_attempt *att;
+	struct exec_helper *h = run->env->exec_helper;
+	char **argv;
 	int err;
 
 	if (c->argv.n == 0 || c->argv.v[0] == NULL) {
@@ -252,57 +152,34 @@ static int exec_start(struct check_run *run)
 		snprintf(run->rep.detail, sizeof(run->rep.detail), "no command configured");
 		return -1;
 	}
-
-	att = xcalloc(1, sizeof(*att));
-	att->max = c->output_max;
-	att->buf = xmalloc(att->max + 1);
-	uv_pipe_init(run->loop, &att->out, 0);
-	uv_timer_init(run->loop, &att->grace);
-	att->out.data = att->grace.data = att->proc.data = att;
-	att->nhandles = 3;
-	att->run = run;
-	ec->att = att;
-
-	memset(&opt, 0, sizeof(opt));
-	memset(stdio, 0, sizeof(stdio));
-	stdio[0].flags = UV_IGNORE; /* libuv opens /dev/null for ignored 0-2 */
-	stdio[1].flags = UV_CREATE_PIPE | UV_WRITABLE_PIPE;
-	stdio[1].data.stream = (uv_stream_t *)&att->out;
-	stdio[2].flags = UV_IGNORE;
-	opt.exit_cb = exit_cb;
-	opt.file = c->argv.v[0];
 	/* strlist has no terminator: pass a NULL-terminated copy of the pointers */
-	opt.args = xcalloc(c->argv.n + 1, sizeof(char *));
-	memcpy(opt.args, c->argv.v, c->argv.n * sizeof(char *));
-	opt.env = exec_env;
-	opt.cwd = "/";
-	opt.flags = UV_PROCESS_DETACHED; /* setsid(): its own process group to kill */
-	if (ec->id.setid) {
-		/* libuv also clears the supplementary groups (setgroups(0, NULL)) */
-		opt.flags |= UV_PROCESS_SETUID | UV_PROCESS_SETGID;
-		opt.uid = ec->id.uid;
-		opt.gid = ec->id.gid;
-	}
-	opt.stdio = stdio;
-	opt.stdio_count = 3;
+	argv = xcalloc(c->argv.n + 1, sizeof(char *));
+	memcpy(argv, c->argv.v, c->argv.n * sizeof(char *));
+	if (h != NULL) {
+		/* +1: the check's own guard (check_run.c) fires first and cancels */
+		uint32_t ms = (uint32_t)(run->conf->timeout * 1000.0) + 1;
 
-	err = uv_spawn(run->loop, &att->proc, &opt);
-	free(opt.args);
-	if (err != 0) {
-		attempt_end(att);
+		ec->remote =
+		    exec_helper_run(h, argv, c->argv.n, ms, c->output_max, remote_done, ec);
+		free(argv);
+		if (ec->remote == 0) {
+			run->rep.code = RES_EXEC_FAILED;
+			if (exec_helper_gone(h) != NULL)
+				snprintf(run->rep.detail, sizeof(run->rep.detail),
+				         "exec helper gone: %s", exec_helper_gone(h));
+			else
+				snprintf(run->rep.detail, sizeof(run->rep.detail),
+				         "command too long for the exec helper");
+			return -1;
+		}
+		return 0;
+	}
+	ec->job = exec_job_start(run->loop, argv, c->output_max, 0, local_done, ec, &err);
+	free(argv);
+	if (ec->job == NULL) {
 		run->rep.code = RES_EXEC_FAILED;
 		snprintf(run->rep.detail, sizeof(run->rep.detail), "cannot run %s: %s",
 		         c->argv.v[0], uv_strerror(err));
-		return -1;
-	}
-	att->spawned = true;
-	att->pid = att->proc.pid;
-	err = uv_read_start((uv_stream_t *)&att->out, alloc_cb, read_cb);
-	if (err != 0) {
-		attempt_end(att);
-		run->rep.code = RES_INTERNAL_ERROR;
-		snprintf(run->rep.detail, sizeof(run->rep.detail),
-		         "cannot read the output of %s: %s", c->argv.v[0], uv_strerror(err));
 		return -1;
 	}
 	return 0;
@@ -312,8 +189,14 @@ static void exec_cancel(struct check_run *run)
 {
 	struct exec_check *ec = run->priv;
 
-	if (ec != NULL && ec->att != NULL)
-		attempt_end(ec->att);
+	if (ec == NULL)
+		return;
+	if (ec->job != NULL)
+		exec_job_cancel(ec->job);
+	ec->job = NULL;
+	if (ec->remote != 0 && run->env->exec_helper != NULL)
+		exec_helper_cancel(run->env->exec_helper, ec->remote);
+	ec->remote = 0;
 }
 
 const struct check_ops check_exec_ops = {

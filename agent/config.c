@@ -1147,7 +1147,7 @@ static const struct key bird_keys[] = {
     {.name = "sockets", .types = T_LIST, .kind = K_CUSTOM, .parse = bird_sockets_parse},
     NUM("timeout", struct bird_conf, timeout, 0.1, 60, 2.0, " seconds"),
     NUM("reconcile_interval", struct bird_conf, reconcile_interval, 0.1, 3600, 1.0, " seconds"),
-    STR("state_dir", struct bird_conf, state_dir, AA_RUN_DIR "/bird", n_decision_dir),
+    STR("state_dir", struct bird_conf, state_dir, CONF_DEFAULT_STATE_DIR, n_decision_dir),
     END,
 };
 
@@ -1174,11 +1174,10 @@ static const struct key top_keys[] = {
     STR("metrics_file", struct agent_conf, metrics_file, NULL, n_abs_path,
         .unset = "no metrics file"),
     NUM("metrics_interval", struct agent_conf, metrics_interval, 1, 3600, 5.0, " seconds"),
-    /* before checks: exec checks take exec_user from here */
     STR("user", struct agent_conf, user, NULL, n_user,
         .unset = "the agent stays the user it was started as"),
     STR("exec_user", struct agent_conf, exec_user, NULL, n_user,
-        .unset = "exec checks run as the agent's user"),
+        .unset = "\"anycast-plugin\" when the agent drops root to user, else the agent's own"),
     {.name = "checks",
      .types = T_GROUP,
      .kind = K_CUSTOM,
@@ -2084,7 +2083,6 @@ static void exec_finish(struct ctx *c, const config_setting_t *g, struct check_c
 	const char *p;
 	struct stat st;
 
-	ck->u.exec.user = c->conf->exec_user;
 	if (ck->u.exec.argv.n == 0)
 		return;
 	p = ck->u.exec.argv.v[0];
@@ -2297,13 +2295,14 @@ static void announcements_print(FILE *out, int ind, const void *obj, const struc
 /* Cross-key rules of the top level. */
 static void top_finish(struct ctx *c, const config_setting_t *root, struct agent_conf *conf)
 {
-	/* a dropped agent is no longer root: it cannot start a plugin as another user */
-	if (conf->user != NULL && conf->exec_user != NULL && strcmp(conf->user, conf->exec_user))
-		serr(c, config_setting_get_member(root, "exec_user"),
-		     "exec_user \"%s\" differs from user \"%s\": once the agent has dropped to "
-		     "user it cannot start plugins as anyone else; remove exec_user (plugins then "
-		     "run as \"%s\")",
-		     conf->exec_user, conf->user, conf->user);
+	/* a plugin must never hold the agent's rights */
+	if (conf->user != NULL && conf->exec_user != NULL && !strcmp(conf->user, conf->exec_user))
+		serr(
+		    c, config_setting_get_member(root, "exec_user"),
+		    "exec_user \"%s\" is the agent's own user: a plugin would hold every right of "
+		    "the agent (BIRD's socket, bird.state_dir); set exec_user to a user of its own "
+		    "(the package creates anycast-plugin), or remove it for that default",
+		    conf->exec_user);
 }
 
 /* libconfig does not say which include it could not open; read it from the line. */
@@ -2474,6 +2473,13 @@ void conf_print(FILE *out, const struct agent_conf *conf)
 	struct ctx pc = {.conf = (struct agent_conf *)conf};
 	fputs("# anycast-agent effective configuration: every default filled in\n", out);
 	print_keys(out, 0, top_keys, conf, &pc);
+}
+
+void conf_print_bird(FILE *out, const struct agent_conf *conf)
+{
+	static const struct key keys[] = {SECTION("bird", struct agent_conf, bird, bird_keys), END};
+	struct ctx pc = {.conf = (struct agent_conf *)conf};
+	print_keys(out, 0, keys, conf, &pc);
 }
 
 bool conf_check_equal(const struct check_conf *a, const struct check_conf *b)

@@ -1,13 +1,15 @@
 /*
  * control.c - the control-socket server (see control.h): the listening
  * socket, one struct client per connection (framing, caps, timeouts),
- * SO_PEERCRED authorisation and dispatch through the caller's verb table.
+ * SO_PEERCRED + SO_PEERGROUPS authorisation, the requesters' user names
+ * (a cache filled by a thread of its own: the name service may be slow)
+ * and dispatch through the caller's verb table.
  */
 #include <config.h>
 
 #include <errno.h>
-#include <grp.h>
-#include <pwd.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,20 +21,60 @@
 
 #include "control.h"
 #include "log.h"
+#include "nss.h"
 #include "util.h"
+
+#ifndef SO_PEERGROUPS
+#define SO_PEERGROUPS 59 /* Linux 4.13 */
+#endif
 
 /* One read at a time lands here; libuv hands it to read_cb before the next read. */
 #define READ_CHUNK (64 * 1024)
 /* A request as logged: enough to see what was asked. */
 #define LOG_REQUEST_MAX 300
 
+/* Requesters' user names: how many are kept, how long one is used before it is asked again
+ * (the old name is used meanwhile), how long a request waits for a name not yet known (then
+ * "uid N"), and how many lookups may wait for the name service at once. */
+#define NAME_CACHE_MAX 256
+#define NAME_FRESH     60.0
+#define NAME_WAIT_MS   500
+#define NAME_QUEUE_MAX 64
+#define NAME_MAX_LEN   64
+
 struct client;
 
 struct control_req {
 	struct client *client; /* NULL once the client has gone */
 	json_t *request;
+	const struct control_verb *verb;
+	bool waiting_name; /* not yet handed to the verb: waits for the user name */
 	struct control_req_info info;
-	char user[64];
+	char user[NAME_MAX_LEN];
+};
+
+/* One cached name; "uid N" for a uid the name service does not know. */
+struct name_entry {
+	uid_t uid;
+	bool used, known, pending; /* known: name is valid; pending: a lookup is queued */
+	double at;                 /* mono_now() of the answer */
+	char name[NAME_MAX_LEN];
+};
+
+/* Shared by the loop and the lookup thread (under mu); freed by the last of the two. */
+struct resolver {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	int refs;
+	bool closed;
+	uid_t queue[NAME_QUEUE_MAX];
+	size_t nqueue;
+	struct {
+		uid_t uid;
+		char name[NAME_MAX_LEN];
+	} done[NAME_QUEUE_MAX];
+	size_t ndone;
+	uv_async_t *async; /* wakes the loop; NULL once closed */
 };
 
 struct client {
@@ -50,6 +92,8 @@ struct client {
 	gid_t gid;
 	pid_t pid;
 	bool has_cred;
+	gid_t *groups; /* the peer's supplementary groups at connect (SO_PEERGROUPS) */
+	size_t ngroups;
 };
 
 struct control {
@@ -66,6 +110,10 @@ struct control {
 	struct client *clients;
 	struct control_stats stats;
 	double last_accept_warn;
+	bool groups_warned;
+	struct name_entry names[NAME_CACHE_MAX];
+	struct resolver *resolver; /* started on first use */
+	bool resolver_failed;
 	char rbuf[READ_CHUNK];
 };
 
@@ -110,29 +158,43 @@ struct control *control_new(uv_loop_t *loop, const struct control_opts *opts,
 	return c;
 }
 
-static int lookup_group(const char *name, gid_t *gid)
+/* The gid of group, or -1 with *err saying whether it does not exist or could not be
+ * looked up (a name service that failed must not read as "does not exist"). */
+static int lookup_group(const char *setting, const char *name, gid_t *gid, char **err)
 {
-	char buf[4096];
-	struct group gr, *res = NULL;
+	int e;
+	enum nss_result r = nss_group_by_name(name, gid, &e);
 
-	if (getgrnam_r(name, &gr, buf, sizeof(buf), &res) != 0 || res == NULL)
-		return -1;
-	*gid = gr.gr_gid;
-	return 0;
+	if (r == NSS_FOUND)
+		return 0;
+	if (r == NSS_NOT_FOUND)
+		xasprintf(err, "%s \"%s\" does not exist; create it or remove the setting", setting,
+		          name);
+	else
+		xasprintf(err,
+		          "cannot look up %s \"%s\": %s; the name service (files, LDAP, sssd) "
+		          "failed, so the agent cannot tell who may use the control socket",
+		          setting, name, nss_strerror(r, e));
+	return -1;
 }
 
-int control_set_admin_group(struct control *c, const char *group)
+int control_set_admin_group(struct control *c, const char *group, char **err)
 {
 	gid_t gid;
 	char *copy;
 
+	*err = NULL;
 	if (group == NULL) {
 		c->has_admin_gid = false;
 		free((char *)c->opts.admin_group);
 		c->opts.admin_group = NULL;
 		return 0;
 	}
-	if (lookup_group(group, &gid) < 0)
+	/* a reload that keeps the group asks no name service (it may hang: this is the loop) */
+	if (c->has_admin_gid && c->opts.admin_group != NULL &&
+	    strcmp(group, c->opts.admin_group) == 0)
+		return 0;
+	if (lookup_group("control.admin_group", group, &gid, err) < 0)
 		return -1;
 	copy = xstrdup(group); /* group may be c->opts.admin_group itself */
 	free((char *)c->opts.admin_group);
@@ -142,40 +204,257 @@ int control_set_admin_group(struct control *c, const char *group)
 	return 0;
 }
 
-bool control_uid_is_admin(uid_t uid, gid_t gid, bool has_admin_gid, gid_t admin_gid)
+bool control_peer_is_admin(uid_t uid, gid_t gid, const gid_t *groups, size_t ngroups,
+                           bool has_admin_gid, gid_t admin_gid)
 {
-	char buf[4096];
-	struct passwd pw, *res = NULL;
-	gid_t groups[256];
-	int n = ARRAY_SIZE(groups);
-
 	if (uid == 0)
 		return true;
 	if (!has_admin_gid)
 		return false;
 	if (gid == admin_gid)
 		return true;
-	if (getpwuid_r(uid, &pw, buf, sizeof(buf), &res) != 0 || res == NULL)
-		return false;
-	if (pw.pw_gid == admin_gid)
-		return true;
-	if (getgrouplist(pw.pw_name, pw.pw_gid, groups, &n) < 0)
-		n = ARRAY_SIZE(groups); /* more than fit: check those that did */
-	for (int i = 0; i < n; i++)
+	for (size_t i = 0; i < ngroups; i++)
 		if (groups[i] == admin_gid)
 			return true;
 	return false;
 }
 
-static void user_name(uid_t uid, char *out, size_t len)
-{
-	char buf[4096];
-	struct passwd pw, *res = NULL;
+/* ---- requesters' names, looked up off the loop ------------------------------------ */
 
-	if (getpwuid_r(uid, &pw, buf, sizeof(buf), &res) == 0 && res != NULL)
-		snprintf(out, len, "%s", pw.pw_name);
-	else
-		snprintf(out, len, "uid %lu", (unsigned long)uid);
+static void resolver_unref_locked(struct resolver *rs, bool *free_it)
+{
+	*free_it = --rs->refs == 0;
+}
+
+static void resolver_free(struct resolver *rs)
+{
+	pthread_mutex_destroy(&rs->mu);
+	pthread_cond_destroy(&rs->cv);
+	free(rs);
+}
+
+/* The lookup thread: one uid at a time; a name service that hangs holds only this thread. */
+static void *resolver_main(void *arg)
+{
+	struct resolver *rs = arg;
+	bool free_it;
+
+	pthread_mutex_lock(&rs->mu);
+	for (;;) {
+		uid_t uid;
+		char name[NAME_MAX_LEN];
+		int e;
+
+		while (rs->nqueue == 0 && !rs->closed)
+			pthread_cond_wait(&rs->cv, &rs->mu);
+		if (rs->closed)
+			break;
+		uid = rs->queue[0];
+		memmove(rs->queue, rs->queue + 1, --rs->nqueue * sizeof(rs->queue[0]));
+		pthread_mutex_unlock(&rs->mu);
+		if (nss_user_by_uid(uid, name, sizeof(name), &e) != NSS_FOUND)
+			snprintf(name, sizeof(name), "uid %lu", (unsigned long)uid);
+		pthread_mutex_lock(&rs->mu);
+		if (rs->closed)
+			break;
+		if (rs->ndone < NAME_QUEUE_MAX) {
+			rs->done[rs->ndone].uid = uid;
+			memcpy(rs->done[rs->ndone].name, name, sizeof(name));
+			rs->ndone++;
+		}
+		uv_async_send(rs->async); /* under mu: the loop closes it only after closed */
+	}
+	resolver_unref_locked(rs, &free_it);
+	pthread_mutex_unlock(&rs->mu);
+	if (free_it)
+		resolver_free(rs);
+	return NULL;
+}
+
+static void process_input(struct client *cl);
+static void handle(struct client *cl, struct control_req *r);
+
+static struct name_entry *name_find(struct control *c, uid_t uid)
+{
+	for (size_t i = 0; i < NAME_CACHE_MAX; i++)
+		if (c->names[i].used && c->names[i].uid == uid)
+			return &c->names[i];
+	return NULL;
+}
+
+/* A slot for uid: a free one, else the oldest answered one. NULL if all wait for answers. */
+static struct name_entry *name_slot(struct control *c, uid_t uid)
+{
+	struct name_entry *best = NULL;
+
+	for (size_t i = 0; i < NAME_CACHE_MAX; i++) {
+		struct name_entry *n = &c->names[i];
+
+		if (!n->used) {
+			best = n;
+			break;
+		}
+		if (!n->pending && (best == NULL || n->at < best->at))
+			best = n;
+	}
+	if (best != NULL) {
+		memset(best, 0, sizeof(*best));
+		best->used = true;
+		best->uid = uid;
+	}
+	return best;
+}
+
+static void resolver_async_cb(uv_async_t *h)
+{
+	struct control *c = h->data;
+	struct resolver *rs = c->resolver;
+	size_t n;
+	struct {
+		uid_t uid;
+		char name[NAME_MAX_LEN];
+	} got[NAME_QUEUE_MAX];
+
+	if (rs == NULL)
+		return;
+	pthread_mutex_lock(&rs->mu);
+	n = rs->ndone;
+	memcpy(got, rs->done, n * sizeof(got[0]));
+	rs->ndone = 0;
+	pthread_mutex_unlock(&rs->mu);
+	for (size_t i = 0; i < n; i++) {
+		struct name_entry *e = name_find(c, got[i].uid);
+		struct client *cl, *next;
+
+		if (e == NULL)
+			e = name_slot(c, got[i].uid);
+		if (e != NULL) {
+			memcpy(e->name, got[i].name, sizeof(e->name));
+			e->known = true;
+			e->pending = false;
+			e->at = mono_now();
+		}
+		/* the requests that waited for this name go on now */
+		for (cl = c->clients; cl != NULL; cl = next) {
+			struct control_req *r = cl->pending;
+
+			next = cl->next;
+			if (r == NULL || !r->waiting_name || cl->uid != got[i].uid)
+				continue;
+			memcpy(r->user, got[i].name, sizeof(r->user));
+			uv_timer_stop(&cl->timer);
+			handle(cl, r);
+		}
+	}
+}
+
+static void async_closed(uv_handle_t *h)
+{
+	struct control *c = h->data;
+
+	free(h);
+	control_unref(c);
+}
+
+static bool resolver_start(struct control *c)
+{
+	struct resolver *rs;
+	pthread_attr_t attr;
+	pthread_t t;
+	sigset_t all, old;
+	int rc;
+
+	if (c->resolver != NULL || c->resolver_failed)
+		return c->resolver != NULL;
+	rs = xcalloc(1, sizeof(*rs));
+	pthread_mutex_init(&rs->mu, NULL);
+	pthread_cond_init(&rs->cv, NULL);
+	rs->refs = 2;
+	rs->async = xcalloc(1, sizeof(*rs->async));
+	uv_async_init(c->loop, rs->async, resolver_async_cb);
+	rs->async->data = c;
+	c->refs++; /* the async handle */
+	/* signals stay with the loop's thread */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	rc = pthread_create(&t, &attr, resolver_main, rs);
+	pthread_attr_destroy(&attr);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (rc != 0) {
+		log_warnx("control: cannot start the user name lookup thread: %s; requesters are "
+		          "named \"uid N\"",
+		          strerror(rc));
+		uv_close((uv_handle_t *)rs->async, async_closed);
+		resolver_free(rs);
+		c->resolver_failed = true;
+		return false;
+	}
+	c->resolver = rs;
+	return true;
+}
+
+static void resolver_stop(struct control *c)
+{
+	struct resolver *rs = c->resolver;
+	bool free_it;
+
+	if (rs == NULL)
+		return;
+	c->resolver = NULL;
+	pthread_mutex_lock(&rs->mu);
+	rs->closed = true;
+	pthread_cond_signal(&rs->cv);
+	uv_close((uv_handle_t *)rs->async, async_closed);
+	rs->async = NULL;
+	resolver_unref_locked(rs, &free_it);
+	pthread_mutex_unlock(&rs->mu);
+	if (free_it)
+		resolver_free(rs);
+}
+
+/* Ask the thread for uid's name; false when it cannot take more. */
+static bool name_queue(struct control *c, struct name_entry *e)
+{
+	struct resolver *rs;
+	bool ok;
+
+	if (e->pending)
+		return true;
+	if (!resolver_start(c))
+		return false;
+	rs = c->resolver;
+	pthread_mutex_lock(&rs->mu);
+	ok = rs->nqueue < NAME_QUEUE_MAX;
+	if (ok) {
+		rs->queue[rs->nqueue++] = e->uid;
+		pthread_cond_signal(&rs->cv);
+	}
+	pthread_mutex_unlock(&rs->mu);
+	e->pending = ok;
+	return ok;
+}
+
+/*
+ * The requester's name into out: true if known now (a stale one is used and refreshed in
+ * the background), false if the caller should wait for the thread's answer. A name that
+ * cannot be asked for (the queue is full) is "uid N" at once.
+ */
+static bool name_of(struct control *c, uid_t uid, char *out, size_t len)
+{
+	struct name_entry *e = name_find(c, uid);
+
+	if (e != NULL && e->known) {
+		snprintf(out, len, "%s", e->name);
+		if (mono_now() - e->at > NAME_FRESH)
+			(void)name_queue(c, e);
+		return true;
+	}
+	if (e == NULL)
+		e = name_slot(c, uid);
+	snprintf(out, len, "uid %lu", (unsigned long)uid);
+	return e == NULL || !name_queue(c, e);
 }
 
 /* ---- writing ------------------------------------------------------------ */
@@ -188,6 +467,7 @@ struct wreq {
 };
 
 static void client_close(struct client *cl);
+static void req_free(struct control_req *r);
 
 static void client_handle_closed(uv_handle_t *h)
 {
@@ -197,6 +477,7 @@ static void client_handle_closed(uv_handle_t *h)
 	if (--cl->open_handles > 0)
 		return;
 	free(cl->buf);
+	free(cl->groups);
 	free(cl);
 	control_unref(c);
 }
@@ -208,7 +489,10 @@ static void client_close(struct client *cl)
 	if (cl->closing)
 		return;
 	cl->closing = true;
-	if (cl->pending) {
+	if (cl->pending && cl->pending->waiting_name) {
+		req_free(cl->pending); /* no verb has it yet */
+		cl->pending = NULL;
+	} else if (cl->pending) {
 		cl->pending->client = NULL; /* its answer will be dropped */
 		cl->pending = NULL;
 	}
@@ -453,6 +737,51 @@ json_t *control_parse_request(const char *line, size_t len, const char **verb, c
 	return req;
 }
 
+/* The request's verb, now that its requester's name is known (or given up on). */
+static void handle(struct client *cl, struct control_req *r)
+{
+	struct control *c = cl->ctl;
+	const struct control_verb *v = r->verb;
+	char msg[300];
+
+	r->waiting_name = false;
+	if (v->needs_admin) {
+		char *text = json_dumps(r->request, JSON_COMPACT | JSON_ENSURE_ASCII);
+		size_t tl = text ? strlen(text) : 0;
+
+		if (!r->info.admin) {
+			log_warnx("control: denied \"%s\" to uid %lu (%s) pid %ld: needs root or "
+			          "group %s",
+			          v->verb, (unsigned long)cl->uid, r->user, (long)cl->pid,
+			          c->opts.admin_group ? c->opts.admin_group
+			                              : "(none: set control.admin_group)");
+			free(text);
+			snprintf(msg, sizeof(msg),
+			         "\"%s\" needs root or membership of %s%s; you are %s (uid %lu)",
+			         v->verb, c->opts.admin_group ? "group " : "the admin group",
+			         c->opts.admin_group ? c->opts.admin_group
+			                             : " (control.admin_group)",
+			         r->user, (unsigned long)cl->uid);
+			control_reply_error(r, CONTROL_E_DENIED, "%s", msg);
+			return;
+		}
+		log_notice("control: uid %lu (%s) pid %ld: %.*s%s", (unsigned long)cl->uid, r->user,
+		           (long)cl->pid, (int)(tl < LOG_REQUEST_MAX ? tl : LOG_REQUEST_MAX),
+		           text ? text : "", tl > LOG_REQUEST_MAX ? "..." : "");
+		free(text);
+	}
+	v->handler(r, c->arg);
+}
+
+static void name_wait_cb(uv_timer_t *t)
+{
+	struct client *cl = t->data;
+
+	/* the name service is slow: the request goes on as "uid N" (already in r->user) */
+	if (cl->pending != NULL && cl->pending->waiting_name)
+		handle(cl, cl->pending);
+}
+
 static void dispatch(struct client *cl, const char *line, size_t len)
 {
 	struct control *c = cl->ctl;
@@ -478,46 +807,29 @@ static void dispatch(struct client *cl, const char *line, size_t len)
 	r = xcalloc(1, sizeof(*r));
 	r->client = cl;
 	r->request = req;
+	r->verb = v;
 	r->info.verb = v->verb;
 	r->info.request = req;
 	r->info.uid = cl->uid;
 	r->info.gid = cl->gid;
 	r->info.pid = cl->pid;
-	user_name(cl->uid, r->user, sizeof(r->user));
 	r->info.user = r->user;
+	/* the kernel's view of the peer: no name service on the loop */
 	r->info.admin =
-	    cl->has_cred && control_uid_is_admin(cl->uid, cl->gid, c->has_admin_gid, c->admin_gid);
-	if (v->needs_admin) {
-		char *text = json_dumps(req, JSON_COMPACT | JSON_ENSURE_ASCII);
-		size_t tl = text ? strlen(text) : 0;
-
-		if (!r->info.admin) {
-			log_warnx("control: denied \"%s\" to uid %lu (%s) pid %ld: needs root or "
-			          "group %s",
-			          v->verb, (unsigned long)cl->uid, r->user, (long)cl->pid,
-			          c->opts.admin_group ? c->opts.admin_group
-			                              : "(none: set control.admin_group)");
-			free(text);
-			snprintf(msg, sizeof(msg),
-			         "\"%s\" needs root or membership of %s%s; you are %s (uid %lu)",
-			         v->verb, c->opts.admin_group ? "group " : "the admin group",
-			         c->opts.admin_group ? c->opts.admin_group
-			                             : " (control.admin_group)",
-			         r->user, (unsigned long)cl->uid);
-			cl->pending = r;
-			control_reply_error(r, CONTROL_E_DENIED, "%s", msg);
-			return;
-		}
-		log_notice("control: uid %lu (%s) pid %ld: %.*s%s", (unsigned long)cl->uid, r->user,
-		           (long)cl->pid, (int)(tl < LOG_REQUEST_MAX ? tl : LOG_REQUEST_MAX),
-		           text ? text : "", tl > LOG_REQUEST_MAX ? "..." : "");
-		free(text);
-	}
+	    cl->has_cred && control_peer_is_admin(cl->uid, cl->gid, cl->groups, cl->ngroups,
+	                                          c->has_admin_gid, c->admin_gid);
 	cl->pending = r;
 	/* one request at a time: read no more until it is answered */
 	uv_read_stop((uv_stream_t *)&cl->pipe);
 	uv_timer_stop(&cl->timer);
-	v->handler(r, c->arg);
+	if (!cl->has_cred) {
+		snprintf(r->user, sizeof(r->user), "uid %lu", (unsigned long)cl->uid);
+	} else if (!name_of(c, cl->uid, r->user, sizeof(r->user))) {
+		r->waiting_name = true;
+		uv_timer_start(&cl->timer, name_wait_cb, NAME_WAIT_MS, 0);
+		return;
+	}
+	handle(cl, r);
 }
 
 /* Answer every complete line in the buffer, one request at a time. */
@@ -595,6 +907,32 @@ static void read_cb(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 
 /* ---- accepting ---------------------------------------------------------- */
 
+/* The peer's supplementary groups as the kernel recorded them at connect(). */
+static void peer_groups(struct control *c, struct client *cl, int fd)
+{
+	socklen_t len = 32 * sizeof(gid_t);
+
+	for (;;) {
+		socklen_t got = len;
+
+		cl->groups = xrealloc(cl->groups, len);
+		if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, cl->groups, &got) == 0) {
+			cl->ngroups = got / sizeof(gid_t);
+			return;
+		}
+		if (errno != ERANGE || got <= len)
+			break;
+		len = got; /* the kernel says how much it needs */
+	}
+	cl->ngroups = 0;
+	if (!c->groups_warned)
+		log_warnx(
+		    "control: cannot read a client's groups (SO_PEERGROUPS needs Linux 4.13): "
+		    "%s; only root and members by primary group are admins",
+		    strerror(errno));
+	c->groups_warned = true;
+}
+
 static void on_connection(uv_stream_t *server, int status)
 {
 	struct control *c = server->data;
@@ -641,6 +979,7 @@ static void on_connection(uv_stream_t *server, int status)
 		cl->gid = cred.gid;
 		cl->pid = cred.pid;
 		cl->has_cred = true;
+		peer_groups(c, cl, fd);
 	} else {
 		/* without credentials it is nobody: status only */
 		cl->uid = (uid_t)-1;
@@ -740,22 +1079,12 @@ int control_start(struct control *c, char **err)
 		return -1;
 	}
 	if (c->opts.group) {
-		if (lookup_group(c->opts.group, &c->group_gid) < 0) {
-			xasprintf(err,
-			          "control.group \"%s\" does not exist; create it or remove "
-			          "the setting",
-			          c->opts.group);
+		if (lookup_group("control.group", c->opts.group, &c->group_gid, err) < 0)
 			return -1;
-		}
 		c->has_group = true;
 	}
-	if (c->opts.admin_group && control_set_admin_group(c, c->opts.admin_group) < 0) {
-		xasprintf(err,
-		          "control.admin_group \"%s\" does not exist; create it or remove "
-		          "the setting",
-		          c->opts.admin_group);
+	if (c->opts.admin_group && control_set_admin_group(c, c->opts.admin_group, err) < 0)
 		return -1;
-	}
 	if (make_dirs(path, err) < 0 || clear_path(path, err) < 0)
 		return -1;
 	uv_pipe_init(c->loop, &c->server, 0);
@@ -770,8 +1099,16 @@ int control_start(struct control *c, char **err)
 		return -1;
 	}
 	if (c->has_group && chown(path, (uid_t)-1, c->group_gid) < 0) {
-		xasprintf(err, "cannot give control socket %s to group %s: %s", path, c->opts.group,
-		          strerror(errno));
+		int e = errno;
+
+		/* an unprivileged owner may give a file only to a group it is in */
+		xasprintf(err, "cannot give control socket %s to group %s: %s%s%s%s", path,
+		          c->opts.group, strerror(e),
+		          e == EPERM && geteuid() != 0 ? "; the agent's user must be a member of "
+		                                         "control.group (adduser USER "
+		                                       : "",
+		          e == EPERM && geteuid() != 0 ? c->opts.group : "",
+		          e == EPERM && geteuid() != 0 ? "), or remove the setting" : "");
 		unlink(path);
 		return -1;
 	}
@@ -802,6 +1139,7 @@ void control_free(struct control *c)
 	if (c == NULL || c->closing)
 		return;
 	c->closing = true;
+	resolver_stop(c);
 	while (c->clients)
 		client_close(c->clients);
 	if (c->listening)

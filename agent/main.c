@@ -15,6 +15,7 @@
 #include "bird.h"
 #include "birdconf.h"
 #include "conf.h"
+#include "exec_helper.h"
 #include "log.h"
 #include "probe.h"
 #include "tools.h"
@@ -161,7 +162,7 @@ static void usage(FILE *out)
 	    "  -f, --config FILE       configuration file (default %s)\n"
 	    "  -n, --check-config      check the configuration and exit\n"
 	    "  -v, --verbose           with -n: print the effective configuration\n"
-	    "  -d, --foreground        log to stderr instead of syslog (the agent never forks)\n"
+	    "  -d, --foreground        log to stderr instead of syslog (it never daemonizes)\n"
 	    "      --probe [NAME...]   run the named (or all) checks once without BIRD, print the\n"
 	    "                          results; exit 0 all passed, 2 one failed, 1 unknown name\n"
 	    "      --dry-run           run everything, but only read BIRD: log each change as\n"
@@ -229,6 +230,9 @@ int main(int argc, char **argv)
 	struct agent_conf *conf;
 	char *errors = NULL;
 
+	/* the exec helper the agent starts as exec_user (exec_helper.h); never an operator's */
+	if (argc == 2 && strcmp(argv[1], EXEC_HELPER_ARG) == 0)
+		return exec_helper_main(EXEC_HELPER_FD);
 	while ((c = getopt_long(argc, argv, "f:nvdVh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'f':
@@ -303,7 +307,7 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 1;
 	}
-	/* the agent never forks: a supervisor (systemd) runs it; -d only picks stderr */
+	/* the agent never daemonizes: a supervisor (systemd) runs it; -d only picks stderr */
 	log_init("anycast-agent", foreground || check_only || probe || withdraw ||
 	                              print_bird_conf || init || check_bird);
 
@@ -311,6 +315,10 @@ int main(int argc, char **argv)
 	if (conf == NULL) {
 		fputs(errors, stderr);
 		free(errors);
+		/* an agent that cannot come back must still withdraw (see tools.h) */
+		if (withdraw)
+			return tools_withdraw_recorded(ov.state_dir ? ov.state_dir
+			                                            : CONF_DEFAULT_STATE_DIR);
 		return 1;
 	}
 	if (check_only) {

@@ -9,8 +9,11 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "check.h"
+#include "exec_helper.h"
+#include "priv.h"
 #include "probe.h"
 #include "result.h"
 #include "util.h"
@@ -86,6 +89,45 @@ static void print_line(FILE *out, const struct probe_slot *slot, int namew, int 
 	        type_label(slot->conf->type), resw, result_name(rep->code), ms, rep->detail);
 }
 
+/*
+ * Plugins as the agent would run them: started as root, through an exec helper as exec_user
+ * (or its default with user set); otherwise as whoever runs --probe. 0, or -1 after saying
+ * why (exec_user that cannot be honoured).
+ */
+static int probe_helper(uv_loop_t *loop, const struct agent_conf *conf,
+                        const struct probe_slot *slots, struct exec_helper **h)
+{
+	struct priv_plan plan;
+	struct exec_helper_facts facts;
+	char *err = NULL;
+	bool any = false;
+	int rc = 0;
+
+	*h = NULL;
+	for (size_t i = 0; i < conf->nchecks; i++)
+		any |= slots[i].selected && slots[i].conf->type == CHECK_EXEC;
+	if (!any)
+		return 0;
+	if (priv_plan(conf->user, conf->exec_user, geteuid(), &plan, &err) < 0) {
+		fprintf(stderr, "anycast-agent: --probe: %s\n", err);
+		free(err);
+		return -1;
+	}
+	if (plan.exec.helper) {
+		*h = exec_helper_spawn(loop, "/proc/self/exe", plan.exec.name, true, plan.exec.uid,
+		                       plan.exec.gid, &err);
+		if (*h == NULL || exec_helper_ready(*h, NULL, 0, &facts, &err) < 0) {
+			fprintf(stderr, "anycast-agent: --probe: %s\n", err);
+			free(err);
+			rc = -1;
+		} else {
+			exec_helper_facts_free(&facts);
+		}
+	}
+	priv_plan_free(&plan);
+	return rc;
+}
+
 int probe_run(const struct agent_conf *conf, char **names, size_t nnames, FILE *out)
 {
 	struct probe_slot *slots = xcalloc(conf->nchecks, sizeof(*slots));
@@ -103,6 +145,14 @@ int probe_run(const struct agent_conf *conf, char **names, size_t nnames, FILE *
 		return PROBE_FAIL;
 	}
 	env = check_env_new(&loop);
+	if (probe_helper(&loop, conf, slots, &env->exec_helper) < 0) {
+		exec_helper_close(env->exec_helper);
+		check_env_free(env);
+		uv_run(&loop, UV_RUN_DEFAULT);
+		uv_loop_close(&loop);
+		free(slots);
+		return PROBE_USAGE;
+	}
 	for (size_t i = 0; i < conf->nchecks; i++) {
 		if (!slots[i].selected)
 			continue;
@@ -136,6 +186,7 @@ int probe_run(const struct agent_conf *conf, char **names, size_t nnames, FILE *
 	}
 	fflush(out);
 
+	exec_helper_close(env->exec_helper);
 	check_env_free(env);
 	/* let libuv run the close callbacks, then the loop is empty */
 	uv_run(&loop, UV_RUN_DEFAULT);

@@ -1064,6 +1064,32 @@ static void adopt_orphan_files(struct sync *s)
 	closedir(d);
 }
 
+int sync_write_sockets_file(const struct agent_conf *conf)
+{
+	char *text = NULL, *path;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	int rc;
+
+	if (f == NULL)
+		return -1;
+	fputs("# Written by anycast-agent: BIRD's sockets in the configuration it last ran with.\n"
+	      "# `anycast-agent --withdraw-all` reads this file when the configuration does not\n"
+	      "# load, and disables every protocol with a decision file here through each socket.\n",
+	      f);
+	conf_print_bird(f, conf);
+	fclose(f);
+	xasprintf(&path, "%s/%s", conf->bird.state_dir, SYNC_SOCKETS_FILE);
+	rc = atomic_write_file(path, text, len, 0644);
+	if (rc < 0)
+		log_warn("cannot write %s (--withdraw-all needs it when the configuration does not "
+		         "load)",
+		         path);
+	free(path);
+	free(text);
+	return rc;
+}
+
 /* Read every decision file: it must exist before BIRD reads it; missing ones fail closed. */
 static int prepare_decisions(struct sync *s)
 {
@@ -1110,8 +1136,10 @@ static int prepare_decisions(struct sync *s)
 			decision_guard(s, p);
 		}
 	}
-	if (!s->dry_run)
+	if (!s->dry_run) {
 		adopt_orphan_files(s);
+		sync_write_sockets_file(s->conf);
+	}
 	return rc;
 }
 

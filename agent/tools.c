@@ -105,6 +105,8 @@ int tools_init_decisions(const struct agent_conf *conf, FILE *out)
 			}
 		}
 	}
+	if (sync_write_sockets_file(conf) < 0)
+		rc = 1;
 	fprintf(out, "%zu decision file(s) created, %zu already there (left as they are)\n",
 	        created, kept);
 	return rc;
@@ -272,4 +274,30 @@ int tools_withdraw_all(const struct agent_conf *conf)
 	uv_run(&loop, UV_RUN_DEFAULT);
 	uv_loop_close(&loop);
 	return w.rc;
+}
+
+int tools_withdraw_recorded(const char *state_dir)
+{
+	struct conf_overrides ov = {.state_dir = state_dir};
+	struct agent_conf *conf;
+	char *path, *errors = NULL;
+	int rc;
+
+	xasprintf(&path, "%s/%s", state_dir, SYNC_SOCKETS_FILE);
+	conf = conf_load(path, &ov, &errors);
+	if (conf == NULL) {
+		log_warnx("cannot withdraw without a configuration: %s does not load either (no agent "
+		          "ran in this boot?):\n%s",
+		          path, errors);
+		free(errors);
+		free(path);
+		return 1;
+	}
+	log_warnx("withdrawing every protocol whose decision file is in %s, through the BIRD "
+	          "sockets of %s",
+	          state_dir, path);
+	rc = tools_withdraw_all(conf);
+	conf_free(conf);
+	free(path);
+	return rc;
 }

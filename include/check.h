@@ -31,6 +31,7 @@ struct check_report {
 
 struct check_run;
 struct check_env;
+struct exec_helper;
 typedef void (*check_done_cb)(struct check_run *run, const struct check_report *rep, void *arg);
 
 /*
@@ -55,6 +56,7 @@ struct check_env {
 	void *http;         /* check_http.c: the curl multi handle and its glue */
 	void *dns;          /* check_dns.c: c-ares channels */
 	struct iowatch *io; /* the libraries' sockets; made on first use by check_env_io() */
+	struct exec_helper *exec_helper; /* runs exec checks as exec_user; NULL: the agent */
 };
 
 struct check_run {

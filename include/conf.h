@@ -82,7 +82,6 @@ struct tcp_conf {
 struct exec_conf {
 	struct strlist argv; /* argv[0] is an absolute path; no shell */
 	size_t output_max;   /* bytes of stdout kept */
-	const char *user;    /* the top-level exec_user (not owned); NULL: the agent's user */
 };
 
 struct check_conf {
@@ -161,12 +160,15 @@ struct agent_conf {
 	char *metrics_file;      /* Prometheus textfile, NULL: none */
 	double metrics_interval; /* seconds between writes */
 	char *user;              /* drop to this user when started as root; NULL: stay */
-	char *exec_user;         /* exec checks run as this user; NULL: as the agent */
+	char *exec_user;         /* exec checks run as this user; NULL: see priv.h */
 	struct check_conf *checks;
 	size_t nchecks;
 	struct announcement_conf *announcements;
 	size_t nannouncements;
 };
+
+/* bird.state_dir when not set (AA_RUN_DIR comes from ./configure, in config.h). */
+#define CONF_DEFAULT_STATE_DIR AA_RUN_DIR "/bird"
 
 /* Command-line overrides applied after the file is read (NULL: keep). */
 struct conf_overrides {
@@ -191,6 +193,8 @@ void conf_free(struct agent_conf *conf);
 /* Print the normalised effective config (defaults filled in) in libconfig syntax;
  * the output loads back to an equal config. */
 void conf_print(FILE *out, const struct agent_conf *conf);
+/* Only its bird section, which loads back on its own. */
+void conf_print_bird(FILE *out, const struct agent_conf *conf);
 
 /* True if two definitions are the same (line numbers ignored): a reload keeps
  * the live state of what did not change. */

@@ -5,7 +5,10 @@
  * control.group; refuses to start when another agent answers on the path;
  * removes a stale socket file), every client connection (framing, size cap,
  * idle timeout, concurrent-client cap, bounded write queue), peer credentials
- * (SO_PEERCRED) and authorisation. It trusts no byte from a client and knows
+ * (SO_PEERCRED, and SO_PEERGROUPS for admin_group membership: no name service
+ * on the loop), the requesters' user names (looked up by a thread of its own,
+ * cached; a request waits at most half a second for one, then says "uid N")
+ * and authorisation. It trusts no byte from a client and knows
  * no verb: a table of {verb, needs_admin, handler} given by the caller does
  * the work (agent.c has the real one; tests a fake one).
  */
@@ -63,8 +66,9 @@ struct control *control_new(uv_loop_t *loop, const struct control_opts *opts,
                             const struct control_verb *verbs, size_t nverbs, void *arg);
 /* Create the socket and listen. -1 with *err (malloc'd, for the operator) on failure. */
 int control_start(struct control *c, char **err);
-/* Change the admin group (reload); NULL: root only. -1 (kept) if the group does not exist. */
-int control_set_admin_group(struct control *c, const char *group);
+/* Change the admin group (reload); NULL: root only. -1 (the old one kept) with *err (malloc'd)
+ * if the group does not exist or cannot be looked up. The same group is not looked up again. */
+int control_set_admin_group(struct control *c, const char *group, char **err);
 /* Close the socket (the file is removed), every client; pending requests stay valid until
  * answered. The memory goes once the loop has closed the handles. */
 void control_free(struct control *c);
@@ -98,8 +102,10 @@ struct control_stats {
 };
 void control_stats(const struct control *c, struct control_stats *st);
 
-/* The peer's user name and whether it is an admin (uid 0 or in admin_gid); for tests. */
-bool control_uid_is_admin(uid_t uid, gid_t gid, bool has_admin_gid, gid_t admin_gid);
+/* Whether a peer (SO_PEERCRED uid and gid, SO_PEERGROUPS groups) is an admin: uid 0, or
+ * admin_gid among its groups. Pure: the kernel's view, no name service. */
+bool control_peer_is_admin(uid_t uid, gid_t gid, const gid_t *groups, size_t ngroups,
+                           bool has_admin_gid, gid_t admin_gid);
 
 /*
  * Parse one request line (without its newline): a JSON object with a string member "verb",

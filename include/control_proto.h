@@ -25,7 +25,8 @@
  *
  * Authorisation (SO_PEERCRED): status for anyone who can connect; drain,
  * undrain, check and reload need uid 0 or membership of control.admin_group
- * (primary or supplementary group of the peer's user). Otherwise "denied".
+ * (the peer process's primary or supplementary group when it connected,
+ * SO_PEERGROUPS). Otherwise "denied".
  *
  * Limits: a request line longer than CONTROL_REQUEST_MAX gets
  * request_too_large and the connection is closed; a connection that does not

@@ -34,6 +34,8 @@
  *   - A decision file changed or removed behind the agent's back is rewritten
  *     at the next sync_tick(); files and directories get explicit modes (0644,
  *     0755): BIRD (user bird) must read them whatever the agent's umask.
+ *   - <bird.state_dir>/bird-sockets names BIRD's sockets for a withdraw without a loadable
+ *     configuration (SYNC_SOCKETS_FILE).
  *   - Include check: `show protocols all NAME` must show the description the
  *     decision file carries, i.e. BIRD read this very file inside this very
  *     protocol (sync_proto_status().include). It sees what BIRD has loaded,
@@ -151,6 +153,12 @@ void *sync_bird(const struct sync *s, size_t socket);
 bool sync_connected(const struct sync *s, size_t socket);
 /* Close the BIRD clients (bird.c's client releases its memory once the loop runs). */
 void sync_free(struct sync *s);
+
+/* <bird.state_dir>/bird-sockets: the bird section of the configuration the agent last started
+ * or reloaded with (sync_start(), sync_reload() and --init write it), so that --withdraw-all
+ * reaches BIRD when the configuration no longer loads. */
+#define SYNC_SOCKETS_FILE "bird-sockets"
+int sync_write_sockets_file(const struct agent_conf *conf);
 
 /* The text a decision file for protocol name in dir holds (malloc'd). */
 char *sync_decision_text(const char *dir, const char *name, bool enabled);

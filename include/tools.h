@@ -33,4 +33,10 @@ int tools_check_bird(const struct agent_conf *conf, FILE *out);
  * BIRD to confirm. 0 when confirmed. */
 int tools_withdraw_all(const struct agent_conf *conf);
 
+/* --withdraw-all when the configuration does not load (an upgrade that no longer accepts it,
+ * a bad edit): the sockets come from <state_dir>/bird-sockets (SYNC_SOCKETS_FILE), and every
+ * protocol with a decision file in state_dir is disabled on each of them (the protocols are
+ * not configured, so they are orphans: see sync.h). 0 when BIRD confirmed. */
+int tools_withdraw_recorded(const char *state_dir);
+
 #endif

@@ -143,3 +143,26 @@ for nm, a, k, b0, b3 in [
     for v in (0, 0x80):
         put('dnssec', nm + ('-validate' if v else ''),
             bytes([b0 | v, len(A) >> 8, len(A) & 0xff, b3]) + A + K)
+# exec_helper: byte0 (bit 7: frames the helper reads, else frames the agent reads; bits 0-6:
+# piece size), then the stream; frames as exec_proto.h describes them
+def frame(t, id, payload): return struct.pack('>IBI', 5 + len(payload), t, id) + payload
+def result(id, outcome, status, sig, data): return frame(0x81, id, struct.pack('>Bii', outcome, status, sig) + data)
+def facts(uid, gid, groups, access):
+    return frame(0x82, 0, struct.pack('>IIIII', uid, gid, uid, gid, len(groups)) +
+                 b''.join(struct.pack('>I', g) for g in groups) + struct.pack('>I', len(access)) +
+                 b''.join(struct.pack('>i', a) for a in access))
+helper = [
+    (0x03, facts(999, 998, [], [13, 30]) + result(1, 0, 0, 0, b'DISK OK - free space: / 3326 MB|/=2643MB\n')),
+    (0x00, result(2, 0, 2, 0, b'CRITICAL - down\n') + result(3, 0, 0, 9, b'') + result(4, 1, 0, 0, b'partial')),
+    (0x11, result(5, 2, 0, 0, b'no such file or directory')),
+    (0x05, facts(65534, 65534, [4, 24, 27], [0, 13, 2, 30])),
+    (0x00, result(6, 0, 300, 0, b'bad status')),
+    (0x00, struct.pack('>IBI', 0x7fffffff, 0x81, 1)),
+    (0x02, result(7, 0, 0, 0, b'x' * 5000)[:3000]),
+    (0x81, frame(1, 1, struct.pack('>II', 500, 8192) + b'/usr/lib/nagios/plugins/check_disk\0-w\0' +
+                 b'10%\0') + frame(2, 1, b'') + frame(3, 0, b'/var/lib/anycast-agent/bird\0/run/bird/bird.ctl\0')),
+    (0x80, frame(1, 2, struct.pack('>II', 500, 8192) + b'relative\0')),
+    (0x80, frame(3, 0, b'')),
+]
+for i, (b0, stream) in enumerate(helper):
+    put('exec_helper', f'stream{i:02d}', bytes([b0]) + stream)

@@ -11,6 +11,8 @@
 #     come back, not even with GRACEFUL_SHUTDOWN;
 #   an announcement removed from the configuration is withdrawn at once, and stays withdrawn
 #     across a BIRD restart;
+#   an agent killed whose configuration no longer loads: --withdraw-all (the withdraw unit's
+#     command) withdraws through the BIRD sockets the agent recorded in bird-sockets;
 #   a reboot (everything killed, the runtime decision directory emptied, BIRD started first)
 #     announces nothing until the agent's checks pass again, and nothing while nginx is down.
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
@@ -129,8 +131,24 @@ topo_wait_for "has $WEB" 10 || e2e_die "web not back after the BIRD restart"
 e2e_hold "hasnt $DNS" 1.5 || e2e_die "the removed announcement came back with BIRD's restart"
 e2e_pass "announcement removed -> withdrawn in $ms ms; still withdrawn after a BIRD restart"
 
-# --- a reboot: everything dies, /run is emptied, BIRD starts first; nginx is down at boot
+# --- an agent that cannot come back: it dies and its configuration no longer loads; what the
+# withdraw unit runs (--withdraw-all) still withdraws, through the sockets the agent recorded
+cp "$work/agent.conf" "$work/agent.good"
+echo "this is not libconfig" >>"$work/agent.conf"
 e2e_kill_agent KILL
+e2e_hold "has $WEB" 1 || e2e_die "a killed agent withdrew (it should leave BIRD as it is)"
+t0=${EPOCHREALTIME/./}
+out=$("$agent" -f "$work/agent.conf" --state-dir "$sdir" --withdraw-all 2>&1) ||
+	e2e_die "--withdraw-all with a broken configuration exited $?: $out"
+topo_wait_for "hasnt $WEB" 5 || e2e_die "--withdraw-all with a broken configuration left $WEB: $out"
+ms=$(e2e_ms_since "$t0")
+echo "$out" | grep -q "through the BIRD sockets of $sdir/bird-sockets" || e2e_die "--withdraw-all said: $out"
+grep -qx "disabled yes;" "$sdir/anycast_web4.conf" || e2e_die "its decision file still announces"
+[ "$(topo_proto_state pop1 anycast_web4)" = down ] || e2e_die "anycast_web4 is still up in BIRD"
+cp "$work/agent.good" "$work/agent.conf"
+e2e_pass "agent dead, configuration broken: --withdraw-all withdrew $WEB in $ms ms (sockets from bird-sockets)"
+
+# --- a reboot: everything dies, /run is emptied, BIRD starts first; nginx is down at boot
 topo_bird_stop pop1
 nginx_stop
 rm -f "$sdir"/*.conf

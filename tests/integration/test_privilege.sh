@@ -1,15 +1,24 @@
 #!/bin/bash
-# test_privilege.sh - least privilege, as root, with temporary users and groups (deleted on
-# exit) and a private BIRD 2 whose socket is 0660 root:<test group standing for bird>:
-#   started as root with user = U: /proc says every uid and gid is U's, its groups are U's
-#   (the BIRD group among them, root's not); the directories it created are U's; the control
-#   socket is 0660 U:control.group; an exec plugin runs as exec_user (= U); BIRD is reached
-#   through the supplementary group, also after a BIRD restart (and not while the socket's
-#   group is wrong); a member of control.group reads status but cannot drain; someone outside
-#   it cannot connect; an admin drains and the dropped agent writes the state file; a reload
-#   that asks for another exec_user is refused; SIGTERM removes the socket.
-#   started as root without user: runs, warns what to set, plugins run as exec_user;
-#   user that does not exist, or a non-root start with another user: exit 1, clear message.
+# test_privilege.sh - least privilege and the exec helper, as root, with temporary users and
+# groups (deleted on exit) and a private BIRD 2 whose socket is 0660 root:<a test group
+# standing for bird>:
+#   started as root with user = U and exec_user = X: /proc says every uid and gid of the agent
+#   is U's, its groups are U's (the BIRD group among them, root's not), no capability; the
+#   directories it created are U's; the control socket is 0660 U:control.group; a plugin runs
+#   as X in the exec helper, its /proc/self/status without BIRD's group; a hostile plugin
+#   that tries to overwrite and create decision files in bird.state_dir and to `birdc
+#   disable` fails (its own report, BIRD's protocol untouched, no drift, files unchanged);
+#   BIRD is reached through the supplementary group, also after a BIRD restart; a member of
+#   control.group reads status but cannot drain; someone outside it cannot connect; an admin
+#   drains and the dropped agent writes the state file; a reload that asks for another
+#   exec_user is refused; the helper killed: the exec check fails with the reason, BIRD's
+#   protocol is withdrawn, the agent logs it once; SIGTERM removes the socket.
+#   refusals (exit 1, a message naming the setting): exec_user in BIRD's group, exec_user
+#   able to write bird.state_dir, exec_user in control.admin_group, exec_user = user, the
+#   default plugin user missing, user not in control.group, a user that does not exist, a
+#   non-root start with another user or with exec_user.
+#   started as root without user: runs, warns, plugins as exec_user in the helper; started
+#   unprivileged: plugins run as the agent, with one warning.
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 set -u
 top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -33,13 +42,15 @@ done
 # names of at most 32 characters, unique to this run
 n=$$
 G_BIRD=aapb$n G_CTL=aapc$n G_ADM=aapa$n
-U_AGENT=aapu$n U_READ=aapr$n U_ADMIN=aapd$n U_OUT=aapo$n U_EXEC=aapx$n
-USERS="$U_AGENT $U_READ $U_ADMIN $U_OUT $U_EXEC"
+U_AGENT=aapu$n U_READ=aapr$n U_ADMIN=aapd$n U_OUT=aapo$n U_EXEC=aapx$n U_EVIL=aape$n
+U_LONE=aapl$n U_ADMX=aapm$n U_SUPP=aaps$n
+USERS="$U_AGENT $U_READ $U_ADMIN $U_OUT $U_EXEC $U_EVIL $U_LONE $U_ADMX $U_SUPP"
 GROUPS_MADE="$G_BIRD $G_CTL $G_ADM"
 apid=
 cleanup() {
 	[ -n "$apid" ] && kill -9 "$apid" 2>/dev/null
 	wait 2>/dev/null
+	pkill_helpers
 	bird_fixture_cleanup
 	for u in $USERS; do
 		id "$u" >/dev/null 2>&1 && userdel "$u" >/dev/null 2>&1
@@ -47,6 +58,13 @@ cleanup() {
 	done
 	for g in $GROUPS_MADE; do
 		getent group "$g" >/dev/null && groupdel "$g" >/dev/null 2>&1
+	done
+}
+# the helpers this test started (their user is one of ours), by pid
+pkill_helpers() {
+	local u p
+	for u in $USERS; do
+		for p in $(pgrep -u "$u" 2>/dev/null); do kill -9 "$p" 2>/dev/null; done
 	done
 }
 trap cleanup EXIT
@@ -81,11 +99,20 @@ mkuser() { # NAME [GROUPS]
 	useradd --system --user-group --no-create-home --shell /usr/sbin/nologin \
 		${2:+--groups "$2"} "$1" || die "useradd $1"
 }
-mkuser "$U_AGENT" "$G_BIRD"
+# the agent's user reaches BIRD (G_BIRD) and gives its control socket to G_CTL
+mkuser "$U_AGENT" "$G_BIRD,$G_CTL"
 mkuser "$U_READ" "$G_CTL"
 mkuser "$U_ADMIN" "$G_CTL,$G_ADM"
 mkuser "$U_OUT"
 mkuser "$U_EXEC"
+mkuser "$U_LONE" "$G_BIRD"
+# plugin users whose primary group is BIRD's or the admin group: refused
+useradd --system --gid "$G_BIRD" --no-create-home --shell /usr/sbin/nologin "$U_EVIL" ||
+	die "useradd $U_EVIL"
+useradd --system --gid "$G_ADM" --no-create-home --shell /usr/sbin/nologin "$U_ADMX" ||
+	die "useradd $U_ADMX"
+# one listed in both groups in /etc/group: a plugin gets no supplementary group at all
+mkuser "$U_SUPP" "$G_BIRD,$G_ADM"
 uid_of() { id -u "$1"; }
 gid_of() { getent group "$1" | cut -d: -f3; }
 
@@ -109,11 +136,28 @@ start_bird() {
 }
 start_bird
 
+# a plugin that says who it is, from id(1) and from the kernel's /proc/self/status
 cat >"$dir/id-plugin" <<'SH'
 #!/bin/sh
-echo "ID OK - uid=$(id -u) gid=$(id -g) groups=$(id -G | tr ' ' ,)"
+groups=$(awk '$1 == "Groups:" { $1 = ""; print substr($0, 2) }' /proc/self/status | tr ' ' ,)
+echo "ID OK - uid=$(id -u) gid=$(id -g) groups=$(id -G | tr ' ' ,) proc_groups=$groups"
 SH
-chmod 0755 "$dir/id-plugin"
+# a plugin gone bad: it tries to take BIRD's authority; it exits 0 only if all was refused
+cat >"$dir/hostile-plugin" <<'SH'
+#!/bin/sh
+sd=$1 sock=$2 birdc=$3
+if (echo 'disabled yes;' >"$sd/anycast_web4.conf") 2>/dev/null; then ow=WROTE; else ow=denied; fi
+if (echo 'disabled yes;' >"$sd/injected.conf") 2>/dev/null; then cr=CREATED; else cr=denied; fi
+b=$("$birdc" -s "$sock" disable anycast_web4 2>&1 | head -n 1)
+case $b in *disabled*) br=DISABLED ;; *"ermission denied"*) br=denied ;; *) br="other: $b" ;; esac
+if [ $ow$cr$br = denieddenieddenied ]; then
+	echo "HOSTILE OK - overwrite: denied; create: denied; birdc: denied ($b)"
+	exit 0
+fi
+echo "HOSTILE CRITICAL - overwrite: $ow; create: $cr; birdc: $br"
+exit 2
+SH
+chmod 0755 "$dir/id-plugin" "$dir/hostile-plugin"
 
 sock=$dir/run/agent.ctl
 write_conf() { # extra top-level lines
@@ -125,11 +169,13 @@ state_file = "$dir/lib/operator.state";
 $1
 checks: {
   whoami: { type = "exec"; command = [ "$dir/id-plugin" ]; interval = 0.2; timeout = 0.2;
-            rise = 2; };
+            rise = 2; fall = 1; };
+  hostile: { type = "exec"; command = [ "$dir/hostile-plugin", "$dir/lib/bird",
+             "$dir/bird/bird.ctl", "$BIRDC_BIN" ]; interval = 0.3; timeout = 0.29; };
 };
 announcements: {
   web: { protocols = [ "anycast_web4" ]; requires = [ "whoami" ]; prefixes = [ "192.0.2.80/32" ];
-         drain_time = 0; };
+         drain_time = 0; hold_down = 0; };
 };
 CONF
 	chmod 0644 "$dir/agent.conf"
@@ -147,20 +193,29 @@ stop_agent() {
 	return $rc
 }
 status() { "$ctl" "$sock" '{"verb":"status"}'; }
-check_detail() { status | grep -o '"name":"whoami","type":"exec"[^}]*' | sed 's/.*"detail":"\([^"]*\)".*/\1/'; }
+check_detail() { # CHECK
+	status | grep -o "\"name\":\"$1\",\"type\":\"exec\"[^}]*" | sed 's/.*"detail":"\([^"]*\)".*/\1/'
+}
 bird_connected() { status | grep -q '"name":"default","path":"[^"]*","connected":true'; }
 bird_error() { status | grep -o '"last_error":"[^"]*"' | head -n 1; }
-proto_state() { bird_cli "$dir/bird" show protocols anycast_web4 | awk '$1 == "anycast_web4" { print $4 }'; }
+proto_row() { bird_cli "$dir/bird" show protocols anycast_web4 | awk '$1 == "anycast_web4"'; }
+proto_state() { proto_row | awk '{ print $4 }'; }
 proto_is() { [ "$(proto_state)" = "$1" ]; }
-plugin_ran() { status | grep -q 'ID OK'; }
+plugin_ran() { check_detail whoami | grep -q 'ID OK'; }
+hostile_ran() { check_detail hostile | grep -q 'HOSTILE'; }
+counter() { # CHECK NAME
+	status | grep -o "\"name\":\"$1\",\"type\".*" | grep -o "\"$2\":[0-9]*" | head -n 1 | cut -d: -f2
+}
 bird_refused() { status | grep -q '"last_error":"[^"]*[Pp]ermission denied'; }
 proc_field() { awk -v f="$2:" '$1 == f { $1 = ""; print substr($0, 2) }' "/proc/$1/status"; }
+helper_pid() { pgrep -u "$1" -f -- '--exec-helper' | head -n 1; }
 
-# --- started as root with user ---------------------------------------------------------------
+# --- started as root with user and exec_user --------------------------------------------------
 write_conf "user = \"$U_AGENT\";
-exec_user = \"$U_AGENT\";"
+exec_user = \"$U_EXEC\";"
 start_agent
-U=$(uid_of "$U_AGENT") G=$(gid_of "$U_AGENT") GB=$(gid_of "$G_BIRD")
+U=$(uid_of "$U_AGENT") G=$(gid_of "$U_AGENT") GB=$(gid_of "$G_BIRD") GC=$(gid_of "$G_CTL")
+X=$(uid_of "$U_EXEC") XG=$(gid_of "$U_EXEC")
 
 uids=$(proc_field "$apid" Uid) gids=$(proc_field "$apid" Gid) groups=$(proc_field "$apid" Groups)
 [ "$(echo $uids)" = "$U $U $U $U" ] && [ "$(echo $gids)" = "$G $G $G $G" ] &&
@@ -171,6 +226,9 @@ case " $groups " in
 *" $GB "*) ok "its supplementary groups are $U_AGENT's: Groups: $groups ($G_BIRD = $GB)" ;;
 *) fail "the agent is not in $G_BIRD ($GB): Groups: $groups" ;;
 esac
+caps=$(proc_field "$apid" CapEff)/$(proc_field "$apid" CapPrm)
+[ "$caps" = 0000000000000000/0000000000000000 ] && ok "no capability left: CapEff/CapPrm $caps" ||
+	fail "the agent kept capabilities: CapEff/CapPrm $caps"
 grep -q "dropped root: running as user $U_AGENT" "$dir/agent.log" && ok "the drop is logged" ||
 	fail "no 'dropped root' line in the log"
 
@@ -183,23 +241,55 @@ for d in "$dir/run" "$dir/lib" "$dir/lib/bird"; do
 done
 ok "the directories it created are $U_AGENT's"
 
+# the helper: a process of exec_user, not dumpable, child of the agent
+hp=$(helper_pid "$U_EXEC")
+[ -n "$hp" ] || die "no exec helper running as $U_EXEC"
+[ "$(echo $(proc_field "$hp" Uid))" = "$X $X $X $X" ] && [ "$(proc_field "$hp" PPid)" = "$apid" ] &&
+	[ -z "$(proc_field "$hp" Groups)" ] &&
+	ok "the exec helper (pid $hp, $(cat /proc/$hp/comm)) runs as $U_EXEC, no supplementary group, child of the agent" ||
+	fail "exec helper $hp: Uid $(proc_field "$hp" Uid), PPid $(proc_field "$hp" PPid), Groups $(proc_field "$hp" Groups)"
+[ "$(stat -c %U "/proc/$hp/mem" 2>/dev/null)" = root ] &&
+	ok "the helper is not dumpable: its /proc files are root's, plugins cannot ptrace it" ||
+	fail "the helper's /proc/$hp/mem belongs to $(stat -c %U "/proc/$hp/mem")"
+grep -q "exec checks run as $U_EXEC (uid $X, gid $XG) in the exec helper, pid $hp" "$dir/agent.log" &&
+	ok "logged: $(grep -o 'exec checks run as .*, pid [0-9]*' "$dir/agent.log")" ||
+	fail "no 'exec checks run as $U_EXEC' line"
+
 poll 10 plugin_ran || die "the plugin never ran"
-det=$(check_detail)
-case $det in
-"ID OK - uid=$U gid=$G groups="*)
-	case ",${det##*groups=}," in
-	*",0,"*) fail "the plugin kept group root: $det" ;;
-	*) ok "the exec plugin ran as exec_user $U_AGENT: $det" ;;
-	esac
-	;;
-*) fail "the plugin ran as someone else: $det (want uid=$U gid=$G)" ;;
-esac
+det=$(check_detail whoami)
+[ "$det" = "ID OK - uid=$X gid=$XG groups=$XG proc_groups=" ] &&
+	ok "the plugin runs as exec_user $U_EXEC, no BIRD group in /proc/self/status: $det" ||
+	fail "plugin identity '$det', want uid=$X gid=$XG groups=$XG and no supplementary group"
 
 poll 10 bird_connected && ok "BIRD (socket 0660 root:$G_BIRD) reached through the supplementary group" ||
 	fail "not connected to BIRD: $(bird_error)"
 poll 10 proto_is up &&
 	ok "the dropped agent enabled anycast_web4 in BIRD" ||
 	fail "anycast_web4 is $(proto_state), not up"
+
+# the hostile plugin, seen from its own report, from BIRD and from the files
+since=$(proto_row | awk '{ print $5, $6 }')
+decision=$(cat "$dir/lib/bird/anycast_web4.conf")
+poll 10 hostile_ran || die "the hostile plugin never ran"
+r0=$(counter hostile runs)
+three_more() { [ "$(counter hostile runs)" -ge $((r0 + 3)) ]; }
+poll 10 three_more || fail "the hostile plugin stopped running"
+det=$(check_detail hostile)
+case $det in
+"HOSTILE OK - overwrite: denied; create: denied; birdc: denied ("*"ermission denied"*)
+	ok "a hostile plugin is refused everything: $det" ;;
+*) fail "the hostile plugin reports: $det" ;;
+esac
+[ "$(counter hostile failures)" = 0 ] && ok "in all $(counter hostile runs) runs it never got through" ||
+	fail "the hostile plugin failed $(counter hostile failures) of $(counter hostile runs) runs: $det"
+[ "$(proto_row | awk '{ print $5, $6 }')" = "$since" ] && proto_is up &&
+	ok "BIRD's anycast_web4 stayed up since $since: the plugin's birdc disable never reached BIRD" ||
+	fail "anycast_web4 changed: $(proto_row) (was up since $since)"
+grep -q 'drifted' "$dir/agent.log" && fail "the agent corrected a drift: $(grep drifted "$dir/agent.log" | head -n 1)" ||
+	ok "no drift for the agent to correct"
+[ "$(cat "$dir/lib/bird/anycast_web4.conf")" = "$decision" ] && [ ! -e "$dir/lib/bird/injected.conf" ] &&
+	ok "the decision file is unchanged and nothing was added to bird.state_dir" ||
+	fail "bird.state_dir changed: $(ls -l "$dir/lib/bird")"
 
 # BIRD restarts; its new socket is root's group first: refused, then given to the group
 bird_stop "$dir/bird"
@@ -236,38 +326,52 @@ o=$(stat -c '%U' "$dir/lib/operator.state" 2>&1)
 poll 10 proto_is down &&
 	ok "the drain disabled anycast_web4 in BIRD" || fail "anycast_web4 is $(proto_state) after the drain"
 runuser -u "$U_ADMIN" -- "$anycastctl" -s "$sock" undrain >/dev/null 2>&1 || fail "undrain"
+poll 10 proto_is up || fail "anycast_web4 is $(proto_state) after the undrain"
 
-# a reload cannot ask for another exec user
+# a reload cannot ask for another exec user: the helper keeps its user
 write_conf "user = \"$U_AGENT\";
-exec_user = \"$U_EXEC\";"
+exec_user = \"$U_OUT\";"
 out=$("$anycastctl" -s "$sock" reload 2>&1)
 rc=$?
-[ $rc != 0 ] && echo "$out" | grep -q "exec_user \"$U_EXEC\" differs from user \"$U_AGENT\"" &&
+[ $rc != 0 ] && echo "$out" | grep -q "exec_user \"$U_OUT\" differs from the user plugins run as ($U_EXEC)" &&
 	ok "reload with another exec_user refused: $(echo "$out" | grep differs | head -n 1)" ||
 	fail "reload with another exec_user (exit $rc): $out"
 kill -0 "$apid" 2>/dev/null || die "the agent died on the refused reload"
 
+# the helper dies: exec checks fail closed, the announcement is withdrawn, logged once
+kill -9 "$hp"
+gone() { check_detail whoami | grep -q 'exec helper gone'; }
+poll 10 gone && ok "the helper killed: the check says '$(check_detail whoami)'" ||
+	fail "after the helper died the check says: $(check_detail whoami)"
+poll 10 proto_is down && ok "fail closed: anycast_web4 withdrawn in BIRD" ||
+	fail "anycast_web4 is $(proto_state) with no helper"
+status | grep -q '"name":"whoami","type":"exec","state":"DOWN"' &&
+	ok "status: whoami is down" || fail "status: $(status | grep -o '"name":"whoami"[^}]*')"
+nlog=$(grep -c 'exec checks fail from now on: the exec helper' "$dir/agent.log")
+[ "$nlog" = 1 ] && grep -q "the exec helper (pid $hp, user $U_EXEC) was killed by signal 9" "$dir/agent.log" &&
+	ok "logged once: $(grep -o 'exec checks fail from now on.*' "$dir/agent.log")" ||
+	fail "the helper's death logged $nlog times: $(grep 'exec helper' "$dir/agent.log")"
+kill -0 "$apid" 2>/dev/null && ok "the agent keeps running (other checks, drains, BIRD)" ||
+	die "the agent died with its helper"
+
 stop_agent || fail "the agent exited $rc on SIGTERM"
 [ -e "$sock" ] && fail "the control socket was left behind" ||
 	ok "SIGTERM: the dropped agent removed its control socket"
+[ -z "$(helper_pid "$U_EXEC")" ] || fail "a helper was left behind"
 
-# --- started as root without user -------------------------------------------------------------
+# --- a stop ends the helper and what it runs ----------------------------------------------------
 rm -rf "$dir/run" "$dir/lib"
-write_conf "exec_user = \"$U_EXEC\";"
+write_conf "user = \"$U_AGENT\";
+exec_user = \"$U_EXEC\";"
 start_agent
-X=$(uid_of "$U_EXEC") XG=$(gid_of "$U_EXEC")
-[ "$(echo $(proc_field "$apid" Uid))" = "0 0 0 0" ] || fail "the agent without user is not root"
-grep -q 'running as root: set user = ' "$dir/agent.log" &&
-	ok "root without user: warns '$(grep -o 'running as root: set user[^;]*' "$dir/agent.log")'" ||
-	fail "no warning about running as root"
 poll 10 plugin_ran || die "the plugin never ran"
-det=$(check_detail)
-[ "$det" = "ID OK - uid=$X gid=$XG groups=$XG" ] &&
-	ok "a root agent runs the plugin as exec_user $U_EXEC, primary group only: $det" ||
-	fail "plugin identity '$det', want uid=$X gid=$XG groups=$XG"
+hp=$(helper_pid "$U_EXEC")
 stop_agent || fail "the agent exited $rc on SIGTERM"
+helper_left() { kill -0 "$hp" 2>/dev/null; }
+poll 5 sh -c "! kill -0 $hp 2>/dev/null" && ok "SIGTERM to the agent: its helper (pid $hp) exited too" ||
+	fail "the helper $hp outlived the agent"
 
-# --- refusals ----------------------------------------------------------------------------------
+# --- refusals ------------------------------------------------------------------------------------
 try() { # EXPECTED-MESSAGE [runuser -u USER --]: the agent must exit 1 within 10 s saying it
 	want=$1
 	shift
@@ -277,13 +381,87 @@ try() { # EXPECTED-MESSAGE [runuser -u USER --]: the agent must exit 1 within 10
 	[ $rc = 1 ] && [ -n "$msg" ] && ok "exit 1: $msg" ||
 		fail "exit $rc, want 1 with '$want': $(tail -n 3 "$dir/agent.log")"
 	[ -e "$sock" ] && fail "a refused start left $sock"
+	pkill_helpers
 }
+write_conf "user = \"$U_AGENT\";
+exec_user = \"$U_EVIL\";"
+try "exec_user \"$U_EVIL\" has the primary group $G_BIRD (gid $GB), which owns BIRD's socket $dir/bird/bird.ctl"
+# a state_dir the plugin user may write: refused before a plugin can use it
+rm -rf "$dir/lib" && mkdir -p "$dir/lib/bird" && chown "$U_EXEC" "$dir/lib/bird"
+write_conf "user = \"$U_AGENT\";
+exec_user = \"$U_EXEC\";"
+try "exec_user \"$U_EXEC\" can write bird.state_dir ($dir/lib/bird): a plugin could inject BIRD configuration"
+rm -rf "$dir/lib"
+write_conf "user = \"$U_AGENT\";
+exec_user = \"$U_ADMX\";"
+try "exec_user \"$U_ADMX\" has the primary group $G_ADM (gid $(gid_of "$G_ADM")), which is control.admin_group: a plugin could drain"
+write_conf "user = \"$U_AGENT\";
+exec_user = \"$U_AGENT\";"
+try "exec_user \"$U_AGENT\" is the agent's own user"
+if ! getent passwd anycast-plugin >/dev/null; then
+	write_conf "user = \"$U_AGENT\";"
+	try "exec_user is not set and its default \"anycast-plugin\" does not exist; create it"
+fi
+# the control socket's group must be one of the user's: the dropped agent gives it away
+write_conf "user = \"$U_LONE\";
+exec_user = \"$U_EXEC\";"
+rm -rf "$dir/run" "$dir/lib"
+try "the agent's user must be a member of control.group (adduser USER $G_CTL)"
+rm -rf "$dir/run" "$dir/lib"
 write_conf "user = \"aap-nosuch$n\";"
 try "user \"aap-nosuch$n\" does not exist; create it"
 write_conf "user = \"$U_AGENT\";"
 try "but the agent was started as uid $(uid_of "$U_READ"), not root" runuser -u "$U_READ" --
 write_conf "exec_user = \"$U_EXEC\";"
-try "exec_user \"$U_EXEC\" (uid $X) needs an agent running as root" runuser -u "$U_READ" --
+try "exec_user \"$U_EXEC\" (uid $X) needs an agent started as root" runuser -u "$U_READ" --
+
+# --- exec_user listed in BIRD's and the admin group: plugins do not get them -----------------------
+rm -rf "$dir/run" "$dir/lib"
+write_conf "user = \"$U_AGENT\";
+exec_user = \"$U_SUPP\";"
+start_agent
+poll 10 plugin_ran || die "the plugin never ran"
+S=$(uid_of "$U_SUPP") SG=$(gid_of "$U_SUPP")
+det=$(check_detail whoami)
+[ "$det" = "ID OK - uid=$S gid=$SG groups=$SG proc_groups=" ] &&
+	ok "exec_user $U_SUPP, listed in $G_BIRD and $G_ADM: the plugin has neither: $det" ||
+	fail "plugin identity '$det', want uid=$S gid=$SG and no supplementary group"
+stop_agent || fail "the agent exited $rc on SIGTERM"
+
+# --- started as root without user -------------------------------------------------------------
+rm -rf "$dir/run" "$dir/lib"
+write_conf "exec_user = \"$U_EXEC\";"
+start_agent
+[ "$(echo $(proc_field "$apid" Uid))" = "0 0 0 0" ] || fail "the agent without user is not root"
+grep -q 'running as root: set user = ' "$dir/agent.log" &&
+	ok "root without user: warns '$(grep -o 'running as root: set user[^;]*' "$dir/agent.log")'" ||
+	fail "no warning about running as root"
+poll 10 plugin_ran || die "the plugin never ran"
+det=$(check_detail whoami)
+[ "$det" = "ID OK - uid=$X gid=$XG groups=$XG proc_groups=" ] &&
+	ok "a root agent runs the plugin as exec_user $U_EXEC in the helper, primary group only: $det" ||
+	fail "plugin identity '$det', want uid=$X gid=$XG groups=$XG"
+stop_agent || fail "the agent exited $rc on SIGTERM"
+
+# --- started unprivileged: plugins run as the agent, said once ------------------------------------
+rm -rf "$dir/run" "$dir/lib"
+mkdir -p "$dir/run" "$dir/lib" && chown "$U_READ" "$dir/run" "$dir/lib"
+write_conf ""
+sed -i "s/group = \"$G_CTL\"; //" "$dir/agent.conf"
+runuser -u "$U_READ" -- "$agent" -d -f "$dir/agent.conf" >"$dir/agent.log" 2>&1 &
+apid=$!
+poll 10 "$ctl" "$sock" '{"verb":"status"}' || die "the unprivileged agent never answered"
+poll 10 plugin_ran || die "the plugin never ran"
+R=$(uid_of "$U_READ")
+det=$(check_detail whoami)
+case $det in "ID OK - uid=$R "*) ok "unprivileged: the plugin runs as the agent: $det" ;;
+*) fail "unprivileged: plugin identity '$det', want uid=$R" ;; esac
+[ "$(grep -c 'not started as root: exec checks (plugins) run as the agent itself' "$dir/agent.log")" = 1 ] &&
+	ok "warned once: $(grep -o 'not started as root:[^;]*' "$dir/agent.log")" ||
+	fail "no single 'not started as root' warning: $(grep -c 'not started as root' "$dir/agent.log")"
+kill -TERM "$apid"
+wait "$apid"
+apid=
 
 [ $fails = 0 ] && echo "PASS: least privilege" || echo "$fails failure(s)"
 [ $fails = 0 ]

@@ -11,7 +11,11 @@
 #     directory the decisions live in;
 #  4. the sandbox stays hardened (`systemd-analyze security` exposure below 2.5);
 #  5. the unit agrees with the example config (decisions in the runtime directory, drains in the
-#     state directory) and with the sysusers.d entry, which systemd-sysusers accepts.
+#     state directory) and with the sysusers.d entry, which systemd-sysusers accepts;
+#  6. privilege separation: ExecStart= runs the agent as root ("!") with no capability but
+#     CAP_SETUID and CAP_SETGID, the system-call filter allows exactly what the drop needs,
+#     and the example config drops to User= and runs plugins as a user of their own that
+#     sysusers.d creates.
 # ExecStart= points at the configured sbindir; before `make install` that binary does not exist,
 # so the copies being verified run the anycast-agent just built instead.
 set -u
@@ -52,7 +56,7 @@ else
 fi
 
 # --- 2. systemd-analyze verify ----------------------------------------------------------------
-exec_start=$(sed -n 's/^ExecStart=\([^ ]*\) .*/\1/p' "$unit")
+exec_start=$(sed -n 's/^ExecStart=!\{0,1\}\([^ ]*\) .*/\1/p' "$unit")
 conf=$(sed -n 's/^ExecStart=.* -f \([^ ]*\)$/\1/p' "$unit")
 [ -n "$exec_start" ] && [ -n "$conf" ] || fail "cannot read ExecStart= binary and -f CONF"
 binary=$exec_start
@@ -133,6 +137,18 @@ elif awk "BEGIN { exit !($level < 2.5) }"; then
 else
 	fail "systemd-analyze security: exposure $level, want < 2.5 (hardening removed?)"
 fi
+# The offline analysis scores User=, but ExecStart=! runs the agent as root until it drops:
+# scored as a root service (no User=), the exposure must stay below 2.5 too.
+mkdir -p "$tmp/asroot"
+sed '/^User=/d; /^Group=/d; /^SupplementaryGroups=/d' "$units/anycast-agent.service" \
+	>"$tmp/asroot/anycast-agent.service"
+level=$(cd "$tmp/asroot" && systemd-analyze security --offline=yes anycast-agent.service 2>&1 |
+	sed -n 's/.*Overall exposure level for anycast-agent.service: \([0-9.]*\).*/\1/p')
+if [ -n "$level" ] && awk "BEGIN { exit !($level < 2.5) }"; then
+	ok "systemd-analyze security, scored as root until the drop: exposure $level"
+else
+	fail "systemd-analyze security scored as root: exposure '$level', want < 2.5"
+fi
 
 # --- 5. consistency with the example config and sysusers.d ------------------------------------
 example=$top_srcdir/contrib/anycast-agent.conf
@@ -156,6 +172,54 @@ if command -v systemd-sysusers >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
 		fail "systemd-sysusers did not create $user:"
 		cat "$tmp/sysusers.out" "$tmp/root/etc/passwd" 2>/dev/null
 	fi
+fi
+
+# --- 6. privilege separation -------------------------------------------------------------------
+grep -q '^ExecStart=!/' "$unit" && ok "ExecStart=! : the agent starts as root to start its exec helper and drop" ||
+	fail "ExecStart= lacks the \"!\" prefix: the agent could not start its exec helper as exec_user"
+caps=$(sed -n 's/^CapabilityBoundingSet=//p' "$unit")
+[ "$caps" = "CAP_SETUID CAP_SETGID" ] && ok "CapabilityBoundingSet=$caps" ||
+	fail "CapabilityBoundingSet=$caps, want exactly CAP_SETUID CAP_SETGID"
+[ -z "$(sed -n 's/^AmbientCapabilities=//p' "$unit")" ] || fail "AmbientCapabilities= is not empty"
+# the unit's SystemCallFilter= lines in order (an allow list, then ~ removes, a plain one adds
+# back), expanded by systemd-analyze; every call the start makes must be in what is left
+expand() {
+	local x
+	for x in "$@"; do
+		case $x in
+		@*) systemd-analyze syscall-filter "$x" 2>/dev/null |
+			awk 'NR > 2 && $1 !~ /^#/ && NF { print $1 }' | while read -r y; do expand "$y"; done ;;
+		*) echo "$x" ;;
+		esac
+	done
+}
+: >"$tmp/allowed"
+while read -r line; do
+	case $line in
+	'~'*) expand ${line#\~} | sort -u >"$tmp/drop" && grep -vxF -f "$tmp/drop" "$tmp/allowed" >"$tmp/a2"
+		mv "$tmp/a2" "$tmp/allowed" ;;
+	*) { cat "$tmp/allowed"; expand $line; } | sort -u >"$tmp/a2" && mv "$tmp/a2" "$tmp/allowed" ;;
+	esac
+done <<EOF
+$(sed -n 's/^SystemCallFilter=//p' "$unit")
+EOF
+missing=
+for sc in setgroups setresgid setresuid getresuid getresgid capget prctl close_range socketpair \
+	fchown execve setsid kill; do
+	grep -qx "$sc" "$tmp/allowed" || missing="$missing $sc"
+done
+[ -z "$missing" ] && [ -s "$tmp/allowed" ] &&
+	ok "SystemCallFilter= allows what the drop and the exec helper call ($(wc -l <"$tmp/allowed") calls)" ||
+	fail "SystemCallFilter= refuses:$missing (the start would fail with EPERM under the unit)"
+cuser=$(sed -n 's/^user = "\([^"]*\)".*/\1/p' "$example")
+cexec=$(sed -n 's/^exec_user = "\([^"]*\)".*/\1/p' "$example")
+[ "$cuser" = "$user" ] && [ -n "$cexec" ] && [ "$cexec" != "$user" ] &&
+	grep -q "^u $cexec " "$sysusers" &&
+	ok "the example config drops to user = $cuser (User=) and runs plugins as exec_user = $cexec (sysusers.d)" ||
+	fail "example config user=\"$cuser\" exec_user=\"$cexec\", User=$user; sysusers.d: $(grep '^u ' "$sysusers")"
+if [ -f "$tmp/root/etc/passwd" ]; then
+	grep -q "^$cexec:x:" "$tmp/root/etc/passwd" && ok "systemd-sysusers creates $cexec" ||
+		fail "systemd-sysusers did not create $cexec"
 fi
 
 [ $fails = 0 ] && echo "PASS: systemd unit" || echo "$fails failure(s)"

@@ -59,6 +59,7 @@ TOPO_SNIPPETS=${TOPO_SNIPPETS:-}
 TOPO_WAITED_US=0
 TOPO_POP_AS=64500
 declare -A TOPO_KIND=() TOPO_INDEX=() TOPO_MED=() TOPO_NODE_ROOT=() TOPO_NODE_BIN=() TOPO_NODE_BIRDC=()
+declare -A TOPO_ANYCAST_CONF=()
 TOPO_NODES=()
 TOPO_UPSTREAMS=()
 TOPO_LINKS=()
@@ -183,6 +184,11 @@ topo_node_bird() {
 	fi
 	TOPO_NODE_ROOT[$n]=$root TOPO_NODE_BIN[$n]=$3 TOPO_NODE_BIRDC[$n]=$4
 }
+
+# topo_pop_anycast_conf POP FILE: POP's bird.conf includes FILE (what `anycast-agent --print-bird`
+# wrote; a path in POP's BIRD root) instead of the snippets, and defines ANYCAST_LOCAL_AS itself.
+# Call it before topo_start.
+topo_pop_anycast_conf() { TOPO_ANYCAST_CONF[$1]=$2; }
 
 # topo_recover PREFIX: remove what a crashed run with PREFIX left: processes in its namespaces,
 # the namespaces (their veths go with them), its temp dirs and their bind mounts in a BIRD root.
@@ -469,9 +475,14 @@ _topo_pop_conf() { # POP
 		echo "log \"$d/bird.log\" all;"
 		echo "router id 192.0.2.$((100 + TOPO_INDEX[$pop]));"
 		echo "protocol device { scan time 10; }"
-		echo "include \"$d/snippets/anycast-defs.conf\";"
-		echo "include \"$d/snippets/anycast-filters.conf\";"
-		echo "include \"$d/snippets/anycast-static.conf\";"
+		if [ -n "${TOPO_ANYCAST_CONF[$pop]:-}" ]; then
+			echo "define ANYCAST_LOCAL_AS = $TOPO_POP_AS;"
+			echo "include \"${TOPO_ANYCAST_CONF[$pop]}\";"
+		else
+			echo "include \"$d/snippets/anycast-defs.conf\";"
+			echo "include \"$d/snippets/anycast-filters.conf\";"
+			echo "include \"$d/snippets/anycast-static.conf\";"
+		fi
 		for l in "${TOPO_LINKS[@]}"; do
 			[ "${l% *}" = "$pop" ] || continue
 			up=${l#* }

@@ -15,9 +15,11 @@
 #      verify` accepts the installed unit; user, groups, state directory and conffile are as
 #      specified.
 #   3. With a fake systemctl in the chroot (no systemd is PID 1 here) that runs the installed
-#      unit's ExecStart= as its User=/Group=/SupplementaryGroups=, the agent runs against the
-#      BIRD installed beside it (run from the chroot as the PoP of tests/lib/topo.sh) peering
-#      with an upstream BIRD, and the upstream gets the route.
+#      unit's ExecStart= as systemd would (its "!" prefix: as root; CapabilityBoundingSet=,
+#      NoNewPrivileges=), the agent runs against the BIRD installed beside it (run from the
+#      chroot as the PoP of tests/lib/topo.sh) peering with an upstream BIRD, and the upstream
+#      gets the route; it dropped to anycast-agent with no capability left, and its plugins run
+#      as anycast-plugin without the group bird.
 #   4. apt-get installs the bumped package over the running agent. The real maintainer scripts
 #      run; their systemctl calls reach the fake. The upstream counts 0 withdraws and never
 #      misses the route; the old agent stopped cleanly and said it kept BIRD as it is.
@@ -271,13 +273,18 @@ inroot getent passwd anycast-agent | grep -q ':/var/lib/anycast-agent:' || die "
 for g in anycast bird; do
 	inroot id -nG anycast-agent | tr ' ' '\n' | grep -qx "$g" || die "anycast-agent is not in group $g"
 done
-owner=$(inroot stat -c %U:%G /var/lib/anycast-agent /var/lib/anycast-agent/bird | sort -u)
+# the plugins' user: in none of the agent's groups
+inroot getent passwd anycast-plugin >/dev/null || die "no system user anycast-plugin"
+for g in $(inroot id -nG anycast-agent); do
+	inroot id -nG anycast-plugin | tr ' ' '\n' | grep -qx "$g" && die "anycast-plugin is in group $g"
+done
+owner=$(inroot stat -c %U:%G /var/lib/anycast-agent)
 [ "$owner" = anycast-agent:anycast-agent ] || die "state directory owned by $owner"
 out=$(inroot setpriv --reuid=anycast-agent --regid=anycast-agent --init-groups \
 	anycast-agent -n -f /etc/anycast-agent/anycast-agent.conf 2>&1) ||
 	die "anycast-agent -n on the installed config: $out"
 echo "  anycast-agent -n (as anycast-agent): $out"
-pass "user, groups (anycast, bird), state directory, conffile; the installed config validates"
+pass "users anycast-agent (groups anycast, bird) and anycast-plugin, state directory, conffile; the installed config validates"
 
 # The chroot has no systemd (not a dependency): the host's systemd-analyze verifies the installed
 # unit, in a private mount namespace where /usr/sbin is the chroot's (ExecStart= must exist)
@@ -289,15 +296,48 @@ rc=$?
 [ $rc = 0 ] && [ -z "$out" ] || die "systemd-analyze verify (exit $rc): $out"
 pass "systemd-analyze verify: the installed unit, binary and man pages, no warning"
 
-# ---- 3. the agent as the unit runs it, against the BIRD beside it and an upstream -----------
+# ---- 3. README's install steps, then the agent as the unit runs it -------------------------
+# The operator's config (the default bird.state_dir, /run/anycast-agent/bird): one healthy check
+# (a plugin that always passes) gates one announcement; another plugin says who it runs as.
+cat >"$R/usr/local/bin/id-plugin" <<'EOF'
+#!/bin/sh
+echo "ID OK - uid=$(id -u) gid=$(id -g) groups=$(id -G | tr ' ' ,)"
+EOF
+chmod 0755 "$R/usr/local/bin/id-plugin"
+cat >"$R/etc/anycast-agent/anycast-agent.conf" <<'EOF'
+bird: { socket = "/run/bird/bird.ctl"; reconcile_interval = 0.5; };
+control: { socket = "/run/anycast-agent/anycast-agent.ctl"; group = "anycast"; admin_group = "anycast-admin"; mode = "0660"; };
+state_file = "/var/lib/anycast-agent/state";
+on_exit = "withdraw";
+user = "anycast-agent";
+exec_user = "anycast-plugin";
+checks: { web: { type = "exec"; command = [ "/bin/true" ]; interval = 0.5; rise = 2; fall = 2; };
+          who: { type = "exec"; command = [ "/usr/local/bin/id-plugin" ]; interval = 0.5; }; };
+announcements: { web: { protocols = [ "anycast_web4", "anycast_web6" ]; requires = [ "web" ];
+                        prefixes = [ "192.0.2.80/32", "2001:db8::80/128" ]; }; };
+EOF
+out=$(inroot anycast-agent -n 2>&1) && [ "$out" = "configuration OK" ] || die "anycast-agent -n: $out"
+# anycast-agent --init: the decision files, withdrawn, the agent's and readable by BIRD
+out=$(inroot anycast-agent --init 2>&1) || die "anycast-agent --init: $out"
+echo "  anycast-agent --init: $(echo "$out" | tail -n 1)"
+for p in anycast_web4 anycast_web6; do
+	f=/run/anycast-agent/bird/$p.conf
+	got=$(inroot stat -c '%U:%G %a' "$f" /run/anycast-agent/bird | tr '\n' ' ')
+	[ "$got" = "anycast-agent:anycast-agent 644 anycast-agent:anycast-agent 755 " ] ||
+		die "--init made $f and its directory $got"
+	grep -qx 'disabled yes;' "$R$f" || die "--init wrote $f without disabled yes: $(cat "$R$f")"
+done
+out=$(inroot anycast-agent --init 2>&1) && echo "$out" | grep -q '^0 decision file(s) created, 2 already there' ||
+	die "a second --init is not idempotent: $out"
+# anycast-agent --print-bird > /etc/bird/anycast.conf, included from the PoP's bird.conf (whose
+# BGP sessions export with its filters); BIRD is not running yet, so the version is given
+bmajor=$(bird_version "$bird" | cut -d. -f1)
+inroot anycast-agent --print-bird --bird-version "$bmajor" >"$R/etc/bird/anycast.conf" ||
+	die "anycast-agent --print-bird --bird-version $bmajor"
 topo_add_upstream up1 1 && topo_add_pop pop1 1 && topo_link pop1 up1 || die "topology"
-# the PoP's BIRD is the chroot's, which includes the state files the packaged agent writes there
 topo_node_bird pop1 "$R" /usr/sbin/bird /usr/sbin/birdc || die "no BIRD in the chroot"
-sd=$(topo_state_dir pop1)
-cp -a "$sd"/. "$R/var/lib/anycast-agent/bird/"
-inroot chown -R anycast-agent:anycast-agent /var/lib/anycast-agent/bird
-sed -i "s|$sd|/var/lib/anycast-agent/bird|g" "$(topo_node_dir pop1)"/snippets/*.conf
-topo_start || die "BIRD"
+topo_pop_anycast_conf pop1 /etc/bird/anycast.conf
+topo_start || die "BIRD did not start with what --print-bird wrote: $(tail -n 5 "$(topo_node_dir pop1)/bird.log")"
 echo "  the PoP runs BIRD $(topo_birdc pop1 show status | sed -n 's/^BIRD \([0-9.]*\)$/\1/p') from the chroot"
 topo_wait_established 30 || die "BGP not Established"
 # BIRD's socket at /run/bird/bird.ctl in the chroot, bird:bird 0660 as Debian's bird.service has it
@@ -305,22 +345,22 @@ chmod 0755 "$(topo_node_dir pop1)"
 mkdir -p "$R/run/bird" && mount --bind "$(topo_node_dir pop1)" "$R/run/bird" && mounts+=("$R/run/bird") ||
 	die "bind mount of the BIRD socket"
 chgrp "$(inroot getent group bird | cut -d: -f3)" "$R/run/bird/bird.ctl" && chmod 0660 "$R/run/bird/bird.ctl"
+# with BIRD running, --print-bird reads the version from its socket: the same file
+inroot anycast-agent --print-bird | cmp -s - "$R/etc/bird/anycast.conf" ||
+	die "--print-bird with the version from BIRD's socket differs from --bird-version $bmajor"
+# birdc configure && anycast-agent --check-bird: BIRD includes every decision file
+topo_configure pop1 || die "birdc configure"
+out=$(inroot anycast-agent --check-bird 2>&1) || die "anycast-agent --check-bird: $out"
+echo "  anycast-agent --check-bird: $(echo "$out" | tail -n 1)"
+[ "$(topo_proto_state pop1 anycast_web4)" = down ] ||
+	die "anycast_web4 is $(topo_proto_state pop1 anycast_web4) before the agent ran"
+pass "README's steps: -n, --init (idempotent), --print-bird (BIRD $bmajor takes it), configure, --check-bird"
 
 # apt gives maintainer scripts PATH=/usr/sbin:/usr/bin:/sbin:/bin: the fake goes where systemd's
 # would be (systemd is no dependency, so there is none to shadow)
 [ ! -e "$R/usr/bin/systemctl" ] || die "the chroot has a real systemctl: systemd became a dependency?"
 install -m 0755 "$top_srcdir/tests/package/fake-systemctl" "$R/usr/bin/systemctl"
 mkdir -p "$R/run/systemd/system"
-# the operator's config: one healthy check (a plugin that always passes) gates one announcement
-cat >"$R/etc/anycast-agent/anycast-agent.conf" <<'EOF'
-bird: { socket = "/run/bird/bird.ctl"; state_dir = "/var/lib/anycast-agent/bird"; reconcile_interval = 0.5; };
-control: { socket = "/run/anycast-agent/anycast-agent.ctl"; group = "anycast"; admin_group = "anycast-admin"; mode = "0660"; };
-state_file = "/var/lib/anycast-agent/state";
-on_exit = "withdraw";
-checks: { web: { type = "exec"; command = [ "/bin/true" ]; interval = 0.5; rise = 2; fall = 2; }; };
-announcements: { web: { protocols = [ "anycast_web4", "anycast_web6" ]; requires = [ "web" ];
-                        prefixes = [ "192.0.2.80/32", "2001:db8::80/128" ]; }; };
-EOF
 inroot systemctl enable anycast-agent.service && inroot systemctl start anycast-agent.service ||
 	die "systemctl start"
 pid1=$(agent_pid)
@@ -328,7 +368,26 @@ topo_wait_for "topo_upstream_has_route $P4 && topo_upstream_has_route $P6" 20 ||
 	die "the upstream never got $P4 and $P6"
 topo_wait_for "inroot anycastctl status >/dev/null" 10 || die "anycastctl status: $(inroot anycastctl status)"
 echo "  $(inroot anycastctl status | head -n1)"
-pass "the agent, run as the unit says (user anycast-agent, pid $pid1), announces at the upstream"
+pass "the agent, run as the unit says (pid $pid1), announces at the upstream"
+
+# who runs as whom under the unit's ExecStart=! and capability bounding set
+pf() { awk -v f="$2:" '$1 == f { $1 = ""; print substr($0, 2) }' "/proc/$1/status"; }
+au=$(inroot id -u anycast-agent) pu=$(inroot id -u anycast-plugin) pg=$(inroot id -g anycast-plugin)
+bg=$(inroot getent group bird | cut -d: -f3)
+[ "$(echo $(pf "$pid1" Uid))" = "$au $au $au $au" ] || die "the agent runs as Uid $(pf "$pid1" Uid), not anycast-agent ($au)"
+[ "$(pf "$pid1" CapEff)/$(pf "$pid1" CapPrm)" = 0000000000000000/0000000000000000 ] ||
+	die "the agent kept capabilities: CapEff $(pf "$pid1" CapEff), CapPrm $(pf "$pid1" CapPrm)"
+[ "$(pf "$pid1" CapBnd)" = 00000000000000c0 ] || die "bounding set $(pf "$pid1" CapBnd), want CAP_SETUID CAP_SETGID"
+[ "$(pf "$pid1" NoNewPrivs)" = 1 ] || die "NoNewPrivileges= not in effect"
+hp=$(pgrep -P "$pid1" -u "$pu" | head -n 1)
+[ -n "$hp" ] || die "no exec helper running as anycast-plugin under the agent"
+who() { inroot anycastctl status -o json | sed -n 's/.*"detail": *"\(ID OK[^"]*\)".*/\1/p'; }
+who_ran() { [ -n "$(who)" ]; }
+topo_wait_for who_ran 10 || die "the id plugin never ran: $(inroot anycastctl status -o json)"
+det=$(who)
+[ "$det" = "ID OK - uid=$pu gid=$pg groups=$pg" ] ||
+	die "the plugin ran as '$det', want anycast-plugin ($pu:$pg) without bird ($bg)"
+pass "dropped to anycast-agent, no capability left (bounding set CAP_SETUID CAP_SETGID, no_new_privs); helper $hp and plugins as anycast-plugin, without bird: ${det#ID OK - }"
 
 # ---- 4. upgrade over the running agent: no withdraw ------------------------------------------
 w4=$(topo_upstream_withdraws pop1 4) w6=$(topo_upstream_withdraws pop1 6)

@@ -1533,6 +1533,9 @@ static void do_step(struct sim *sim, const struct step *st)
 		sim->model = m;
 		note_routes(sim);
 		core_reload(ag->core, conf, dropped, sim);
+		/* as agent.c: a new reconcile interval starts now, the same one keeps its rhythm */
+		if (conf->bird.reconcile_interval != ag->conf->bird.reconcile_interval)
+			ag->next_reconcile = sim->now + conf->bird.reconcile_interval;
 		conf_free(ag->conf);
 		ag->conf = conf;
 		sim->settle_from = sim->now;

@@ -4,6 +4,13 @@
  * environment a plugin sees, and hostile plugins (hangs, floods of output,
  * children that keep the pipe open) that must neither wedge a check nor
  * delay the loop.
+ *
+ * Every case runs twice: plugins run by the agent itself, and through the exec
+ * helper (this very program started again with --exec-helper, as the same user:
+ * the identity switch is test_privilege.sh's, as root). The results, details
+ * and timings must be the same. Then the helper alone: its own timeout and
+ * output cap, its death, and fake misbehaving helpers (this program under
+ * another name, sending garbage) that must fail the checks closed, never crash.
  */
 #include <config.h>
 
@@ -18,9 +25,11 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <dirent.h>
 
 #include "check_testutil.h"
 #include "check_util.h"
+#include "exec_helper.h"
 
 /* A plugin that blocked the loop would delay the timer by its whole timeout (>= 300 ms);
  * the measured lateness is printed (a few ms; uv_spawn's fork is the one step that blocks).
@@ -28,6 +37,8 @@
 #define MAX_LATENESS 0.100
 
 static char dir[256];
+/* the second pass: plugins through an exec helper */
+static bool via_helper;
 
 static const struct script {
 	const char *name;
@@ -140,7 +151,24 @@ static int read_pid(const char *file)
 struct ctx {
 	uv_loop_t loop;
 	struct check_env *env;
+	struct exec_helper *helper;
 };
+
+/* A helper from exe (this program, or a fake under another name), as this user. */
+static struct exec_helper *helper_start(uv_loop_t *loop, const char *exe)
+{
+	struct exec_helper_facts f;
+	struct exec_helper *h;
+	char *err = NULL;
+
+	h = exec_helper_spawn(loop, exe, "test", false, 0, 0, &err);
+	assert_non_null(h);
+	if (exec_helper_ready(h, NULL, 0, &f, &err) < 0)
+		fail_msg("exec_helper_ready: %s", err);
+	assert_int_equal(f.uid, getuid());
+	exec_helper_facts_free(&f);
+	return h;
+}
 
 static int setup(void **state)
 {
@@ -148,6 +176,10 @@ static int setup(void **state)
 
 	uv_loop_init(&c->loop);
 	c->env = check_env_new(&c->loop);
+	if (via_helper) {
+		c->helper = helper_start(&c->loop, "/proc/self/exe");
+		c->env->exec_helper = c->helper;
+	}
 	*state = c;
 	return 0;
 }
@@ -156,6 +188,7 @@ static int teardown(void **state)
 {
 	struct ctx *c = *state;
 
+	exec_helper_close(c->helper);
 	check_env_free(c->env);
 	/* every child reaped, every pipe closed */
 	assert_true(loop_drain(&c->loop, 3.0));
@@ -317,6 +350,49 @@ static void test_escaped_child_keeps_pipe(void **state)
 	assert_true(rep.duration < 0.5);
 }
 
+/* A plugin holds stdin, stdout and stderr, and no socket of the agent's or the helper's. */
+static void test_plugin_fds(void **state)
+{
+	struct ctx *c = *state;
+	const char *argv[] = {script("hang"), NULL};
+	struct check_conf *conf = exec_conf_new("t", argv, 5.0, 4096);
+	struct done_rec rec = {0};
+	struct check_run *run = check_run_new(c->env, conf, rec_done_cb, &rec);
+	char path[64], link[128], fds[1024] = "";
+	struct dirent *e;
+	int pid, sockets = 0;
+	DIR *d;
+
+	unlink(script("hang.pid"));
+	assert_int_equal(check_run_start(run), 0);
+	pid = read_pid("hang.pid");
+	assert_true(pid > 0);
+	snprintf(path, sizeof(path), "/proc/%d/fd", pid);
+	d = opendir(path);
+	assert_non_null(d);
+	while ((e = readdir(d)) != NULL) {
+		char fd[340];
+		ssize_t n;
+
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(fd, sizeof(fd), "%s/%s", path, e->d_name);
+		n = readlink(fd, link, sizeof(link) - 1);
+		link[n > 0 ? n : 0] = '\0';
+		if (strlen(fds) + strlen(link) + 16 < sizeof(fds))
+			snprintf(fds + strlen(fds), sizeof(fds) - strlen(fds), " %.8s=%s",
+			         e->d_name, link);
+		/* 1 is libuv's socketpair for stdout; any other socket is a leak */
+		if (strcmp(e->d_name, "1") != 0 && strncmp(link, "socket:", 7) == 0)
+			sockets++;
+	}
+	closedir(d);
+	print_message("the plugin's descriptors:%s\n", fds);
+	assert_int_equal(sockets, 0);
+	check_run_free(run);
+	check_conf_free_test(conf);
+}
+
 static void test_free_while_running(void **state)
 {
 	struct ctx *c = *state;
@@ -466,7 +542,243 @@ static void test_judge_output(void **state)
 	}
 }
 
-int main(void)
+/* ---- the helper on its own -------------------------------------------------------- */
+
+struct hres {
+	int n;
+	struct exec_helper_result res;
+	char data[EXEC_OUTPUT_MAX];
+};
+
+static void hres_cb(const struct exec_helper_result *res, void *arg)
+{
+	struct hres *r = arg;
+
+	r->n++;
+	r->res = *res;
+	memcpy(r->data, res->data, res->len < sizeof(r->data) ? res->len : sizeof(r->data));
+	r->res.data = r->data;
+}
+
+static bool hres_done(void *arg)
+{
+	return ((struct hres *)arg)->n > 0;
+}
+
+/* The helper kills a plugin at the run's timeout by itself and says so. */
+static void test_helper_enforces_timeout(void **state)
+{
+	struct ctx *c = *state;
+	char *argv[] = {script("hang"), NULL};
+	struct hres *r = xcalloc(1, sizeof(*r));
+	struct group_arg g;
+	double t0 = mono_now(), took;
+
+	unlink(script("hang.pid"));
+	assert_int_not_equal(exec_helper_run(c->helper, argv, 1, 300, 4096, hres_cb, r), 0);
+	assert_true(run_until(&c->loop, hres_done, r, 3.0));
+	took = mono_now() - t0;
+	assert_false(r->res.gone);
+	assert_int_equal(r->res.outcome, EXEC_OUT_TIMEOUT);
+	assert_true(took >= 0.3 && took < 1.0);
+	g.pgid = read_pid("hang.pid");
+	assert_true(g.pgid > 0);
+	assert_true(run_until(&c->loop, group_gone, &g, 2.0));
+	print_message("helper timeout: reported after %.1f ms (300 ms asked), group gone\n",
+	              took * 1000);
+	free(r);
+}
+
+/* The helper keeps output_max bytes and drops the rest. */
+static void test_helper_caps_output(void **state)
+{
+	struct ctx *c = *state;
+	char *argv[] = {script("big"), NULL};
+	struct hres *r = xcalloc(1, sizeof(*r));
+
+	assert_int_not_equal(exec_helper_run(c->helper, argv, 1, 5000, 100, hres_cb, r), 0);
+	assert_true(run_until(&c->loop, hres_done, r, 6.0));
+	assert_int_equal(r->res.outcome, EXEC_OUT_DONE);
+	assert_int_equal(r->res.status, 0);
+	assert_int_equal(r->res.len, 100);
+	assert_int_equal(r->data[0], 'x');
+	free(r);
+}
+
+/* gone, and its exit status known (the EOF on its channel may come first) */
+static bool helper_is_dead(void *arg)
+{
+	return exec_helper_gone(arg) != NULL && strstr(exec_helper_gone(arg), "signal") != NULL;
+}
+
+/* A helper that dies fails the run in flight and every later one, closed, with the reason. */
+static void test_helper_killed(void **state)
+{
+	struct ctx *c = *state;
+	const char *argv[] = {script("hang"), NULL};
+	struct check_conf *conf = exec_conf_new("t", argv, 5.0, 4096);
+	struct done_rec rec = {0};
+	struct check_run *run = check_run_new(c->env, conf, rec_done_cb, &rec);
+	struct check_report rep;
+	int plugin;
+
+	unlink(script("hang.pid"));
+	assert_int_equal(check_run_start(run), 0);
+	plugin = read_pid("hang.pid");
+	assert_true(plugin > 0);
+	assert_int_equal(kill(exec_helper_pid(c->helper), SIGKILL), 0);
+	assert_true(run_until(&c->loop, rec_is_done, &rec, 2.0));
+	print_message("helper killed: %s: %s after %.1f ms\n", result_name(rec.rep.code),
+	              rec.rep.detail, rec.rep.duration * 1000);
+	assert_int_equal(rec.rep.code, RES_EXEC_FAILED);
+	assert_non_null(strstr(rec.rep.detail, "exec helper gone: "));
+	assert_true(rec.rep.duration < 1.0);
+	/* the next run fails at once, with the cause of death */
+	assert_true(run_until(&c->loop, helper_is_dead, c->helper, 2.0));
+	rec.ndone = 0;
+	assert_int_equal(check_run_start(run), 0);
+	assert_true(run_until(&c->loop, rec_is_done, &rec, 2.0));
+	rep = rec.rep;
+	print_message("next run: %s: %s\n", result_name(rep.code), rep.detail);
+	assert_int_equal(rep.code, RES_EXEC_FAILED);
+	assert_string_equal(rep.detail, "exec helper gone: was killed by signal 9 (Killed)");
+	/* what the dead helper ran finishes on its own (under systemd, the unit's stop kills it) */
+	kill(-plugin, SIGKILL);
+	check_run_free(run);
+	check_conf_free_test(conf);
+}
+
+/* ---- fake misbehaving helpers: this program under another name --------------------- */
+
+static const char *const fakes[] = {"fake-helper-oversize", "fake-helper-overflow",
+                                    "fake-helper-unasked", "fake-helper-badtype",
+                                    "fake-helper-badexit"};
+
+/* frame is made first: its size is known only then */
+#define fake_send(fd, make)                                                                        \
+	do {                                                                                       \
+		size_t n_;                                                                         \
+		uint8_t *f_ = make;                                                                \
+		if (write(fd, f_, n_) != (ssize_t)n_)                                              \
+			_exit(3);                                                                  \
+		free(f_);                                                                          \
+	} while (0)
+
+/* Answer VERIFY properly, then RUN with the misbehaviour its name says. */
+static int fake_helper_main(const char *mode)
+{
+	uint8_t buf[65536];
+	size_t len = 0, used;
+	struct exec_msg m;
+	char err[160];
+
+	for (;;) {
+		ssize_t got = read(EXEC_HELPER_FD, buf + len, sizeof(buf) - len);
+		int rc;
+
+		if (got <= 0)
+			return 0;
+		len += (size_t)got;
+		while ((rc = exec_proto_decode(buf, len, EXEC_PROTO_FROM_AGENT, &m, &used, err,
+		                               sizeof(err))) == 1) {
+			if (m.type == EXEC_MSG_VERIFY) {
+				fake_send(EXEC_HELPER_FD,
+				          exec_proto_facts(getuid(), getgid(), geteuid(), getegid(),
+				                           NULL, 0, NULL, 0, &n_));
+			} else if (m.type == EXEC_MSG_RUN) {
+				static const uint8_t huge[] = {0x7f, 0xff, 0xff, 0xff, 0x81};
+				char *big = xcalloc(1, m.output_max + 1);
+
+				if (strstr(mode, "oversize"))
+					(void)!write(EXEC_HELPER_FD, huge, sizeof(huge));
+				else if (strstr(mode, "overflow"))
+					fake_send(EXEC_HELPER_FD,
+					          exec_proto_result(m.id, EXEC_OUT_DONE, 0, 0, big,
+					                            m.output_max + 1, &n_));
+				else if (strstr(mode, "unasked"))
+					fake_send(EXEC_HELPER_FD,
+					          exec_proto_result(m.id + 1000, EXEC_OUT_DONE, 0,
+					                            0, "OK", 2, &n_));
+				else if (strstr(mode, "badtype"))
+					fake_send(
+					    EXEC_HELPER_FD,
+					    exec_proto_facts(0, 0, 0, 0, NULL, 0, NULL, 0, &n_));
+				else
+					fake_send(EXEC_HELPER_FD,
+					          exec_proto_result(m.id, EXEC_OUT_DONE, 300, 0,
+					                            "x", 1, &n_));
+				free(big);
+			}
+			exec_msg_free(&m);
+			memmove(buf, buf + used, len - used);
+			len -= used;
+		}
+		if (rc < 0)
+			return 1;
+	}
+}
+
+static void test_fake_helpers(void **state)
+{
+	struct ctx *c = *state;
+	const char *argv[] = {script("ok"), NULL};
+
+	for (size_t i = 0; i < ARRAY_SIZE(fakes); i++) {
+		char exe[600];
+		struct check_conf *conf = exec_conf_new("t", argv, 2.0, 4096);
+		struct done_rec rec = {0};
+		struct exec_helper *h;
+		struct check_run *run;
+
+		snprintf(exe, sizeof(exe), "%s/%s", dir, fakes[i]);
+		h = helper_start(&c->loop, exe);
+		c->env->exec_helper = h;
+		run = check_run_new(c->env, conf, rec_done_cb, &rec);
+		assert_int_equal(check_run_start(run), 0);
+		assert_true(run_until(&c->loop, rec_is_done, &rec, 3.0));
+		print_message("%s: %s: %s\n", fakes[i], result_name(rec.rep.code), rec.rep.detail);
+		assert_int_equal(rec.rep.code, RES_EXEC_FAILED);
+		assert_non_null(strstr(rec.rep.detail, "exec helper gone: sent "));
+		assert_true(rec.rep.duration < 1.0);
+		assert_non_null(exec_helper_gone(h));
+		check_run_free(run);
+		exec_helper_close(h);
+		c->env->exec_helper = NULL;
+		assert_true(loop_drain(&c->loop, 3.0));
+		check_conf_free_test(conf);
+	}
+}
+
+static int group_local(void **state)
+{
+	via_helper = false;
+	return write_scripts(state);
+}
+
+static int group_helper(void **state)
+{
+	int rc;
+
+	via_helper = true;
+	rc = write_scripts(state);
+	/* the fake helpers are this program under other names */
+	for (size_t i = 0; i < ARRAY_SIZE(fakes) && rc == 0; i++) {
+		char *link;
+
+		xasprintf(&link, "%s/%s", dir, fakes[i]);
+		if (symlink("/proc/self/exe", link) < 0) {
+			char self[512];
+			ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+
+			self[n > 0 ? n : 0] = '\0';
+			rc = symlink(self, link);
+		}
+		free(link);
+	}
+	return rc;
+}
+
+int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_exec_cases, setup, teardown),
@@ -475,9 +787,31 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_child_keeps_pipe, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_escaped_child_keeps_pipe, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_free_while_running, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_plugin_fds, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_loop_not_delayed, setup, teardown),
 	    cmocka_unit_test(test_judge_output),
 	};
+	const struct CMUnitTest helper_tests[] = {
+	    cmocka_unit_test_setup_teardown(test_exec_cases, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_hang_killed_at_timeout, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_megabytes_capped, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_child_keeps_pipe, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_escaped_child_keeps_pipe, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_free_while_running, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_plugin_fds, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_loop_not_delayed, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_helper_enforces_timeout, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_helper_caps_output, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_helper_killed, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_fake_helpers, setup, teardown),
+	};
+	int rc;
 
-	return cmocka_run_group_tests_name("check_exec", tests, write_scripts, remove_scripts);
+	if (argc == 2 && strcmp(argv[1], EXEC_HELPER_ARG) == 0)
+		return strstr(argv[0], "fake-helper-") ? fake_helper_main(argv[0])
+		                                       : exec_helper_main(EXEC_HELPER_FD);
+	rc = cmocka_run_group_tests_name("check_exec", tests, group_local, remove_scripts);
+	rc |= cmocka_run_group_tests_name("check_exec through the exec helper", helper_tests,
+	                                  group_helper, remove_scripts);
+	return rc;
 }

@@ -568,11 +568,58 @@ static void test_non_admin_denied(void **st)
 
 static void test_admin_membership(void **st)
 {
+	static const gid_t groups[] = {100, 4242, 7};
+
 	(void)st;
-	assert_true(control_uid_is_admin(0, 0, false, 0));
-	assert_false(control_uid_is_admin(NOBODY, NOBODY, false, 0));
-	assert_true(control_uid_is_admin(NOBODY, NOBODY, true, NOBODY)); /* primary gid */
-	assert_false(control_uid_is_admin(NOBODY, NOBODY, true, 0));
+	assert_true(control_peer_is_admin(0, 0, NULL, 0, false, 0));
+	assert_false(control_peer_is_admin(NOBODY, NOBODY, NULL, 0, false, 0));
+	assert_true(control_peer_is_admin(NOBODY, NOBODY, NULL, 0, true, NOBODY)); /* primary */
+	assert_false(control_peer_is_admin(NOBODY, NOBODY, NULL, 0, true, 0));
+	/* a supplementary group of the peer process */
+	assert_true(control_peer_is_admin(NOBODY, NOBODY, groups, 3, true, 4242));
+	assert_true(control_peer_is_admin(NOBODY, NOBODY, groups, 3, true, 7));
+	assert_false(control_peer_is_admin(NOBODY, NOBODY, groups, 3, true, 4243));
+	assert_false(control_peer_is_admin(NOBODY, NOBODY, groups, 2, true, 7));
+}
+
+/* Admin by a supplementary group of the peer process (SO_PEERGROUPS): nobody with the group
+ * root added may use an admin verb although the group database does not list it. */
+static void test_admin_by_peer_groups(void **st)
+{
+	struct control_opts o = {.mode = 0666, .admin_group = "root"};
+	struct server *sv;
+	pid_t pid;
+	int status;
+
+	(void)st;
+	if (geteuid() != 0)
+		skip();
+	sv = server_start("peergroups.ctl", &o);
+	pid = fork();
+	if (pid == 0) {
+		static const gid_t root_group[] = {0};
+		int fd, rc = 0;
+		json_t *r;
+
+		if (setgroups(1, root_group) < 0 || setgid(NOBODY) < 0 || setuid(NOBODY) < 0)
+			_exit(10);
+		fd = conn(sv->path);
+		if (fd < 0)
+			_exit(11);
+		r = ask(fd, "{\"verb\":\"fake_admin\",\"reason\":\"x\"}");
+		if (r == NULL || !json_is_true(json_object_get(r, "ok")))
+			rc = 12;
+		json_decref(r);
+		r = ask(fd, "{\"verb\":\"fake_whoami\"}");
+		if (r == NULL || !json_is_true(json_object_get(r, "admin")))
+			rc = 13;
+		json_decref(r);
+		_exit(rc);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+	server_stop(sv);
 }
 
 /* Mode and group as configured; a second server on the same path is refused; a stale
@@ -726,12 +773,19 @@ static int teardown(void **st)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_bad_requests),     cmocka_unit_test(test_encoded_reply),
-	    cmocka_unit_test(test_oversized),        cmocka_unit_test(test_idle_and_slow),
-	    cmocka_unit_test(test_500_clients),      cmocka_unit_test(test_1000_clients),
-	    cmocka_unit_test(test_never_reads),      cmocka_unit_test(test_vanish_mid_reply),
-	    cmocka_unit_test(test_non_admin_denied), cmocka_unit_test(test_admin_membership),
-	    cmocka_unit_test(test_socket_rules),     cmocka_unit_test(test_fd_limit_64),
+	    cmocka_unit_test(test_bad_requests),
+	    cmocka_unit_test(test_encoded_reply),
+	    cmocka_unit_test(test_oversized),
+	    cmocka_unit_test(test_idle_and_slow),
+	    cmocka_unit_test(test_500_clients),
+	    cmocka_unit_test(test_1000_clients),
+	    cmocka_unit_test(test_never_reads),
+	    cmocka_unit_test(test_vanish_mid_reply),
+	    cmocka_unit_test(test_non_admin_denied),
+	    cmocka_unit_test(test_admin_membership),
+	    cmocka_unit_test(test_admin_by_peer_groups),
+	    cmocka_unit_test(test_socket_rules),
+	    cmocka_unit_test(test_fd_limit_64),
 	};
 	log_init("test_control", 1);
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -1,9 +1,11 @@
 /*
  * test_priv.c - least privilege (priv.c): who the agent and its plugins run
  * as for every combination of user, exec_user and the uid it was started
- * with; and, as root, the drop itself (all ids, groups, no way back to
- * root, directories made for the user) and a plugin run as exec_user.
- * Uses the system users root and nobody; the root-only cases skip otherwise.
+ * with; what a reload may change; the judgement of what a plugin could do
+ * (every rule, table-driven); and, as root, the drop itself (all ids, groups,
+ * no capability, no way back to root, directories made for the user) and a
+ * plugin run by an exec helper started as another user.
+ * Uses the system users root, daemon and nobody; the root-only cases skip otherwise.
  */
 #include <config.h>
 
@@ -24,14 +26,16 @@
 #include <cmocka.h>
 
 #include "check_testutil.h"
+#include "exec_helper.h"
 #include "priv.h"
 
 #define NOUSER "aa-no-such-user"
 
-static uid_t nobody_uid;
+static uid_t nobody_uid, daemon_uid;
 static gid_t nobody_gid;
+static bool have_default; /* the system has PRIV_EXEC_USER_DEFAULT */
 
-static int find_nobody(void **state)
+static int find_users(void **state)
 {
 	struct passwd *pw = getpwnam("nobody");
 
@@ -42,6 +46,13 @@ static int find_nobody(void **state)
 	}
 	nobody_uid = pw->pw_uid;
 	nobody_gid = pw->pw_gid;
+	pw = getpwnam("daemon");
+	if (pw == NULL) {
+		fprintf(stderr, "test_priv: the system has no user daemon\n");
+		return -1;
+	}
+	daemon_uid = pw->pw_uid;
+	have_default = getpwnam(PRIV_EXEC_USER_DEFAULT) != NULL;
 	return 0;
 }
 
@@ -53,32 +64,38 @@ static uid_t euid_of(enum who w)
 	return w == ROOT ? 0 : w == NOBODY ? nobody_uid : 12345;
 }
 
+enum exec_by { BY_SELF, BY_HELPER, AS_AGENT };
+
 static void test_plan_cases(void **state)
 {
 	static const struct {
 		const char *user, *exec_user;
 		enum who started_as;
 		int rc;
-		bool drop, as_root, exec_setid;
-		const char *err; /* a substring of the refusal */
+		bool drop, as_root;
+		enum exec_by exec;
+		const char *exec_name; /* with BY_HELPER */
+		const char *err;       /* a substring of the refusal */
 	} cases[] = {
-	    /* no user: stays what it is; as root the agent warns */
-	    {NULL, NULL, ROOT, 0, false, true, false, NULL},
-	    {NULL, NULL, OTHER, 0, false, false, false, NULL},
+	    /* no user: stays what it is; as root the agent warns, plugins as root */
+	    {NULL, NULL, ROOT, 0, false, true, BY_SELF, NULL, NULL},
+	    {NULL, NULL, OTHER, 0, false, false, AS_AGENT, NULL, NULL},
 	    /* user: dropped to from root, kept when already it, refused otherwise */
-	    {"nobody", NULL, ROOT, 0, true, false, false, NULL},
-	    {"nobody", NULL, NOBODY, 0, false, false, false, NULL},
-	    {"nobody", NULL, OTHER, -1, false, false, false, "not root, and cannot switch users"},
-	    {NOUSER, NULL, ROOT, -1, false, false, false, "user \"" NOUSER "\" does not exist"},
-	    {"root", NULL, ROOT, -1, false, false, false, "is root; set user"},
-	    /* exec_user: only a root agent switches; the agent's own user needs nothing */
-	    {"nobody", "nobody", ROOT, 0, true, false, false, NULL},
-	    {"nobody", "root", ROOT, -1, false, false, false, "differs from user \"nobody\""},
-	    {"nobody", NOUSER, ROOT, -1, false, false, false, "\"" NOUSER "\" does not exist"},
-	    {NULL, "nobody", ROOT, 0, false, true, true, NULL},
-	    {NULL, "nobody", NOBODY, 0, false, false, false, NULL},
-	    {NULL, "nobody", OTHER, -1, false, false, false, "needs an agent running as root"},
-	    {NULL, NOUSER, ROOT, -1, false, false, false, "exec_user \"" NOUSER "\" does not"},
+	    {"nobody", NULL, NOBODY, 0, false, false, AS_AGENT, NULL, NULL},
+	    {"nobody", NULL, OTHER, -1, false, false, 0, NULL, "not root, and cannot switch users"},
+	    {NOUSER, NULL, ROOT, -1, false, false, 0, NULL, "user \"" NOUSER "\" does not exist"},
+	    {"root", NULL, ROOT, -1, false, false, 0, NULL, "is root; set user"},
+	    /* exec_user: a user of its own, never the agent's or root; only from root */
+	    {"nobody", "daemon", ROOT, 0, true, false, BY_HELPER, "daemon", NULL},
+	    {"nobody", "nobody", ROOT, -1, false, false, 0, NULL,
+	     "exec_user \"nobody\" is the agent's own user"},
+	    {"nobody", "root", ROOT, -1, false, false, 0, NULL, "exec_user \"root\" is root"},
+	    {"nobody", NOUSER, ROOT, -1, false, false, 0, NULL, "\"" NOUSER "\" does not exist"},
+	    {NULL, "nobody", ROOT, 0, false, true, BY_HELPER, "nobody", NULL},
+	    {NULL, "root", ROOT, -1, false, false, 0, NULL, "exec_user \"root\" is root"},
+	    {NULL, "nobody", NOBODY, -1, false, false, 0, NULL, "is the agent's own user"},
+	    {NULL, "nobody", OTHER, -1, false, false, 0, NULL, "needs an agent started as root"},
+	    {NULL, NOUSER, ROOT, -1, false, false, 0, NULL, "exec_user \"" NOUSER "\" does not"},
 	};
 
 	(void)state;
@@ -101,17 +118,232 @@ static void test_plan_cases(void **state)
 		assert_null(err);
 		assert_int_equal(p.drop, cases[i].drop);
 		assert_int_equal(p.as_root, cases[i].as_root);
-		assert_int_equal(p.exec.setid, cases[i].exec_setid);
+		assert_int_equal(p.root_start, cases[i].started_as == ROOT);
+		assert_int_equal(p.exec.helper, cases[i].exec == BY_HELPER);
+		assert_int_equal(p.exec.as_agent, cases[i].exec == AS_AGENT);
+		assert_false(p.exec.is_default);
 		if (cases[i].drop) {
 			assert_int_equal(p.uid, nobody_uid);
 			assert_int_equal(p.gid, nobody_gid);
 			assert_string_equal(p.name, "nobody");
 		}
-		if (cases[i].exec_setid) {
-			assert_int_equal(p.exec.uid, nobody_uid);
-			assert_int_equal(p.exec.gid, nobody_gid);
+		if (cases[i].exec == BY_HELPER) {
+			assert_string_equal(p.exec.name, cases[i].exec_name);
+			assert_int_equal(p.exec.uid, strcmp(cases[i].exec_name, "nobody") == 0
+			                                 ? nobody_uid
+			                                 : daemon_uid);
 		}
 		priv_plan_free(&p);
+	}
+}
+
+/* exec_user unset, dropping root to user: the default plugin user, or a refusal naming it. */
+static void test_plan_default(void **state)
+{
+	struct priv_plan p;
+	char *err = NULL;
+	int rc = priv_plan("nobody", NULL, 0, &p, &err);
+
+	(void)state;
+	print_message("default exec_user (%s %s): %d %s\n", PRIV_EXEC_USER_DEFAULT,
+	              have_default ? "exists" : "does not exist", rc, err ? err : "");
+	if (!have_default) {
+		assert_int_equal(rc, -1);
+		assert_non_null(
+		    strstr(err, "exec_user is not set and its default \"" PRIV_EXEC_USER_DEFAULT
+		                "\" does not exist; create it (adduser --system"));
+		free(err);
+		return;
+	}
+	assert_int_equal(rc, 0);
+	assert_true(p.drop);
+	assert_true(p.exec.helper);
+	assert_true(p.exec.is_default);
+	assert_string_equal(p.exec.name, PRIV_EXEC_USER_DEFAULT);
+	priv_plan_free(&p);
+}
+
+/* A reload cannot change who plugins run as: the helper keeps its user. */
+static void test_reload_check(void **state)
+{
+	struct priv_plan p;
+	char *err = NULL;
+
+	(void)state;
+	assert_int_equal(priv_plan("nobody", "daemon", 0, &p, &err), 0);
+	assert_int_equal(priv_reload_check(&p, "nobody", "daemon", &err), 0);
+	assert_int_equal(priv_reload_check(&p, "nobody", "nobody", &err), -1);
+	assert_non_null(strstr(err, "exec_user \"nobody\" differs from the user plugins run as "
+	                            "(daemon)"));
+	free(err);
+	assert_int_equal(priv_reload_check(&p, "nobody", NULL, &err), -1);
+	assert_non_null(strstr(err, "\"" PRIV_EXEC_USER_DEFAULT "\" differs"));
+	free(err);
+	priv_plan_free(&p);
+	/* an unprivileged agent refuses a new exec_user as at start */
+	assert_int_equal(priv_plan(NULL, NULL, 12345, &p, &err), 0);
+	assert_int_equal(priv_reload_check(&p, NULL, NULL, &err), 0);
+	assert_int_equal(priv_reload_check(&p, NULL, "nobody", &err), -1);
+	assert_non_null(strstr(err, "needs an agent started as root"));
+	free(err);
+	priv_plan_free(&p);
+}
+
+/* ---- the judgement: what a plugin must not be able to do ----------------------------- */
+
+#define AGENT 1000
+#define PLUG  2000
+#define BIRDG 110
+#define ADMG  120
+#define CTLG  130
+
+static void test_judge(void **state)
+{
+	static struct priv_guard guards[] = {
+	    {"bird.state_dir (/s/bird)", "inject BIRD configuration", "fix it", "/s/bird", false},
+	    {"the directory of state_file (/s)", "forge drains", "fix it", "/s", false},
+	    /* missing: its parent */
+	    {"bird.state_dir (/run/x/bird)", "inject", "fix it", "/run/x", true},
+	};
+	static const gid_t agent_gids[] = {AGENT, AGENT, BIRDG, CTLG};
+	static const gid_t bird_gids[] = {BIRDG};
+	static const char *const socks[] = {"/run/bird/bird.ctl"};
+	static const struct {
+		const char *name;
+		uid_t uid, euid;
+		gid_t gid;
+		gid_t groups[3];
+		size_t ngroups;
+		int access[3];
+		const char *want[3]; /* substrings of the lines; none: accepted */
+	} cases[] = {
+	    {"a user of its own, nothing writable",
+	     PLUG,
+	     PLUG,
+	     PLUG,
+	     {0},
+	     0,
+	     {EACCES, EACCES, EROFS},
+	     {NULL}},
+	    {"the agent's uid",
+	     AGENT,
+	     AGENT,
+	     PLUG,
+	     {0},
+	     0,
+	     {EACCES, EACCES, EACCES},
+	     {"plugins run as the agent's own uid 1000"}},
+	    {"root", 0, 0, PLUG, {0}, 0, {EACCES, EACCES, EACCES}, {"plugins run as root"}},
+	    {"BIRD's group",
+	     PLUG,
+	     PLUG,
+	     PLUG,
+	     {BIRDG},
+	     1,
+	     {EACCES, EACCES, EACCES},
+	     {"which owns BIRD's socket /run/bird/bird.ctl: a plugin could enable, disable"}},
+	    {"BIRD's group as primary",
+	     PLUG,
+	     PLUG,
+	     BIRDG,
+	     {0},
+	     0,
+	     {EACCES, EACCES, EACCES},
+	     {"(gid 110), which owns BIRD's socket"}},
+	    {"admin group",
+	     PLUG,
+	     PLUG,
+	     PLUG,
+	     {ADMG},
+	     1,
+	     {EACCES, EACCES, EACCES},
+	     {"which is control.admin_group: a plugin could drain"}},
+	    {"a group of the agent",
+	     PLUG,
+	     PLUG,
+	     PLUG,
+	     {7, CTLG},
+	     2,
+	     {EACCES, EACCES, EACCES},
+	     {"which is a group of the agent's user aa: a plugin would share"}},
+	    {"root's group",
+	     PLUG,
+	     PLUG,
+	     PLUG,
+	     {0},
+	     1,
+	     {EACCES, EACCES, EACCES},
+	     {"(gid 0), which is root's group"}},
+	    {"writes bird.state_dir",
+	     PLUG,
+	     PLUG,
+	     PLUG,
+	     {0},
+	     0,
+	     {0, EACCES, EACCES},
+	     {"exec_user \"plug\" can write bird.state_dir (/s/bird): a plugin could inject BIRD "
+	      "configuration; fix it (user aa)"}},
+	    {"can create the missing state_dir",
+	     PLUG,
+	     PLUG,
+	     PLUG,
+	     {0},
+	     0,
+	     {EACCES, EACCES, 0},
+	     {"can write bird.state_dir (/run/x/bird), which does not exist yet, by creating it "
+	      "in /run/x"}},
+	    {"everything at once",
+	     AGENT,
+	     AGENT,
+	     BIRDG,
+	     {ADMG},
+	     1,
+	     {0, 0, EACCES},
+	     {"agent's own uid", "owns BIRD's socket", "control.admin_group"}},
+	};
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		struct priv_judge_in in = {
+		    .exec_user = "plug",
+		    .agent_user = "aa",
+		    .agent_uid = AGENT,
+		    .agent_gids = agent_gids,
+		    .nagent_gids = ARRAY_SIZE(agent_gids),
+		    .bird_gids = bird_gids,
+		    .bird_sockets = socks,
+		    .nbird = 1,
+		    .has_admin_gid = true,
+		    .admin_gid = ADMG,
+		    .guards = guards,
+		    .nguards = ARRAY_SIZE(guards),
+		    .uid = cases[i].uid,
+		    .euid = cases[i].euid,
+		    .gid = cases[i].gid,
+		    .egid = cases[i].gid,
+		    .groups = cases[i].groups,
+		    .ngroups = cases[i].ngroups,
+		    .access = cases[i].access,
+		};
+		char *err = NULL;
+		int rc = priv_judge_plugins(&in, &err);
+
+		print_message("case: %s -> %d\n%s%s", cases[i].name, rc, err ? err : "",
+		              err ? "\n" : "");
+		if (cases[i].want[0] == NULL) {
+			assert_int_equal(rc, 0);
+			assert_null(err);
+			continue;
+		}
+		assert_int_equal(rc, -1);
+		for (size_t k = 0; k < 3 && cases[i].want[k]; k++)
+			assert_non_null(strstr(err, cases[i].want[k]));
+		/* every line names the setting to change */
+		for (char *line = err; line; line = strchr(line, '\n')) {
+			line += *line == '\n';
+			assert_memory_equal(line, "exec_user \"plug\"", 16);
+		}
+		free(err);
 	}
 }
 
@@ -149,9 +381,9 @@ static bool owned_by(const char *path, uid_t uid, gid_t gid)
 static int drop_child(void)
 {
 	struct priv_plan p;
-	char *err = NULL, deep[300], sock[300], file[340];
+	char *err = NULL, deep[300], file[340], line[256];
 	const char *dirs[1], *mine[1] = {deep}, *rootdir[1] = {tmp};
-	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	FILE *st;
 	uid_t r, e, s;
 	gid_t rg, eg, sg, groups[64], want[64];
 	int ng, nwant = 64, fd;
@@ -163,7 +395,7 @@ static int drop_child(void)
 		return n;                                                                          \
 	} while (0)
 
-	if (priv_plan("nobody", NULL, geteuid(), &p, &err) < 0 || !p.drop)
+	if (priv_plan("nobody", "daemon", geteuid(), &p, &err) < 0 || !p.drop)
 		FAIL(1, "no drop planned: %s", err ? err : "");
 	/* two missing levels are created for the user; the existing parent stays root's */
 	snprintf(deep, sizeof(deep), "%s/made/deeper", tmp);
@@ -175,16 +407,6 @@ static int drop_child(void)
 		FAIL(3, "the directories made are not nobody's");
 	if (!owned_by(tmp, 0, 0))
 		FAIL(4, "the existing directory changed owner");
-	/* the socket goes to the user, keeping its group when asked */
-	snprintf(sock, sizeof(sock), "%s/ctl", tmp);
-	if (strlen(sock) >= sizeof(sa.sun_path))
-		FAIL(5, "%s is too long for a socket path; set TMPDIR shorter", sock);
-	memcpy(sa.sun_path, sock, strlen(sock) + 1);
-	fd = socket(AF_UNIX, SOCK_STREAM, 0);
-	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
-		FAIL(5, "bind %s: %s", sock, strerror(errno));
-	if (priv_chown_socket(&p, sock, false, &err) < 0 || !owned_by(sock, p.uid, 0))
-		FAIL(6, "socket owner: %s", err ? err : "wrong owner or group");
 	if (priv_drop(&p, &err) < 0)
 		FAIL(7, "priv_drop: %s", err);
 	if (getresuid(&r, &e, &s) < 0 || r != nobody_uid || e != nobody_uid || s != nobody_uid)
@@ -201,6 +423,14 @@ static int drop_child(void)
 			FAIL(11, "group root kept");
 	if (setuid(0) == 0 || seteuid(0) == 0 || setgid(0) == 0)
 		FAIL(12, "root could be regained");
+	/* not one capability left, as the kernel reports it */
+	st = fopen("/proc/self/status", "r");
+	while (st != NULL && fgets(line, sizeof(line), st) != NULL)
+		if ((strncmp(line, "CapEff:", 7) == 0 || strncmp(line, "CapPrm:", 7) == 0) &&
+		    strtoull(line + 8, NULL, 16) != 0)
+			FAIL(15, "%s", line);
+	if (st != NULL)
+		fclose(st);
 	/* the user writes where it was given a directory, not where root keeps its own */
 	snprintf(file, sizeof(file), "%s/state", deep);
 	fd = open(file, O_WRONLY | O_CREAT, 0644);
@@ -233,69 +463,80 @@ static void test_drop_as_root(void **state)
 	assert_int_equal(WEXITSTATUS(status), 0);
 }
 
-/* ---- as root: plugins as exec_user --------------------------------------------- */
+/* ---- as root: plugins through an exec helper started as another user ------------- */
 
-static void test_exec_user(void **state)
+static void test_helper_as_nobody(void **state)
 {
-	static const struct {
-		const char *exec_user;
-		enum check_result_code code;
-		const char *detail; /* "@N@" stands for nobody's uid/gid */
-	} cases[] = {
-	    {NULL, RES_OK, "uid=0 gid=0 groups=0"},
-	    {"nobody", RES_OK, "uid=@N@ gid=@G@ groups=@G@"},
-	    {"root", RES_OK, "uid=0 gid=0 groups=0"},
-	    {NOUSER, RES_INTERNAL_ERROR, "exec_user \"" NOUSER "\" does not exist"},
-	};
 	char plugin[300], want[128];
+	const char *argv[2] = {plugin, NULL};
+	struct exec_helper_facts f;
+	struct exec_helper *h;
+	struct check_conf *c;
+	struct check_env *env;
+	struct done_rec d = {0};
+	struct check_run *run;
+	char *err = NULL;
 	uv_loop_t loop;
-	FILE *f;
+	FILE *fp;
 
 	(void)state;
 	if (geteuid() != 0 || getegid() != 0)
 		skip();
 	snprintf(plugin, sizeof(plugin), "%s/id-plugin", tmp);
-	f = fopen(plugin, "w");
-	assert_non_null(f);
-	fputs("#!/bin/sh\necho \"uid=$(id -u) gid=$(id -g) groups=$(id -G)\"\n", f);
-	fclose(f);
+	fp = fopen(plugin, "w");
+	assert_non_null(fp);
+	fputs("#!/bin/sh\necho \"uid=$(id -u) gid=$(id -g) groups=$(id -G)\"\n", fp);
+	fclose(fp);
 	assert_int_equal(chmod(plugin, 0755), 0);
 	uv_loop_init(&loop);
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		const char *argv[] = {plugin, NULL};
-		struct check_conf *c = exec_conf_new("id", argv, 5.0, 512);
-		struct check_env *env = check_env_new(&loop);
-		struct done_rec d = {0};
-		struct check_run *run;
+	h = exec_helper_spawn(&loop, "/proc/self/exe", "nobody", true, nobody_uid, nobody_gid,
+	                      &err);
+	assert_non_null(h);
+	{
+		const char *paths[] = {tmp, "/proc/self/exe"};
 
-		c->u.exec.user = cases[i].exec_user;
-		run = check_run_new(env, c, rec_done_cb, &d);
-		assert_int_equal(check_run_start(run), 0);
-		assert_true(run_until(&loop, rec_is_done, &d, 10.0));
-		print_message("exec_user %s: %s\n", cases[i].exec_user ? cases[i].exec_user : "-",
-		              d.rep.detail);
-		assert_int_equal(d.rep.code, cases[i].code);
-		if (strstr(cases[i].detail, "@N@"))
-			snprintf(want, sizeof(want), "uid=%u gid=%u groups=%u",
-			         (unsigned)nobody_uid, (unsigned)nobody_gid, (unsigned)nobody_gid);
-		else
-			snprintf(want, sizeof(want), "%s", cases[i].detail);
-		assert_non_null(strstr(d.rep.detail, want));
-		check_run_free(run);
-		check_env_free(env);
-		assert_true(loop_drain(&loop, 5.0));
-		check_conf_free_test(c);
+		if (exec_helper_ready(h, paths, 2, &f, &err) < 0)
+			fail_msg("%s", err);
 	}
+	/* the helper itself: nobody, no supplementary group, cannot write root's temp dir */
+	assert_int_equal(f.uid, nobody_uid);
+	assert_int_equal(f.euid, nobody_uid);
+	assert_int_equal(f.gid, nobody_gid);
+	assert_int_equal(f.ngroups, 0);
+	assert_int_equal(f.access[0], EACCES);
+	exec_helper_facts_free(&f);
+	env = check_env_new(&loop);
+	env->exec_helper = h;
+	c = exec_conf_new("id", argv, 5.0, 512);
+	run = check_run_new(env, c, rec_done_cb, &d);
+	assert_int_equal(check_run_start(run), 0);
+	assert_true(run_until(&loop, rec_is_done, &d, 10.0));
+	print_message("plugin through a helper as nobody: %s\n", d.rep.detail);
+	assert_int_equal(d.rep.code, RES_OK);
+	snprintf(want, sizeof(want), "uid=%u gid=%u groups=%u", (unsigned)nobody_uid,
+	         (unsigned)nobody_gid, (unsigned)nobody_gid);
+	assert_string_equal(d.rep.detail, want);
+	check_run_free(run);
+	exec_helper_close(h);
+	env->exec_helper = NULL;
+	check_env_free(env);
+	assert_true(loop_drain(&loop, 5.0));
+	check_conf_free_test(c);
 	assert_int_equal(uv_loop_close(&loop), 0);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_plan_cases),
+	    cmocka_unit_test(test_plan_default),
+	    cmocka_unit_test(test_reload_check),
+	    cmocka_unit_test(test_judge),
 	    cmocka_unit_test_setup_teardown(test_drop_as_root, make_tmp, remove_tmp),
-	    cmocka_unit_test_setup_teardown(test_exec_user, make_tmp, remove_tmp),
+	    cmocka_unit_test_setup_teardown(test_helper_as_nobody, make_tmp, remove_tmp),
 	};
 
-	return cmocka_run_group_tests(tests, find_nobody, NULL);
+	if (argc == 2 && strcmp(argv[1], EXEC_HELPER_ARG) == 0)
+		return exec_helper_main(EXEC_HELPER_FD);
+	return cmocka_run_group_tests(tests, find_users, NULL);
 }
