@@ -210,7 +210,7 @@ IN journalctl -u anycast-agent-init --no-pager | grep -q 'created /run/anycast-a
 desc=$(IN birdc show protocols all anycast_web4 | sed -n 's/^ *Description: *//p')
 [ "$desc" = "anycast-agent decision /run/anycast-agent/bird/anycast_web4.conf" ] ||
 	die "BIRD did not read the decision file written before its start: description '$desc'"
-pass "boot: tmpfiles, anycast-agent-init ($((init_done / 1000)) ms) before bird.service ($((bird_start / 1000)) ms); BIRD shows '$desc'"
+pass "boot: tmpfiles, then anycast-agent-init done $(((bird_start - init_done) / 1000)) ms before bird.service started; BIRD shows '$desc'"
 
 # ---- 1. who runs as whom -------------------------------------------------------------------------
 active() { IN systemctl is-active --quiet anycast-agent.service; }
