@@ -428,6 +428,12 @@ echo "  upgrade $v1 -> $v2 took $t_up ms; upstream withdraws: IPv4 $dw4, IPv6 $d
 pass "upgrade over the running agent: 0 withdraws at the upstream, old agent exited 0 keeping BIRD"
 
 # ---- 5. remove (stops, withdraws, keeps config and state), purge -----------------------------
+# an operator's drain, ended: the state file holds drains and damping penalties
+inroot anycastctl drain web --reason "pkgtest" >/dev/null || die "anycastctl drain web"
+topo_wait_for "! topo_upstream_has_route $P4" 5 || die "the drain did not withdraw $P4"
+grep -q pkgtest "$R/var/lib/anycast-agent/state" || die "the drain is not in /var/lib/anycast-agent/state"
+inroot anycastctl undrain web >/dev/null || die "anycastctl undrain web"
+topo_wait_for "topo_upstream_has_route $P4" 10 || die "$P4 not back after the undrain"
 w4=$(topo_upstream_withdraws pop1 4)
 inroot apt-get remove -y -q anycast-agent >>"$work/apt.log" 2>&1 || die "apt-get remove"
 grep -q "^pid $pid2 exit 0\$" "$R/var/log/fake-systemd/exit.log" || die "remove did not stop the agent cleanly"
@@ -435,7 +441,7 @@ topo_wait_for "! topo_upstream_has_route $P4" 5 || die "remove did not withdraw 
 [ "$(($(topo_upstream_withdraws pop1 4) - w4))" -ge 1 ] || die "no withdraw counted at the upstream"
 [ ! -e "$R/usr/sbin/anycast-agent" ] || die "remove left /usr/sbin/anycast-agent"
 [ -f "$R/etc/anycast-agent/anycast-agent.conf" ] || die "remove deleted the config"
-[ -d "$R/var/lib/anycast-agent" ] || die "remove deleted the state directory"
+[ -f "$R/var/lib/anycast-agent/state" ] || die "remove deleted the state file"
 inroot dpkg-query -W -f='${db:Status-Abbrev}' anycast-agent | grep -q '^rc' || die "not in state rc"
 pass "apt-get remove: agent stopped with a withdraw; config and state kept"
 
