@@ -1073,10 +1073,11 @@ int sync_write_sockets_file(const struct agent_conf *conf)
 
 	if (f == NULL)
 		return -1;
-	fputs("# Written by anycast-agent: BIRD's sockets in the configuration it last ran with.\n"
-	      "# `anycast-agent --withdraw-all` reads this file when the configuration does not\n"
-	      "# load, and disables every protocol with a decision file here through each socket.\n",
-	      f);
+	fputs(
+	    "# Written by anycast-agent: BIRD's sockets in the configuration it last ran with.\n"
+	    "# `anycast-agent --withdraw-all` reads this file when the configuration does not\n"
+	    "# load, and disables every protocol with a decision file here through each socket.\n",
+	    f);
 	conf_print_bird(f, conf);
 	fclose(f);
 	xasprintf(&path, "%s/%s", conf->bird.state_dir, SYNC_SOCKETS_FILE);

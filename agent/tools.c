@@ -286,9 +286,10 @@ int tools_withdraw_recorded(const char *state_dir)
 	xasprintf(&path, "%s/%s", state_dir, SYNC_SOCKETS_FILE);
 	conf = conf_load(path, &ov, &errors);
 	if (conf == NULL) {
-		log_warnx("cannot withdraw without a configuration: %s does not load either (no agent "
-		          "ran in this boot?):\n%s",
-		          path, errors);
+		log_warnx(
+		    "cannot withdraw without a configuration: %s does not load either (no agent "
+		    "ran in this boot?):\n%s",
+		    path, errors);
 		free(errors);
 		free(path);
 		return 1;
