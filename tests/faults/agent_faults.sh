@@ -65,7 +65,7 @@ pass "drain on a full filesystem -> (65535,0) at the upstream in ${ms} ms, then 
 fault_expect_status 1 '^ANYCAST WARNING - .*BIRD state file of anycast_web[46](_drain)? not written.*state file: cannot write .*: No space left on device' \
 	5 "state files not written"
 cmp -s "$state" "$work/state.before" || die "the state file changed on a full filesystem: $(cat "$state")"
-ls -a "$sdir" | grep -v '^\(\.\|\.\.\|fill\|operator\.state\|.*\.conf\)$' &&
+ls -a "$sdir" | grep -v '^\(\.\|\.\.\|fill\|operator\.state\|bird-sockets\|.*\.conf\)$' &&
 	die "temporary files left in the state directory"
 for f in "$sdir"/*.conf; do
 	grep -qx 'disabled \(yes\|no\);' "$f" || die "$f is truncated: '$(cat "$f")'"
