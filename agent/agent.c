@@ -28,6 +28,7 @@
 #include "status.h"
 #include "sync.h"
 #include "util.h"
+#include "watch.h"
 
 /* The longest `for` a drain may ask (seconds): ten years is "forever" by mistake. */
 #define DRAIN_FOR_MAX (10.0 * 365 * 86400)
@@ -46,6 +47,9 @@ struct agent_check {
 	/* `check NAME` requests waiting for the run in flight */
 	struct control_req **waiting;
 	size_t nwaiting;
+	/* death watches of the check's definition (watch_pidfile, watch_unit, watch_listen) */
+	struct watch **watches;
+	size_t nwatches;
 };
 
 /* A check running this long past its timeout, or overdue this long, means the loop is not
@@ -61,6 +65,7 @@ struct agent {
 	struct agent_opts opts;
 	struct engine *engine;
 	struct check_env *env;
+	struct watch_env *watch_env;
 	struct schedq *sched; /* when each check runs next */
 	struct sync *sync;
 	uv_timer_t event_timer; /* engine_next_event(): hold-down, drain_time, expiry, ... */
@@ -171,6 +176,7 @@ static int save_state(struct agent *a)
 }
 
 static json_t *agent_snapshot(const struct agent *a, bool with_checks);
+static json_t *check_status(const struct check *c, double now_mono, double now_wall);
 
 /* STATUS=: the Nagios summary line for `systemctl status`, sent only when it changed. The
  * checks are evaluated one at a time: their JSON for 1000 checks would be 4 MB at once. */
@@ -189,7 +195,7 @@ static void notify_update_status(struct agent *a)
 	ev = nagios_eval_begin(snap, now_wall);
 	json_decref(snap);
 	for (size_t i = 0; i < a->engine->nchecks; i++) {
-		json_t *chk = status_check(&a->engine->checks[i], now_mono, now_wall);
+		json_t *chk = check_status(&a->engine->checks[i], now_mono, now_wall);
 
 		nagios_eval_check(ev, chk);
 		json_decref(chk);
@@ -343,7 +349,7 @@ static void answer_waiting(struct agent_check *ac, const char *error)
 		else
 			control_reply(w[i],
 			              json_pack("{s:b, s:o}", "ok", 1, "check",
-			                        status_check(ac->check, mono_now(), wall_now())));
+			                        check_status(ac->check, mono_now(), wall_now())));
 	}
 	free(w);
 }
@@ -373,6 +379,117 @@ static void check_done(struct check_run *run, const struct check_report *rep, vo
 		answer_waiting(ac, NULL);
 }
 
+/* ---- death watches ---------------------------------------------------------- */
+
+/* A death watch saw the service die: the check is DOWN at once (the engine's rule), its run
+ * in flight is cancelled (it would only tell what the watch knows) and a probe starts now. */
+static void check_died(struct agent_check *ac, const char *detail)
+{
+	struct agent *a = ac->agent;
+	double now = mono_now();
+	struct check_change ch;
+	char line[512];
+
+	check_run_cancel(ac->run);
+	ch = engine_check_death(ac->check, detail, now);
+	engine_check_describe(line, sizeof(line), ac->check, &ch);
+	log_notice("%s", line);
+	if (ch.state_changed || ch.degraded_changed)
+		engine_check_changed(a->engine, ac->check, now);
+	schedule(ac);
+	arm_events(a);
+}
+
+static void on_watch(struct watch *w, enum watch_state old, void *arg)
+{
+	struct agent_check *ac = arg;
+	const char *name = ac->check->conf->name;
+	char detail[CHECK_DETAIL_MAX];
+	struct watch_info wi;
+
+	if (ac->agent->stopping)
+		return;
+	watch_info(w, &wi);
+	switch (wi.state) {
+	case WATCH_DEAD:
+		snprintf(detail, sizeof(detail), "%s %s: %s", wi.key, wi.target, wi.detail);
+		check_died(ac, detail);
+		break;
+	case WATCH_ALIVE:
+		if (old == WATCH_DEAD) {
+			/* back: the probe starts the rise now rather than at the fast interval */
+			log_notice("check \"%s\": %s %s alive again (%s); probing now", name,
+			           wi.key, wi.target, wi.detail);
+			if (engine_check_trigger(ac->check, mono_now()) == 0)
+				schedule(ac);
+		} else if (old == WATCH_UNAVAILABLE) {
+			log_notice("check \"%s\": %s %s: watching again (%s)", name, wi.key,
+			           wi.target, wi.detail);
+		}
+		break;
+	case WATCH_UNAVAILABLE:
+		log_warnx("check \"%s\": %s %s unavailable: %s", name, wi.key, wi.target,
+		          wi.detail);
+		break;
+	default:
+		break;
+	}
+}
+
+static void watch_add(struct agent_check *ac, enum watch_kind kind, const char *target,
+                      const struct listen_ref *l)
+{
+	ac->watches = xrealloc(ac->watches, (ac->nwatches + 1) * sizeof(*ac->watches));
+	ac->watches[ac->nwatches++] =
+	    watch_new(ac->agent->watch_env, kind, target, l, on_watch, ac);
+}
+
+/* The watches of the check's definition, started (a death at start is a death). */
+static void watches_attach(struct agent_check *ac)
+{
+	const struct watch_conf *wc = &ac->check->conf->watch;
+
+	if (ac->watches != NULL)
+		return; /* a kept check keeps its watches: same definition */
+	if (wc->pidfile != NULL)
+		watch_add(ac, WATCH_PIDFILE, wc->pidfile, NULL);
+	if (wc->unit != NULL)
+		watch_add(ac, WATCH_UNIT, wc->unit, NULL);
+	for (size_t i = 0; i < wc->nlisten; i++)
+		watch_add(ac, WATCH_LISTEN, NULL, &wc->listen[i]);
+	for (size_t i = 0; i < ac->nwatches; i++)
+		watch_start(ac->watches[i]);
+}
+
+static void watches_free(struct agent_check *ac)
+{
+	for (size_t i = 0; i < ac->nwatches; i++)
+		watch_free(ac->watches[i]);
+	free(ac->watches);
+	ac->watches = NULL;
+	ac->nwatches = 0;
+}
+
+/* The check as status shows it: status_check() and its death watches. */
+static json_t *check_status(const struct check *c, double now_mono, double now_wall)
+{
+	json_t *o = status_check(c, now_mono, now_wall), *list = json_array();
+	const struct agent_check *ac = c->user;
+
+	for (size_t i = 0; ac != NULL && i < ac->nwatches; i++) {
+		struct watch_info wi;
+
+		watch_info(ac->watches[i], &wi);
+		json_array_append_new(
+		    list,
+		    json_pack("{s:s, s:s, s:s, s:s, s:f, s:I}", "key", wi.key, "target", wi.target,
+		              "state", watch_state_name(wi.state), "detail", wi.detail, "since",
+		              now_wall - (now_mono - wi.since), "deaths", (json_int_t)wi.deaths));
+	}
+	json_object_set_new(o, "watches", list);
+	return o;
+}
+
 /* Attach runtime glue to every check of the engine that has none. */
 static int attach_checks(struct agent *a)
 {
@@ -398,6 +515,7 @@ static int attach_checks(struct agent *a)
 			return -1;
 		}
 		schedule(ac);
+		watches_attach(ac);
 	}
 	return 0;
 }
@@ -410,6 +528,7 @@ static void drop_check(struct check *old, void *arg)
 		return;
 	answer_waiting(ac, ac->agent->stopping ? "the agent is stopping"
 	                                       : "the check was changed by a reload; ask again");
+	watches_free(ac);
 	check_run_free(ac->run);
 	schedq_remove(ac->agent->sched, &ac->slot);
 	free(ac);
@@ -494,9 +613,20 @@ static json_t *agent_snapshot(const struct agent *a, bool with_checks)
 	    .lag_p50 = lag_quantile(a, 0.5),
 	    .lag_p99 = lag_quantile(a, 0.99),
 	    .lag_max = a->lag_max,
-	    .without_checks = !with_checks,
+	    .without_checks = true,
 	};
-	return status_snapshot(&ag, a->engine, a->sync, a->state, mono_now(), wall_now());
+	double now_mono = mono_now(), now_wall = wall_now();
+	json_t *snap = status_snapshot(&ag, a->engine, a->sync, a->state, now_mono, now_wall);
+
+	if (with_checks) {
+		json_t *checks = json_array();
+
+		for (size_t i = 0; i < a->engine->nchecks; i++)
+			json_array_append_new(
+			    checks, check_status(&a->engine->checks[i], now_mono, now_wall));
+		json_object_set_new(snap, "checks", checks);
+	}
+	return snap;
 }
 
 json_t *agent_status(const struct agent *a)
@@ -530,7 +660,7 @@ static void verb_status(struct control_req *r, void *arg)
 	fprintf(f, "{\"ok\":true,\"status\":%.*s,\"checks\":[", (int)(n - 1), base);
 	free(base);
 	for (size_t i = 0; i < a->engine->nchecks; i++) {
-		json_t *chk = status_check(&a->engine->checks[i], now_mono, now_wall);
+		json_t *chk = check_status(&a->engine->checks[i], now_mono, now_wall);
 
 		if (i > 0)
 			fputc(',', f);
@@ -763,6 +893,7 @@ struct agent *agent_new(uv_loop_t *loop, struct agent_conf *conf, const struct a
 	}
 	memcpy(a->rand_state, seed, sizeof(seed));
 	a->env = check_env_new(loop);
+	a->watch_env = watch_env_new(loop);
 	a->sched = schedq_new(loop, check_due_cb, a);
 	a->engine = engine_new(conf, mono_now(), agent_rand, a);
 	engine_set_on_change(a->engine, on_announcement_change, a);
@@ -1112,6 +1243,7 @@ void agent_free(struct agent *a)
 		return;
 	engine_free(a->engine);
 	check_env_free(a->env);
+	watch_env_free(a->watch_env);
 	state_free(a->state);
 	priv_plan_free(&a->priv);
 	conf_free(a->conf);

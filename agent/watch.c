@@ -221,13 +221,13 @@ static pid_t read_pidfile(const char *path, char *why, size_t len)
 	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 
 	if (fd < 0) {
-		snprintf(why, len, "%s: %s", path, strerror(errno));
+		snprintf(why, len, "no pidfile (%s)", strerror(errno));
 		return 0;
 	}
 	n = read(fd, buf, sizeof(buf) - 1);
 	close(fd);
 	if (n < 0) {
-		snprintf(why, len, "%s: %s", path, strerror(errno));
+		snprintf(why, len, "cannot read the pidfile: %s", strerror(errno));
 		return 0;
 	}
 	buf[n] = '\0';
@@ -236,7 +236,7 @@ static pid_t read_pidfile(const char *path, char *why, size_t len)
 	while (*end == ' ' || *end == '\t' || *end == '\n' || *end == '\r')
 		end++;
 	if (n == 0 || end == buf || *end != '\0' || errno || v <= 0 || v > INT32_MAX) {
-		snprintf(why, len, "%s holds no pid", path);
+		snprintf(why, len, "the pidfile holds no pid");
 		return 0;
 	}
 	return (pid_t)v;
@@ -250,7 +250,7 @@ static int open_pidfd(pid_t pid, char *why, size_t len)
 
 	if (fd < 0) {
 		if (errno == ESRCH)
-			snprintf(why, len, "pid %ld is not running", (long)pid);
+			snprintf(why, len, "pid %ld, which is not running", (long)pid);
 		else
 			snprintf(why, len, "pidfd_open(%ld): %s", (long)pid, strerror(errno));
 		return -1;
@@ -259,7 +259,7 @@ static int open_pidfd(pid_t pid, char *why, size_t len)
 	p = (struct pollfd){.fd = fd, .events = POLLIN};
 	if (poll(&p, 1, 0) > 0) {
 		close(fd);
-		snprintf(why, len, "pid %ld has exited", (long)pid);
+		snprintf(why, len, "pid %ld, which has exited", (long)pid);
 		return -1;
 	}
 	fcntl(fd, F_SETFD, FD_CLOEXEC);
@@ -327,7 +327,7 @@ static void pidfile_eval(struct watch *w, pid_t exited)
 	else if (pid > 0 && w->proc != NULL && pid == w->proc->pid)
 		return; /* rewritten with the same pid (a reload) */
 	else if (pid > 0 && (fd = open_pidfd(pid, perr, sizeof(perr))) < 0)
-		snprintf(why, sizeof(why), "%.100s names %.80s", w->target, perr);
+		snprintf(why, sizeof(why), "the pidfile names %.150s", perr);
 	if (fd >= 0) {
 		pid_t before = w->proc ? w->proc->pid : exited;
 
@@ -1350,7 +1350,7 @@ enum watch_state watch_probe(enum watch_kind kind, const char *target,
 			return WATCH_ALIVE;
 		}
 		if (pid > 0)
-			snprintf(detail, len, "%s names %s", target, why + 64);
+			snprintf(detail, len, "the pidfile names %s", why + 64);
 		else
 			snprintf(detail, len, "%s", why);
 		return WATCH_DEAD;
