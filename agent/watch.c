@@ -318,12 +318,12 @@ static void pidproc_follow(struct watch *w, pid_t pid, int fd)
  */
 static void pidfile_eval(struct watch *w, pid_t exited)
 {
-	char why[WATCH_DETAIL_MAX], perr[WATCH_DETAIL_MAX];
+	char why[WATCH_DETAIL_MAX] = "", perr[WATCH_DETAIL_MAX];
 	pid_t pid = read_pidfile(w->target, why, sizeof(why));
 	int fd = -1;
 
 	if (pid > 0 && pid == exited)
-		snprintf(why, sizeof(why), "pid %ld exited", (long)pid);
+		pid = 0; /* the file still names the process that exited */
 	else if (pid > 0 && w->proc != NULL && pid == w->proc->pid)
 		return; /* rewritten with the same pid (a reload) */
 	else if (pid > 0 && (fd = open_pidfd(pid, perr, sizeof(perr))) < 0)
@@ -344,7 +344,10 @@ static void pidfile_eval(struct watch *w, pid_t exited)
 		snprintf(w->detail, sizeof(w->detail), "pid %ld (%.160s)", (long)w->proc->pid, why);
 		return;
 	}
-	set_state(w, WATCH_DEAD, "%s", why);
+	if (exited > 0)
+		set_state(w, WATCH_DEAD, "pid %ld exited", (long)exited);
+	else
+		set_state(w, WATCH_DEAD, "%s", why);
 }
 
 static void ino_cb(uv_poll_t *h, int status, int events);

@@ -229,6 +229,7 @@ static void test_pidfile_removed(void **state)
 	pid_t pid = spawn();
 	struct watch *w;
 	struct watch_info wi;
+	char want[64];
 
 	write_pid(fx->path, pid, false);
 	w = watch_new(fx->env, WATCH_PIDFILE, fx->path, NULL, rec_cb, &r);
@@ -242,7 +243,8 @@ static void test_pidfile_removed(void **state)
 	kill(pid, SIGKILL);
 	assert_true(wait_calls(&fx->loop, &r, 2, 2));
 	assert_int_equal(r.now, WATCH_DEAD);
-	assert_non_null(strstr(r.detail, "No such file"));
+	snprintf(want, sizeof(want), "pid %ld exited", (long)pid);
+	assert_string_equal(r.detail, want);
 	waitpid(pid, NULL, 0);
 	watch_free(w);
 }
