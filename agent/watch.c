@@ -908,12 +908,21 @@ static int unit_changed_cb(sd_bus_message *m, void *arg, sd_bus_error *ret)
 	struct watch *w = arg;
 	const char *iface;
 
+	char load[sizeof(w->load)];
+
 	if (sd_bus_message_read(m, "s", &iface) < 0 || strcmp(iface, SD_UNIT) != 0)
 		return 0;
-	if (unit_read_props(w, m) > 0)
+	memcpy(load, w->load, sizeof(load));
+	w->load[0] = '\0';
+	if (unit_read_props(w, m) > 0 && (w->load[0] || strcmp(load, "loaded") == 0)) {
+		if (!w->load[0])
+			memcpy(w->load, load, sizeof(load));
 		unit_apply(w);
-	else
-		unit_query(w); /* only invalidated, or unreadable: ask */
+		return 0;
+	}
+	/* only invalidated, unreadable, or no LoadState for a unit not loaded before: ask */
+	memcpy(w->load, load, sizeof(load));
+	unit_query(w);
 	return 0;
 }
 
