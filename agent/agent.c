@@ -32,6 +32,11 @@
 
 /* The longest `for` a drain may ask (seconds): ten years is "forever" by mistake. */
 #define DRAIN_FOR_MAX (10.0 * 365 * 86400)
+/* The longest a `drain --wait` may wait for BIRD to confirm the withdraw (seconds). */
+#define DRAIN_WAIT_MAX 86400.0
+/* How often a waiting drain looks at the engine and the sync layer (ms): neither calls back
+ * when BIRD confirms, and reading their state is cheap. */
+#define DRAIN_WAIT_POLL_MS 10
 
 /* How long a stop waits for BIRD to confirm the withdraw. */
 #define AGENT_WITHDRAW_TIMEOUT(conf) (3 * (conf)->bird.timeout + 1.0)
@@ -59,6 +64,14 @@ struct agent_check {
 /* Schedule lag (actual minus planned start of a run) in 0.1 ms buckets; the last catches all. */
 #define LAG_BUCKETS 1001
 
+/* A `drain --wait` request: answered once its announcements are withdrawn, as BIRD confirms. */
+struct drain_wait {
+	struct control_req *req;
+	json_t *resp;  /* the drain's answer, sent when done */
+	json_t *names; /* the announcements */
+	double started, deadline;
+};
+
 struct agent {
 	uv_loop_t *loop;
 	struct agent_conf *conf;
@@ -83,6 +96,9 @@ struct agent {
 	int exit_code;
 	bool sync_started; /* a failed start before this must not touch BIRD */
 	struct control *ctl;
+	struct drain_wait *dwaits;
+	size_t ndwaits;
+	uv_timer_t dwait_timer;
 	struct state *state;
 	struct priv_plan priv; /* who the agent and its plugins run as */
 	double started_wall;
@@ -744,13 +760,113 @@ static void save_and_report(struct agent *a, json_t *resp)
 		                                 a->state->save_error));
 }
 
+enum drain_progress { DRAIN_PENDING, DRAIN_WITHDRAWN, DRAIN_GONE };
+
+/* Is announcement name DRAINED with every protocol of it disabled, as BIRD last said? why
+ * gets what is missing. */
+static enum drain_progress drain_progress(const struct agent *a, const char *name, char *why,
+                                          size_t len)
+{
+	struct announcement *ann = engine_find_announcement(a->engine, name);
+
+	if (ann == NULL) {
+		snprintf(why, len, "announcement \"%s\" was removed by a reload", name);
+		return DRAIN_GONE;
+	}
+	if (!ann->drain.active) {
+		snprintf(why, len, "announcement \"%s\" was undrained", name);
+		return DRAIN_GONE;
+	}
+	if (ann->state != ANN_DRAINED) {
+		snprintf(why, len, "announcement \"%s\" is %s", name,
+		         announce_state_name(ann->state));
+		return DRAIN_PENDING;
+	}
+	for (int role = 0; role < PROTO__ROLES; role++) {
+		const struct proto_list *l = engine_role_protocols(ann->conf, role);
+
+		for (size_t i = 0; i < l->n; i++) {
+			for (size_t j = 0; j < sync_nprotos(a->sync); j++) {
+				struct sync_proto_status ps;
+
+				sync_proto_status(a->sync, j, &ps);
+				if (strcmp(ps.name, l->v[i].name) != 0)
+					continue;
+				if (ps.want != SYNC_DISABLED ||
+				    (ps.actual != SYNC_ACTUAL_DISABLED &&
+				     ps.actual != SYNC_ACTUAL_MISSING)) {
+					snprintf(why, len,
+					         "BIRD has not confirmed protocol %s of \"%s\" "
+					         "disabled (it is %s)",
+					         ps.name, name, sync_actual_name(ps.actual));
+					return DRAIN_PENDING;
+				}
+			}
+		}
+	}
+	return DRAIN_WITHDRAWN;
+}
+
+static void drain_wait_done(struct agent *a, size_t i)
+{
+	json_decref(a->dwaits[i].names);
+	a->dwaits[i] = a->dwaits[--a->ndwaits];
+	if (a->ndwaits == 0)
+		uv_timer_stop(&a->dwait_timer);
+}
+
+/* Answer every waiting drain whose announcements are withdrawn, gone or out of time; with
+ * stopping, every one. */
+static void drain_waits_check(struct agent *a, const char *stopping)
+{
+	double now = mono_now();
+
+	for (size_t i = 0; i < a->ndwaits;) {
+		struct drain_wait *w = &a->dwaits[i];
+		enum drain_progress p = DRAIN_WITHDRAWN;
+		char why[256] = "";
+		json_t *v;
+		size_t k;
+
+		json_array_foreach(w->names, k, v)
+		{
+			p = drain_progress(a, json_string_value(v), why, sizeof(why));
+			if (p != DRAIN_WITHDRAWN)
+				break;
+		}
+		if (p == DRAIN_WITHDRAWN && !stopping) {
+			json_object_set_new(w->resp, "withdrawn", json_true());
+			json_object_set_new(w->resp, "waited", json_real(now - w->started));
+			control_reply(w->req, w->resp);
+		} else if (stopping || p == DRAIN_GONE || now >= w->deadline) {
+			json_decref(w->resp);
+			control_reply_error_json(
+			    w->req, CONTROL_E_WAIT_TIMEOUT,
+			    json_pack("{s:O, s:b}", "announcements", w->names, "withdrawn", 0),
+			    "not confirmed withdrawn after %.1f s: %s%s", now - w->started,
+			    stopping ? stopping : why,
+			    p == DRAIN_GONE ? "" : "; the drain is in effect");
+		} else {
+			i++;
+			continue;
+		}
+		drain_wait_done(a, i);
+	}
+}
+
+static void dwait_timer_cb(uv_timer_t *t)
+{
+	drain_waits_check(t->data, NULL);
+}
+
 static void verb_drain(struct control_req *r, void *arg)
 {
 	struct agent *a = arg;
 	const struct control_req_info *ri = control_req_info(r);
 	json_t *reason = json_object_get(ri->request, "reason");
 	json_t *jfor = json_object_get(ri->request, "for"), *names, *resp, *v;
-	double now = mono_now(), wnow = wall_now(), until = INFINITY;
+	json_t *jwait = json_object_get(ri->request, "wait");
+	double now = mono_now(), wnow = wall_now(), until = INFINITY, wait = 0;
 	size_t i;
 
 	if (!json_is_string(reason) || json_string_length(reason) == 0 ||
@@ -771,6 +887,16 @@ static void verb_drain(struct control_req *r, void *arg)
 		}
 		until = now + f;
 	}
+	if (jwait != NULL && !json_is_null(jwait)) {
+		wait = json_number_value(jwait);
+		if (!json_is_number(jwait) || !(wait > 0) || wait > DRAIN_WAIT_MAX) {
+			control_reply_error(
+			    r, CONTROL_E_BAD_REQUEST,
+			    "\"wait\" is a number of seconds, above 0 and at most %.0f",
+			    DRAIN_WAIT_MAX);
+			return;
+		}
+	}
 	names = pick_announcements(a, r, false);
 	if (names == NULL)
 		return;
@@ -787,8 +913,19 @@ static void verb_drain(struct control_req *r, void *arg)
 		          ann->drain.uid, since, isfinite(until) ? wnow + (until - now) : INFINITY);
 	}
 	arm_events(a);
-	resp = json_pack("{s:b, s:o}", "ok", 1, "announcements", names);
+	resp = json_pack("{s:b, s:O}", "ok", 1, "announcements", names);
 	save_and_report(a, resp);
+	if (wait > 0) {
+		/* answered once BIRD confirms the withdraw (drain_waits_check) */
+		a->dwaits = xrealloc(a->dwaits, (a->ndwaits + 1) * sizeof(*a->dwaits));
+		a->dwaits[a->ndwaits++] = (struct drain_wait){
+		    .req = r, .resp = resp, .names = names, .started = now, .deadline = now + wait};
+		if (!uv_is_active((uv_handle_t *)&a->dwait_timer))
+			uv_timer_start(&a->dwait_timer, dwait_timer_cb, DRAIN_WAIT_POLL_MS,
+			               DRAIN_WAIT_POLL_MS);
+		return;
+	}
+	json_decref(names);
 	control_reply(r, resp);
 }
 
@@ -907,6 +1044,8 @@ struct agent *agent_new(uv_loop_t *loop, struct agent_conf *conf, const struct a
 	a->state_retry.data = a;
 	uv_timer_init(loop, &a->notify_timer);
 	a->notify_timer.data = a;
+	uv_timer_init(loop, &a->dwait_timer);
+	a->dwait_timer.data = a;
 	a->state = state_new(conf->state_file);
 	a->started_wall = wall_now();
 	return a;
@@ -1181,6 +1320,7 @@ static void stop_finish(struct agent *a)
 	uv_close((uv_handle_t *)&a->metrics_timer, NULL);
 	uv_close((uv_handle_t *)&a->state_retry, NULL);
 	uv_close((uv_handle_t *)&a->notify_timer, NULL);
+	uv_close((uv_handle_t *)&a->dwait_timer, NULL);
 	sync_free(a->sync);
 	a->sync = NULL;
 }
@@ -1213,6 +1353,7 @@ void agent_stop(struct agent *a)
 	                                  : "withdrawing every announcement");
 	for (size_t i = 0; i < a->engine->nchecks; i++)
 		drop_check(&a->engine->checks[i], a);
+	drain_waits_check(a, "the agent is stopping");
 	control_free(a->ctl);
 	a->ctl = NULL;
 	uv_close((uv_handle_t *)&a->sig_term, NULL);
@@ -1244,6 +1385,7 @@ void agent_free(struct agent *a)
 	engine_free(a->engine);
 	check_env_free(a->env);
 	watch_env_free(a->watch_env);
+	free(a->dwaits);
 	state_free(a->state);
 	priv_plan_free(&a->priv);
 	conf_free(a->conf);
