@@ -132,6 +132,8 @@ int main(void)
 	int r;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	/* poll() sees the descriptor, not stdio's buffer: read a line at a time from the fd */
+	setvbuf(stdin, NULL, _IONBF, 0);
 	if ((r = sd_bus_open_system(&bus)) < 0 || (r = sd_bus_open_system(&other)) < 0) {
 		fprintf(stderr, "fake_systemd1: no bus: %s\n", strerror(-r));
 		return 1;
