@@ -128,12 +128,11 @@ mkdir -p "$work/state"
 
 # run CONF CHURN: one window; prints "agent% churn% kworker% alive"
 run() {
-	local apid lpid a0 a1 c0 c1 k0 k1 t0 t1 secs alive ng
+	local apid lpid a0 a1 c0 c1 k0 k1 t0 t1 secs alive
 	ip netns exec "$ns" "$agent" -d -f "$1" >"$work/agent.log" 2>&1 &
 	apid=$!
 	sleep 10 # warm-up: watches set up, first verdicts
 	alive=$(grep -c "unavailable\|SERVICE_DEAD" "$work/agent.log")
-	ng=$(cat "$NGINX_DIR/nginx.pid")
 	lpid=
 	if [ "$2" = 1 ]; then
 		ip netns exec "$ns" "$loadgen" -H 127.0.0.1:8080 -r "$churn" -t 1000 >"$work/lg.out" &

@@ -40,7 +40,7 @@ work=$(mktemp -d "/tmp/watch-fakebus.$$.XXXXXX") || exit 99
 chmod 755 "$work"
 ns=wfb$$
 E2E_LOG=$work/agent.log
-bus_pid= fake_pid=
+bus_pid='' fake_pid=''
 cleanup() {
 	e2e_kill_agent
 	kill_fake
