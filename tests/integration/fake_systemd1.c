@@ -33,7 +33,7 @@ struct unit {
 	char name[128], active[32], sub[32], load[32];
 };
 
-static struct unit units[16];
+static struct unit units[1024];
 static size_t nunits;
 static unsigned subscribers;
 
@@ -181,6 +181,10 @@ int main(void)
 			}
 			if (strcmp(cmd, "set") == 0) {
 				u = unit_get(name, 1);
+				if (u == NULL) {
+					printf("error: too many units\n");
+					continue;
+				}
 				snprintf(u->active, sizeof(u->active), "%s", active);
 				snprintf(u->sub, sizeof(u->sub), "%s", sub);
 				snprintf(u->load, sizeof(u->load), "loaded");
