@@ -158,7 +158,7 @@ lab_nsd_start() {
 lab_nsd_kill() {
 	local pids
 	pids=$(ip netns pids "$(topo_ns "pop$1")" | while read -r p; do
-		case $(cat "/proc/$p/comm" 2>/dev/null) in nsd*) echo "$p" ;; esac
+		case $(cat "/proc/$p/comm" 2>/dev/null) in nsd*) printf '%s ' "$p" ;; esac
 	done)
 	# shellcheck disable=SC2086
 	[ -n "$pids" ] && kill -9 $pids
@@ -179,7 +179,8 @@ _lab_has() { [[ " $LAB_SERVICES " == *" $1 "* ]]; }
 # namespace, on an eBGP session of its own ("exa<I>_v4" at transit 1, from a second /30 on the
 # same link, the PoP's AS), announcing each service's IPv4 prefix as ExaBGP's healthcheck
 # decides (`python3 -m exabgp healthcheck --withdraw-on-down`, one process per service, checking
-# what the agent's check checks: GET /healthz with the Host, or an SOA answer from nsd). Returns
+# what the agent's check checks: GET /healthz with the Host, or an SOA answer from nsd), with the
+# MED the transit gives PoP I's own routes (10 * I: the client's path choice is the same). Returns
 # once the transit has every route. Needs ExaBGP (scripts/install-deps --bench). Its healthcheck
 # takes whole seconds for --timeout. Files in $TOPO_DIR/popI/exabgp (healthcheck-SERVICE.pid).
 lab_exabgp_start() {
@@ -205,13 +206,15 @@ CONF
 			cmd="curl -sf -o /dev/null --max-time $to -H 'Host: www.example.test' http://$LAB_WEB/healthz"
 		else
 			ip=$LAB_DNS
-			cmd="dig +short +time=$itimeout +tries=1 @$LAB_DNS example.test SOA | grep -q ."
+			# dig prints its errors on stdout too: look for the SOA's primary name
+			cmd="dig +short +time=$itimeout +tries=1 @$LAB_DNS example.test SOA | grep -q '^ns1[.]'"
 		fi
 		cat >"$d/healthcheck-$s.sh" <<CONF
 #!/bin/sh
 exec $py -m exabgp healthcheck --no-syslog --name pop$i-$s --cmd "$cmd" \\
 	--ip $ip/32 --no-ip-setup --interval $iv --fast-interval $fast --timeout $itimeout \\
-	--rise $rise --fall $fall --withdraw-on-down --pid $d/healthcheck-$s.pid
+	--rise $rise --fall $fall --withdraw-on-down --up-metric $((10 * i)) \\
+	--pid $d/healthcheck-$s.pid
 CONF
 		chmod 755 "$d/healthcheck-$s.sh"
 		cat >>"$d/exabgp.conf.proc" <<CONF

@@ -7,7 +7,8 @@
 #   - `anycastctl drain web --wait` returns 0 once BIRD confirmed the withdraw, after drain_time;
 #     by then the upstream holds only PoP 2's route, and clients moved during the drain phase;
 #   - then nginx's own stop (start-stop-daemon QUIT);
-#   - zero failed requests over the whole stop; ExecStartPost= (undrain) brings PoP 1 back.
+#   - zero failed requests over the whole stop; ExecStartPost= (undrain) brings PoP 1 back;
+#   - a drain --wait whose -t ends before drain_time exits 2, the drain in effect.
 # And what the drain buys: the same stop without it (nginx's own ExecStop= alone) fails requests.
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 set -u
@@ -136,6 +137,15 @@ nginx_start "$(topo_ns pop1)" || e2e_die "nginx 1 start"
 eval "${start_lines[0]}" >/dev/null || e2e_die "undrain: ${start_lines[0]}"
 topo_wait_for "client_sees pop1" 10 || e2e_die "PoP 1 not back after the start"
 e2e_pass "nginx started, undrained: the client reaches PoP 1 again"
+
+# --- not withdrawn in time: -t shorter than drain_time; exit 2, the drain stays in effect
+"$CTL" -s "$work/agent.ctl" -t 1 drain web --reason "too short" --wait >"$work/short.out" 2>&1
+rc=$?
+[ $rc = 2 ] && grep -q 'announcement "web" is DRAINING; the drain is in effect' "$work/short.out" ||
+	e2e_die "drain --wait with -t 1 under drain_time 2 s: exit $rc: $(cat "$work/short.out")"
+"$CTL" -s "$work/agent.ctl" undrain web >/dev/null || e2e_die "undrain"
+topo_wait_for "client_sees pop1" 10 || e2e_die "PoP 1 not back after the undrain"
+e2e_pass "drain --wait -t 1 against drain_time 2 s: exit 2 ($(cat "$work/short.out"))"
 
 # --- the same stop without the drain loses requests: what the drop-in is for
 loadgen "$work/unplanned.log"
