@@ -31,9 +31,15 @@
 #include "status.h"
 #include "sync.h"
 #include "util.h"
+#include "watch.h"
 
 /* The longest `for` a drain may ask (seconds): ten years is "forever" by mistake. */
 #define DRAIN_FOR_MAX (10.0 * 365 * 86400)
+/* The longest a `drain --wait` may wait for BIRD to confirm the withdraw (seconds). */
+#define DRAIN_WAIT_MAX 86400.0
+/* How often a waiting drain looks at the engine and the sync layer (ms): neither calls back
+ * when BIRD confirms, and reading their state is cheap. */
+#define DRAIN_WAIT_POLL_MS 10
 
 /* How long a stop waits for BIRD to confirm the withdraw. */
 #define AGENT_WITHDRAW_TIMEOUT(conf) (3 * (conf)->bird.timeout + 1.0)
@@ -49,6 +55,9 @@ struct agent_check {
 	/* `check NAME` requests waiting for the run in flight */
 	struct control_req **waiting;
 	size_t nwaiting;
+	/* death watches of the check's definition (watch_pidfile, watch_unit, watch_listen) */
+	struct watch **watches;
+	size_t nwatches;
 };
 
 /* A check running this long past its timeout, or overdue this long, means the loop is not
@@ -58,12 +67,21 @@ struct agent_check {
 /* Schedule lag (actual minus planned start of a run) in 0.1 ms buckets; the last catches all. */
 #define LAG_BUCKETS 1001
 
+/* A `drain --wait` request: answered once its announcements are withdrawn, as BIRD confirms. */
+struct drain_wait {
+	struct control_req *req;
+	json_t *resp;  /* the drain's answer, sent when done */
+	json_t *names; /* the announcements */
+	double started, deadline;
+};
+
 struct agent {
 	uv_loop_t *loop;
 	struct agent_conf *conf;
 	struct agent_opts opts;
 	struct core *core; /* engine, sync layer and operator state */
 	struct check_env *env;
+	struct watch_env *watch_env;
 	struct schedq *sched;       /* when each check runs next */
 	uv_timer_t event_timer;     /* core_next_event(): hold-down, drain_time, expiry, ... */
 	uv_timer_t reconcile_timer; /* core_reconcile() every bird.reconcile_interval */
@@ -81,6 +99,9 @@ struct agent {
 	int stopping;
 	int exit_code;
 	struct control *ctl;
+	struct drain_wait *dwaits; /* `drain --wait` requests not answered yet */
+	size_t ndwaits;
+	uv_timer_t dwait_timer;
 	struct priv_plan priv;      /* who the agent and its plugins run as */
 	struct exec_helper *helper; /* runs the plugins as exec_user; NULL: the agent does */
 	bool exec_warned;           /* "plugins run as the agent" said once */
@@ -156,6 +177,7 @@ static void on_save_failed(void *arg)
 }
 
 static json_t *agent_snapshot(const struct agent *a, bool with_checks);
+static json_t *check_status(const struct check *c, double now_mono, double now_wall);
 
 /* STATUS=: the Nagios summary line for `systemctl status`, sent only when it changed. The
  * checks are evaluated one at a time: their JSON for 1000 checks would be 4 MB at once. */
@@ -174,7 +196,7 @@ static void notify_update_status(struct agent *a)
 	ev = nagios_eval_begin(snap, now_wall);
 	json_decref(snap);
 	for (size_t i = 0; i < a->core->engine->nchecks; i++) {
-		json_t *chk = status_check(&a->core->engine->checks[i], now_mono, now_wall);
+		json_t *chk = check_status(&a->core->engine->checks[i], now_mono, now_wall);
 
 		nagios_eval_check(ev, chk);
 		json_decref(chk);
@@ -316,7 +338,7 @@ static void answer_waiting(struct agent_check *ac, const char *error)
 		else
 			control_reply(w[i],
 			              json_pack("{s:b, s:o}", "ok", 1, "check",
-			                        status_check(ac->check, mono_now(), wall_now())));
+			                        check_status(ac->check, mono_now(), wall_now())));
 	}
 	free(w);
 }
@@ -332,6 +354,110 @@ static void check_done(struct check_run *run, const struct check_report *rep, vo
 	arm_events(a);
 	if (ch.applied)
 		answer_waiting(ac, NULL);
+}
+
+/* ---- death watches ---------------------------------------------------------- */
+
+/* A death watch saw the service die: the check is DOWN at once (the engine's rule), its run
+ * in flight is cancelled (it would only tell what the watch knows) and a probe starts now. */
+static void check_died(struct agent_check *ac, const char *detail)
+{
+	struct agent *a = ac->agent;
+
+	check_run_cancel(ac->run);
+	core_death(a->core, ac->check, detail);
+	schedule(ac);
+	arm_events(a);
+}
+
+static void on_watch(struct watch *w, enum watch_state old, void *arg)
+{
+	struct agent_check *ac = arg;
+	const char *name = ac->check->conf->name;
+	char detail[CHECK_DETAIL_MAX];
+	struct watch_info wi;
+
+	if (ac->agent->stopping)
+		return;
+	watch_info(w, &wi);
+	switch (wi.state) {
+	case WATCH_DEAD:
+		snprintf(detail, sizeof(detail), "%s %s: %s", wi.key, wi.target, wi.detail);
+		check_died(ac, detail);
+		break;
+	case WATCH_ALIVE:
+		if (old == WATCH_DEAD) {
+			/* back: the probe starts the rise now rather than at the fast interval */
+			log_notice("check \"%s\": %s %s alive again (%s); probing now", name,
+			           wi.key, wi.target, wi.detail);
+			if (engine_check_trigger(ac->check, mono_now()) == 0)
+				schedule(ac);
+		} else if (old == WATCH_UNAVAILABLE) {
+			log_notice("check \"%s\": %s %s: watching again (%s)", name, wi.key,
+			           wi.target, wi.detail);
+		}
+		break;
+	case WATCH_UNAVAILABLE:
+		log_warnx("check \"%s\": %s %s unavailable: %s", name, wi.key, wi.target,
+		          wi.detail);
+		break;
+	default:
+		break;
+	}
+}
+
+static void watch_add(struct agent_check *ac, enum watch_kind kind, const char *target,
+                      const struct listen_ref *l)
+{
+	ac->watches = xrealloc(ac->watches, (ac->nwatches + 1) * sizeof(*ac->watches));
+	ac->watches[ac->nwatches++] =
+	    watch_new(ac->agent->watch_env, kind, target, l, on_watch, ac);
+}
+
+/* The watches of the check's definition, started (a death at start is a death). */
+static void watches_attach(struct agent_check *ac)
+{
+	const struct watch_conf *wc = &ac->check->conf->watch;
+
+	if (ac->watches != NULL)
+		return; /* a kept check keeps its watches: same definition */
+	if (wc->pidfile != NULL)
+		watch_add(ac, WATCH_PIDFILE, wc->pidfile, NULL);
+	if (wc->unit != NULL)
+		watch_add(ac, WATCH_UNIT, wc->unit, NULL);
+	for (size_t i = 0; i < wc->nlisten; i++)
+		watch_add(ac, WATCH_LISTEN, NULL, &wc->listen[i]);
+	for (size_t i = 0; i < ac->nwatches; i++)
+		watch_start(ac->watches[i]);
+}
+
+static void watches_free(struct agent_check *ac)
+{
+	for (size_t i = 0; i < ac->nwatches; i++)
+		watch_free(ac->watches[i]);
+	free(ac->watches);
+	ac->watches = NULL;
+	ac->nwatches = 0;
+}
+
+/* The check as status shows it: status_check() and its death watches. */
+static json_t *check_status(const struct check *c, double now_mono, double now_wall)
+{
+	json_t *o = status_check(c, now_mono, now_wall), *list = json_array();
+	const struct agent_check *ac = c->user;
+
+	for (size_t i = 0; ac != NULL && i < ac->nwatches; i++) {
+		struct watch_info wi;
+
+		watch_info(ac->watches[i], &wi);
+		json_array_append_new(
+		    list,
+		    json_pack("{s:s, s:s, s:s, s:s, s:f, s:I}", "key", wi.key, "target", wi.target,
+		              "state", watch_state_name(wi.state), "detail", wi.detail, "since",
+		              now_wall - (now_mono - wi.since), "deaths", (json_int_t)wi.deaths));
+	}
+	json_object_set_new(o, "watches", list);
+	return o;
 }
 
 /* Attach runtime glue to every check of the engine that has none. */
@@ -359,6 +485,7 @@ static int attach_checks(struct agent *a)
 			return -1;
 		}
 		schedule(ac);
+		watches_attach(ac);
 	}
 	return 0;
 }
@@ -371,6 +498,7 @@ static void drop_check(struct check *old, void *arg)
 		return;
 	answer_waiting(ac, ac->agent->stopping ? "the agent is stopping"
 	                                       : "the check was changed by a reload; ask again");
+	watches_free(ac);
 	check_run_free(ac->run);
 	schedq_remove(ac->agent->sched, &ac->slot);
 	free(ac);
@@ -427,10 +555,21 @@ static json_t *agent_snapshot(const struct agent *a, bool with_checks)
 	    .lag_p50 = lag_quantile(a, 0.5),
 	    .lag_p99 = lag_quantile(a, 0.99),
 	    .lag_max = a->lag_max,
-	    .without_checks = !with_checks,
+	    .without_checks = true,
 	};
-	return status_snapshot(&ag, a->core->engine, a->core->sync, a->core->state, mono_now(),
-	                       wall_now());
+	double now_mono = mono_now(), now_wall = wall_now();
+	json_t *snap = status_snapshot(&ag, a->core->engine, a->core->sync, a->core->state,
+	                               now_mono, now_wall);
+
+	if (with_checks) {
+		json_t *checks = json_array();
+
+		for (size_t i = 0; i < a->core->engine->nchecks; i++)
+			json_array_append_new(
+			    checks, check_status(&a->core->engine->checks[i], now_mono, now_wall));
+		json_object_set_new(snap, "checks", checks);
+	}
+	return snap;
 }
 
 json_t *agent_status(const struct agent *a)
@@ -464,7 +603,7 @@ static void verb_status(struct control_req *r, void *arg)
 	fprintf(f, "{\"ok\":true,\"status\":%.*s,\"checks\":[", (int)(n - 1), base);
 	free(base);
 	for (size_t i = 0; i < a->core->engine->nchecks; i++) {
-		json_t *chk = status_check(&a->core->engine->checks[i], now_mono, now_wall);
+		json_t *chk = check_status(&a->core->engine->checks[i], now_mono, now_wall);
 
 		if (i > 0)
 			fputc(',', f);
@@ -549,13 +688,113 @@ static void report_save(struct agent *a, json_t *resp, int save_rc)
 		                                 a->core->state->save_error));
 }
 
+enum drain_progress { DRAIN_PENDING, DRAIN_WITHDRAWN, DRAIN_GONE };
+
+/* Is announcement name DRAINED with every protocol of it disabled, as BIRD last said? why
+ * gets what is missing. */
+static enum drain_progress drain_progress(const struct agent *a, const char *name, char *why,
+                                          size_t len)
+{
+	struct announcement *ann = engine_find_announcement(a->core->engine, name);
+
+	if (ann == NULL) {
+		snprintf(why, len, "announcement \"%s\" was removed by a reload", name);
+		return DRAIN_GONE;
+	}
+	if (!ann->drain.active) {
+		snprintf(why, len, "announcement \"%s\" was undrained", name);
+		return DRAIN_GONE;
+	}
+	if (ann->state != ANN_DRAINED) {
+		snprintf(why, len, "announcement \"%s\" is %s", name,
+		         announce_state_name(ann->state));
+		return DRAIN_PENDING;
+	}
+	for (int role = 0; role < PROTO__ROLES; role++) {
+		const struct proto_list *l = conf_role_protocols(ann->conf, role);
+
+		for (size_t i = 0; i < l->n; i++) {
+			for (size_t j = 0; j < sync_nprotos(a->core->sync); j++) {
+				struct sync_proto_status ps;
+
+				sync_proto_status(a->core->sync, j, &ps);
+				if (strcmp(ps.name, l->v[i].name) != 0)
+					continue;
+				if (ps.want != SYNC_DISABLED ||
+				    (ps.actual != SYNC_ACTUAL_DISABLED &&
+				     ps.actual != SYNC_ACTUAL_MISSING)) {
+					snprintf(why, len,
+					         "BIRD has not confirmed protocol %s of \"%s\" "
+					         "disabled (it is %s)",
+					         ps.name, name, sync_actual_name(ps.actual));
+					return DRAIN_PENDING;
+				}
+			}
+		}
+	}
+	return DRAIN_WITHDRAWN;
+}
+
+static void drain_wait_done(struct agent *a, size_t i)
+{
+	json_decref(a->dwaits[i].names);
+	a->dwaits[i] = a->dwaits[--a->ndwaits];
+	if (a->ndwaits == 0)
+		uv_timer_stop(&a->dwait_timer);
+}
+
+/* Answer every waiting drain whose announcements are withdrawn, gone or out of time; with
+ * stopping, every one. */
+static void drain_waits_check(struct agent *a, const char *stopping)
+{
+	double now = mono_now();
+
+	for (size_t i = 0; i < a->ndwaits;) {
+		struct drain_wait *w = &a->dwaits[i];
+		enum drain_progress p = DRAIN_WITHDRAWN;
+		char why[256] = "";
+		json_t *v;
+		size_t k;
+
+		json_array_foreach(w->names, k, v)
+		{
+			p = drain_progress(a, json_string_value(v), why, sizeof(why));
+			if (p != DRAIN_WITHDRAWN)
+				break;
+		}
+		if (p == DRAIN_WITHDRAWN && !stopping) {
+			json_object_set_new(w->resp, "withdrawn", json_true());
+			json_object_set_new(w->resp, "waited", json_real(now - w->started));
+			control_reply(w->req, w->resp);
+		} else if (stopping || p == DRAIN_GONE || now >= w->deadline) {
+			json_decref(w->resp);
+			control_reply_error_json(
+			    w->req, CONTROL_E_WAIT_TIMEOUT,
+			    json_pack("{s:O, s:b}", "announcements", w->names, "withdrawn", 0),
+			    "not confirmed withdrawn after %.1f s: %s%s", now - w->started,
+			    stopping ? stopping : why,
+			    p == DRAIN_GONE ? "" : "; the drain is in effect");
+		} else {
+			i++;
+			continue;
+		}
+		drain_wait_done(a, i);
+	}
+}
+
+static void dwait_timer_cb(uv_timer_t *t)
+{
+	drain_waits_check(t->data, NULL);
+}
+
 static void verb_drain(struct control_req *r, void *arg)
 {
 	struct agent *a = arg;
 	const struct control_req_info *ri = control_req_info(r);
 	json_t *reason = json_object_get(ri->request, "reason");
 	json_t *jfor = json_object_get(ri->request, "for"), *names, *resp, *v;
-	double until = INFINITY;
+	json_t *jwait = json_object_get(ri->request, "wait");
+	double now = mono_now(), until = INFINITY, wait = 0;
 	int save_rc = 0;
 	size_t i;
 
@@ -577,6 +816,16 @@ static void verb_drain(struct control_req *r, void *arg)
 		}
 		until = wall_now() + f;
 	}
+	if (jwait != NULL && !json_is_null(jwait)) {
+		wait = json_number_value(jwait);
+		if (!json_is_number(jwait) || !(wait > 0) || wait > DRAIN_WAIT_MAX) {
+			control_reply_error(
+			    r, CONTROL_E_BAD_REQUEST,
+			    "\"wait\" is a number of seconds, above 0 and at most %.0f",
+			    DRAIN_WAIT_MAX);
+			return;
+		}
+	}
 	names = pick_announcements(a, r, false);
 	if (names == NULL)
 		return;
@@ -590,8 +839,19 @@ static void verb_drain(struct control_req *r, void *arg)
 			save_rc = -1;
 	}
 	arm_events(a);
-	resp = json_pack("{s:b, s:o}", "ok", 1, "announcements", names);
+	resp = json_pack("{s:b, s:O}", "ok", 1, "announcements", names);
 	report_save(a, resp, save_rc);
+	if (wait > 0) {
+		/* answered once BIRD confirms the withdraw (drain_waits_check) */
+		a->dwaits = xrealloc(a->dwaits, (a->ndwaits + 1) * sizeof(*a->dwaits));
+		a->dwaits[a->ndwaits++] = (struct drain_wait){
+		    .req = r, .resp = resp, .names = names, .started = now, .deadline = now + wait};
+		if (!uv_is_active((uv_handle_t *)&a->dwait_timer))
+			uv_timer_start(&a->dwait_timer, dwait_timer_cb, DRAIN_WAIT_POLL_MS,
+			               DRAIN_WAIT_POLL_MS);
+		return;
+	}
+	json_decref(names);
 	control_reply(r, resp);
 }
 
@@ -690,6 +950,7 @@ struct agent *agent_new(uv_loop_t *loop, struct agent_conf *conf, const struct a
 	}
 	memcpy(a->rand_state, seed, sizeof(seed));
 	a->env = check_env_new(loop);
+	a->watch_env = watch_env_new(loop);
 	a->sched = schedq_new(loop, check_due_cb, a);
 	a->core =
 	    core_new(conf, &agent_clock, agent_rand, a, &sync_bird_client_ops, loop, opts->dry_run);
@@ -707,6 +968,8 @@ struct agent *agent_new(uv_loop_t *loop, struct agent_conf *conf, const struct a
 	a->state_retry.data = a;
 	uv_timer_init(loop, &a->notify_timer);
 	a->notify_timer.data = a;
+	uv_timer_init(loop, &a->dwait_timer);
+	a->dwait_timer.data = a;
 	a->started_wall = wall_now();
 	return a;
 }
@@ -1051,6 +1314,7 @@ static void stop_finish(struct agent *a)
 	uv_close((uv_handle_t *)&a->metrics_timer, NULL);
 	uv_close((uv_handle_t *)&a->state_retry, NULL);
 	uv_close((uv_handle_t *)&a->notify_timer, NULL);
+	uv_close((uv_handle_t *)&a->dwait_timer, NULL);
 	sync_free(a->core->sync);
 	a->core->sync = NULL;
 }
@@ -1083,6 +1347,7 @@ void agent_stop(struct agent *a)
 	                                  : "withdrawing every announcement");
 	for (size_t i = 0; i < a->core->engine->nchecks; i++)
 		drop_check(&a->core->engine->checks[i], a);
+	drain_waits_check(a, "the agent is stopping");
 	/* the helper reads EOF, kills what it still runs and exits */
 	exec_helper_close(a->helper);
 	a->helper = NULL;
@@ -1115,6 +1380,8 @@ void agent_free(struct agent *a)
 		return;
 	core_free(a->core);
 	check_env_free(a->env);
+	watch_env_free(a->watch_env);
+	free(a->dwaits);
 	priv_plan_free(&a->priv);
 	conf_free(a->conf);
 	free(a);

@@ -5,8 +5,9 @@
  *
  * Exit codes (anycastctl(8)): status exits with the Nagios state (an agent
  * that does not answer is CRITICAL); other verbs 0 done, 1 the agent refused
- * or could not be asked, 2 `check NAME` ran and failed; bad arguments exit 3
- * for every verb (Nagios UNKNOWN).
+ * or could not be asked, 2 `check NAME` ran and failed or `drain --wait` was
+ * not confirmed withdrawn in time (the drain is in effect); bad arguments
+ * exit 3 for every verb (Nagios UNKNOWN).
  */
 #include <config.h>
 
@@ -32,11 +33,12 @@
 
 #define EXIT_DONE    0
 #define EXIT_REFUSED 1 /* the agent said no, or could not be asked */
-#define EXIT_FAILED  2 /* check NAME: the check failed */
+#define EXIT_FAILED  2 /* check NAME: the check failed; drain --wait: not confirmed in time */
 #define EXIT_USAGE   3 /* bad arguments (Nagios UNKNOWN) */
 
-#define STATUS_TIMEOUT 5.0  /* below NRPE's 10 s command_timeout */
-#define OTHER_TIMEOUT  30.0 /* a check may run for its own timeout first */
+#define STATUS_TIMEOUT 5.0   /* below NRPE's 10 s command_timeout */
+#define OTHER_TIMEOUT  30.0  /* a check may run for its own timeout first */
+#define WAIT_TIMEOUT   600.0 /* drain --wait: drain_time (default 30 s) and BIRD's answer */
 #define REPLY_MAX      (64u << 20)
 #define REASON_MAX     200 /* the agent's limit (CONTROL.md) */
 
@@ -45,24 +47,28 @@ enum req_error { REQ_OK, REQ_UNREACHABLE, REQ_DENIED, REQ_TIMEOUT, REQ_GARBAGE }
 
 static const char *sock_path = AA_CTL_PATH;
 static double timeout = -1;
+static bool timeout_given; /* -t: it bounds drain --wait too */
 
 static void usage(FILE *out)
 {
-	fprintf(out,
-	        "usage: anycastctl [-s SOCKET] [-t SECONDS] COMMAND [ARGS]\n"
-	        "  status [-o nagios|text|json]   agent state (a Nagios plugin: exit 0/1/2/3)\n"
-	        "  drain [ANNOUNCEMENT...] --reason TEXT [--for DURATION]\n"
-	        "                                 withdraw gracefully (all when none named)\n"
-	        "  undrain [ANNOUNCEMENT...]      end a drain (all when none named)\n"
-	        "  check NAME                     run a check now and print its result\n"
-	        "  reload                         reload the configuration\n"
-	        "options:\n"
-	        "  -s, --socket PATH   control socket (default %s)\n"
-	        "  -t, --timeout SECS  give up after this long (status %.0f s, others %.0f s)\n"
-	        "  -h, --help          this text\n"
-	        "  -V, --version       the version\n"
-	        "DURATION: 90, 30s, 15m, 2h, 1d or a sum like 1h30m. See anycastctl(8).\n",
-	        AA_CTL_PATH, STATUS_TIMEOUT, OTHER_TIMEOUT);
+	fprintf(
+	    out,
+	    "usage: anycastctl [-s SOCKET] [-t SECONDS] COMMAND [ARGS]\n"
+	    "  status [-o nagios|text|json]   agent state (a Nagios plugin: exit 0/1/2/3)\n"
+	    "  drain [ANNOUNCEMENT...] --reason TEXT [--for DURATION] [--wait]\n"
+	    "                                 withdraw gracefully (all when none named);\n"
+	    "                                 --wait: return once BIRD confirmed the withdraw\n"
+	    "  undrain [ANNOUNCEMENT...]      end a drain (all when none named)\n"
+	    "  check NAME                     run a check now and print its result\n"
+	    "  reload                         reload the configuration\n"
+	    "options:\n"
+	    "  -s, --socket PATH   control socket (default %s)\n"
+	    "  -t, --timeout SECS  give up after this long (status %.0f s, drain --wait %.0f s,\n"
+	    "                      others %.0f s)\n"
+	    "  -h, --help          this text\n"
+	    "  -V, --version       the version\n"
+	    "DURATION: 90, 30s, 15m, 2h, 1d or a sum like 1h30m. See anycastctl(8).\n",
+	    AA_CTL_PATH, STATUS_TIMEOUT, WAIT_TIMEOUT, OTHER_TIMEOUT);
 }
 
 /* A usage error: the message and the usage on stderr; status also says UNKNOWN on stdout, where
@@ -437,6 +443,7 @@ static int cmd_status(int argc, char **argv)
 struct drain_opts {
 	const char *reason;
 	double secs; /* 0: no expiry */
+	bool wait;
 };
 
 static int drain_opt(int opt, const char *arg, void *ctx)
@@ -447,6 +454,9 @@ static int drain_opt(int opt, const char *arg, void *ctx)
 	case 'h':
 		usage(stdout);
 		exit(EXIT_DONE);
+	case 'w':
+		o->wait = true;
+		return 0;
 	case 'r':
 		if (!*arg || strlen(arg) > REASON_MAX) {
 			bad_args("drain", "--reason must be 1 to %d bytes", REASON_MAX);
@@ -490,11 +500,13 @@ static int cmd_drain(int argc, char **argv)
 {
 	static const struct option lo[] = {{"reason", required_argument, NULL, 'r'},
 	                                   {"for", required_argument, NULL, 'f'},
+	                                   {"wait", no_argument, NULL, 'w'},
 	                                   {"help", no_argument, NULL, 'h'},
 	                                   {0}};
 	struct drain_opts o = {0};
-	int first = sub_getopt(argc, argv, ":r:f:h", lo, drain_opt, &o), code = EXIT_DONE;
+	int first = sub_getopt(argc, argv, ":r:f:wh", lo, drain_opt, &o), code = EXIT_DONE;
 	json_t *req, *reply;
+	char err[1024];
 
 	if (first < 0)
 		return EXIT_USAGE;
@@ -511,10 +523,34 @@ static int cmd_drain(int argc, char **argv)
 		json_object_set_new(req, "for",
 		                    o.secs == floor(o.secs) ? json_integer((json_int_t)o.secs)
 		                                            : json_real(o.secs));
-	reply = ask("drain", req, &code);
-	if (!reply)
+	if (!o.wait) {
+		reply = ask("drain", req, &code);
+		if (!reply)
+			return code;
+		print_affected("drained", reply);
+		json_decref(reply);
+		return EXIT_DONE;
+	}
+	/* drain_time and BIRD's answer unless -t says otherwise; the agent answers first */
+	if (!timeout_given)
+		timeout = WAIT_TIMEOUT;
+	json_object_set_new(req, "wait", json_real(timeout > 2 ? timeout - 1 : timeout / 2));
+	if (request(req, &reply, err, sizeof(err)) != REQ_OK) {
+		json_decref(req);
+		fprintf(stderr, "anycastctl: drain: %s\n", err);
+		return EXIT_REFUSED;
+	}
+	json_decref(req);
+	if (!json_is_true(json_object_get(reply, "ok"))) {
+		code = strcmp(snap_str(reply, "code", ""), "wait_timeout") == 0 ? EXIT_FAILED
+		                                                                : EXIT_REFUSED;
+		refused("drain", reply);
+		json_decref(reply);
 		return code;
+	}
 	print_affected("drained", reply);
+	print_affected("withdrawn, confirmed by BIRD", reply);
+	printf("waited %.1f s\n", snap_num(reply, "waited", 0));
 	json_decref(reply);
 	return EXIT_DONE;
 }
@@ -639,6 +675,7 @@ int main(int argc, char **argv)
 		case 't':
 			if (parse_duration(optarg, &timeout) != 0)
 				return bad_args(NULL, "-t %s: not a duration in seconds", optarg);
+			timeout_given = true;
 			break;
 		case 'h':
 			usage(stdout);

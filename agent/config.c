@@ -614,6 +614,43 @@ static char *n_user(struct ctx *c, const char *in, char *why, size_t wlen)
 	return r;
 }
 
+/* A systemd unit name (systemd's unit_name_is_valid(), simplified): without a unit type
+ * suffix it is a service ("nginx" is "nginx.service"), as in systemctl; a template without
+ * an instance is never active. */
+static char *n_unit(struct ctx *c, const char *in, char *why, size_t wlen)
+{
+	static const char *const types[] = {"service",   "socket", "target", "mount",
+	                                    "automount", "swap",   "path",   "timer",
+	                                    "slice",     "scope",  "device"};
+	const char *dot = strrchr(in, '.');
+	size_t n = strlen(in);
+	bool typed = false;
+	char *r;
+
+	if (n == 0 || n > 250 ||
+	    strspn(in, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	               "0123456789:-_.\\@") != n) {
+		snprintf(why, wlen,
+		         "\"%s\" is not a systemd unit name (letters, digits and :-_.\\@, like "
+		         "\"nginx.service\")",
+		         in);
+		return NULL;
+	}
+	for (size_t i = 0; dot != NULL && i < ARRAY_SIZE(types); i++)
+		typed |= strcmp(dot + 1, types[i]) == 0;
+	if (typed)
+		r = xstrdup(in);
+	else
+		xasprintf(&r, "%s.service", in);
+	if (strstr(r, "@.") != NULL || r[0] == '@' || r[0] == '.') {
+		snprintf(why, wlen,
+		         "\"%s\" is a template: name an instance, like \"getty@tty1.service\"", in);
+		free(r);
+		return NULL;
+	}
+	return r;
+}
+
 static char *n_url(struct ctx *c, const char *in, char *why, size_t wlen)
 {
 	CURLU *u = curl_url();
@@ -896,6 +933,119 @@ static bool bird_socket_equal(const void *a, const void *b)
 	for (size_t i = 0; i < x->nsockets; i++)
 		if (strcmp(x->sockets[i].name, y->sockets[i].name) != 0 ||
 		    strcmp(x->sockets[i].path, y->sockets[i].path) != 0)
+			return false;
+	return true;
+}
+
+/* watch_listen: "[tcp:|udp:]ADDRESS:PORT" or a list of them; tcp when no protocol is given. */
+static void listen_free(void *obj)
+{
+	struct check_conf *ck = obj;
+
+	for (size_t i = 0; i < ck->watch.nlisten; i++)
+		free(ck->watch.listen[i].addr.host);
+	free(ck->watch.listen);
+	ck->watch.listen = NULL;
+	ck->watch.nlisten = 0;
+}
+
+static bool listen_parse_one(struct ctx *c, const config_setting_t *e, struct check_conf *ck)
+{
+	const char *in = config_setting_get_string(e), *a = in;
+	struct listen_ref r = {.proto = IPPROTO_TCP};
+	char why[256];
+
+	if (in == NULL) {
+		serr(c, e, "watch_listen: every entry must be a string like \"tcp:192.0.2.80:80\"");
+		return false;
+	}
+	if (strncmp(in, "tcp:", 4) == 0) {
+		a = in + 4;
+	} else if (strncmp(in, "udp:", 4) == 0) {
+		r.proto = IPPROTO_UDP;
+		a = in + 4;
+	}
+	if (!parse_addr(a, PORT_REQ, &r.addr, why, sizeof(why))) {
+		if (strstr(why, "needs a port") != NULL || strstr(why, "the port must") != NULL)
+			serr(c, e, "watch_listen: %s", why);
+		else
+			serr(c, e,
+			     "watch_listen: \"%s\" is not [tcp:|udp:]ADDRESS:PORT with a numeric "
+			     "address, like \"udp:192.0.2.53:53\" or \"[2001:db8::80]:80\"",
+			     in);
+		return false;
+	}
+	for (size_t i = 0; i < ck->watch.nlisten; i++) {
+		const struct listen_ref *o = &ck->watch.listen[i];
+		if (o->proto == r.proto && o->addr.port == r.addr.port &&
+		    strcmp(o->addr.host, r.addr.host) == 0) {
+			serr(c, e, "watch_listen: \"%s\" is listed twice", in);
+			free(r.addr.host);
+			return false;
+		}
+	}
+	ck->watch.listen = xrealloc(ck->watch.listen, (ck->watch.nlisten + 1) * sizeof(r));
+	ck->watch.listen[ck->watch.nlisten++] = r;
+	return true;
+}
+
+static void listen_parse(struct ctx *c, const config_setting_t *s, void *obj)
+{
+	int n;
+
+	listen_free(obj);
+	if (config_setting_type(s) == CONFIG_TYPE_STRING) {
+		listen_parse_one(c, s, obj);
+		return;
+	}
+	n = config_setting_length(s);
+	if (n == 0)
+		serr(c, s, "watch_listen must not be empty");
+	for (int i = 0; i < n; i++)
+		listen_parse_one(c, config_setting_get_elem(s, (unsigned)i), obj);
+}
+
+static void listen_format(const struct listen_ref *r, char *buf, size_t len)
+{
+	char a[INET6_ADDRSTRLEN + 16];
+
+	addr_format(&r->addr, true, a, sizeof(a));
+	snprintf(buf, len, "%s:%s", r->proto == IPPROTO_UDP ? "udp" : "tcp", a);
+}
+
+static void listen_print(FILE *out, int ind, const void *obj, const struct ctx *pc)
+{
+	const struct watch_conf *w = &((const struct check_conf *)obj)->watch;
+	char buf[INET6_ADDRSTRLEN + 24];
+
+	indent(out, ind);
+	if (w->nlisten == 0) {
+		fputs("# watch_listen not set: no listening socket is watched\n", out);
+		return;
+	}
+	fputs("watch_listen = ", out);
+	if (w->nlisten > 1)
+		fputs("[ ", out);
+	for (size_t i = 0; i < w->nlisten; i++) {
+		listen_format(&w->listen[i], buf, sizeof(buf));
+		if (i > 0)
+			fputs(", ", out);
+		print_str(out, buf);
+	}
+	fputs(w->nlisten > 1 ? " ];\n" : ";\n", out);
+}
+
+static bool listen_equal(const void *a, const void *b)
+{
+	const struct watch_conf *x = &((const struct check_conf *)a)->watch;
+	const struct watch_conf *y = &((const struct check_conf *)b)->watch;
+
+	if (x->nlisten != y->nlisten)
+		return false;
+	for (size_t i = 0; i < x->nlisten; i++)
+		if (x->listen[i].proto != y->listen[i].proto ||
+		    x->listen[i].addr.port != y->listen[i].addr.port ||
+		    strcmp(x->listen[i].addr.host, y->listen[i].addr.host) != 0)
 			return false;
 	return true;
 }
@@ -1201,6 +1351,18 @@ static const struct key check_keys[] = {
     NUM("fast_interval", struct check_conf, fast_interval, 0.01, 3600, 0, " seconds"),
     INTK("rise", K_UINT, struct check_conf, rise, 1, 100, 3, ""),
     INTK("fall", K_UINT, struct check_conf, fall, 1, 100, 2, ""),
+    /* death watches (watch.h): what serves the check */
+    STR("watch_pidfile", struct check_conf, watch.pidfile, NULL, n_abs_path,
+        .unset = "no process is watched"),
+    STR("watch_unit", struct check_conf, watch.unit, NULL, n_unit,
+        .unset = "no systemd unit is watched"),
+    {.name = "watch_listen",
+     .types = T_STR | T_LIST,
+     .kind = K_CUSTOM,
+     .parse = listen_parse,
+     .print = listen_print,
+     .equal = listen_equal,
+     .free = listen_free},
     END,
 };
 

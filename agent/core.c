@@ -236,6 +236,18 @@ struct check_change core_result(struct core *c, struct check *ch, const struct c
 	return chg;
 }
 
+void core_death(struct core *c, struct check *ch, const char *detail)
+{
+	double now = mono(c);
+	struct check_change chg = engine_check_death(ch, detail, now);
+	char line[512];
+
+	engine_check_describe(line, sizeof(line), ch, &chg);
+	log_notice("%s", line);
+	if (chg.state_changed || chg.degraded_changed)
+		engine_check_changed(c->engine, ch, now);
+}
+
 void core_tick(struct core *c)
 {
 	engine_tick(c->engine, mono(c));

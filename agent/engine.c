@@ -220,6 +220,39 @@ void engine_check_cancelled(struct check *c, double now)
 	c->next_due = now;
 }
 
+struct check_change engine_check_death(struct check *c, const char *detail, double now)
+{
+	struct check_change ch = {.applied = true,
+	                          .old_state = c->state,
+	                          .new_state = CHECK_DOWN,
+	                          .old_degraded = c->degraded};
+
+	c->running = false;
+	bump(&c->fail_streak);
+	c->pass_streak = 0;
+	c->counters.failures++;
+	c->counters.deaths++;
+	if (c->state != CHECK_DOWN) {
+		c->state = CHECK_DOWN;
+		c->since = now;
+		c->counters.transitions++;
+		ch.state_changed = true;
+	}
+	c->degraded = false;
+	ch.degraded_changed = ch.old_degraded;
+	memset(&c->last, 0, sizeof(c->last));
+	c->last.code = RES_SERVICE_DEAD;
+	snprintf(c->last.detail, sizeof(c->last.detail), "%s", detail ? detail : "");
+	c->last.started = now;
+	c->last.t_connect = c->last.t_tls = c->last.t_first_byte = -1;
+	c->last.cert_days_left = INT_MIN;
+	c->has_report = true;
+	c->last_at = now;
+	/* an immediate probe: a service already back starts its rise at once */
+	c->next_due = now;
+	return ch;
+}
+
 int engine_check_trigger(struct check *c, double now)
 {
 	if (c->running)

@@ -118,6 +118,8 @@ static const struct per_item check_metrics[] = {
      "counters.timeouts", 1},
     {"check_transitions_total", "counter", "State changes of the check.", "counters.transitions",
      1},
+    {"check_deaths_total", "counter",
+     "Deaths seen by the check's death watches (also counted as failures).", "counters.deaths", 1},
     {"check_cert_remaining_seconds", "gauge",
      "Time until the served TLS certificate expires (whole days).", "cert_days_left", 86400},
     {"check_rrsig_expiry_timestamp_seconds", "gauge",

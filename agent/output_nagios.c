@@ -166,6 +166,29 @@ static int check_level(const json_t *chk)
 	return strcmp(st, "DOWN") == 0 ? 2 : 3;
 }
 
+/* A death watch that cannot watch, or says dead while the check passes (a wrong pidfile or
+ * unit in the configuration?): WARNING. A dead watch of a DOWN check is the check's finding. */
+static int eval_watches(struct eval *ev, const json_t *chk, int level)
+{
+	const char *name = snap_str(chk, "name", "?");
+	const json_t *w;
+	size_t i;
+	int state = NAGIOS_OK;
+
+	json_array_foreach(snap_array(chk, "watches"), i, w)
+	{
+		const char *st = snap_str(w, "state", "");
+
+		if (strcmp(st, "unavailable") == 0 || (strcmp(st, "dead") == 0 && level < 2)) {
+			finding(ev, NAGIOS_WARNING, "check %s: %s %s %s: %s", name,
+			        snap_str(w, "key", "?"), snap_str(w, "target", "?"), st,
+			        snap_str(w, "detail", ""));
+			state = NAGIOS_WARNING;
+		}
+	}
+	return state;
+}
+
 static int eval_check(struct eval *ev, const json_t *chk)
 {
 	const char *name = snap_str(chk, "name", "?");
@@ -173,10 +196,11 @@ static int eval_check(struct eval *ev, const json_t *chk)
 	const char *detail = snap_str(chk, "detail", "");
 	const char *sep = detail[0] ? ": " : "";
 	double days = snap_num(chk, "cert_days_left", NAN);
+	int level = check_level(chk), watches = eval_watches(ev, chk, level);
 
-	switch (check_level(chk)) {
+	switch (level) {
 	case 0:
-		return NAGIOS_OK;
+		return watches;
 	case 2:
 		finding(ev, NAGIOS_WARNING, "check %s DOWN: %s%s%s", name, res, sep, detail);
 		break;
@@ -572,13 +596,21 @@ static void long_output(FILE *out, const json_t *snap, double now)
 		output_duration(ago, sizeof(ago), now - snap_num(v, "since", NAN));
 		fprintf(out,
 		        "[%s] check %s (%s): %s%s for %s, %s, pass streak %.0f/%.0f, "
-		        "fail streak %.0f/%.0f%s%s\n",
+		        "fail streak %.0f/%.0f%s%s",
 		        nagios_state_name(one.state), snap_str(v, "name", "?"),
 		        snap_str(v, "type", "?"), snap_str(v, "state", "?"),
 		        snap_bool(v, "degraded", false) ? " degraded" : "", ago, lat,
 		        snap_num(v, "pass_streak", 0), snap_num(v, "rise", 0),
 		        snap_num(v, "fail_streak", 0), snap_num(v, "fall", 0),
 		        detail[0] ? ": " : "", detail);
+		json_array_foreach(snap_array(v, "watches"), j, s)
+		{
+			clean_copy(detail, sizeof(detail), snap_str(s, "detail", ""));
+			fprintf(out, "%s %s %s %s (%s)", j == 0 ? "; watches:" : ",",
+			        snap_str(s, "key", "?"), snap_str(s, "target", "?"),
+			        snap_str(s, "state", "?"), detail);
+		}
+		fputc('\n', out);
 	}
 }
 

@@ -176,6 +176,43 @@ static void rrsig_expiry(const json_t *snap, double now, FILE *out)
 	}
 }
 
+/* The death watches of every check, when there are any. */
+static void watches(const json_t *snap, double now, FILE *out)
+{
+	struct table t = {.ncols = 6};
+	const json_t *v, *w;
+	size_t i, j, n = 0;
+
+	cell(&t, "CHECK");
+	cell(&t, "WATCH");
+	cell(&t, "TARGET");
+	cell(&t, "STATE");
+	cell(&t, "SINCE");
+	cell(&t, "DETAIL");
+	json_array_foreach(snap_array(snap, "checks"), i, v)
+	{
+		json_array_foreach(snap_array(v, "watches"), j, w)
+		{
+			char d[32];
+
+			output_duration(d, sizeof(d), now - snap_num(w, "since", now));
+			cell(&t, "%s", snap_str(v, "name", "?"));
+			cell(&t, "%s", snap_str(w, "key", "?"));
+			cell(&t, "%s", snap_str(w, "target", "?"));
+			cell(&t, "%s", snap_str(w, "state", "?"));
+			cell(&t, "%s", d);
+			cell(&t, "%s", snap_str(w, "detail", ""));
+			n++;
+		}
+	}
+	if (n == 0) {
+		strlist_free(&t.cells);
+		return;
+	}
+	fputc('\n', out);
+	table_print(&t, out);
+}
+
 static void bird(const json_t *snap, FILE *out)
 {
 	const json_t *b = snap_object(snap, "bird"), *v;
@@ -240,6 +277,7 @@ void output_text(const json_t *snap, double now, FILE *out)
 	fputc('\n', out);
 	checks(snap, out);
 	rrsig_expiry(snap, now, out);
+	watches(snap, now, out);
 	fputc('\n', out);
 	bird(snap, out);
 }

@@ -6,6 +6,7 @@
  */
 #include <config.h>
 
+#include <netinet/in.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,7 @@
 #include "probe.h"
 #include "result.h"
 #include "util.h"
+#include "watch.h"
 
 struct probe_slot {
 	const struct check_conf *conf;
@@ -74,6 +76,44 @@ static size_t select_checks(const struct agent_conf *conf, char **names, size_t 
 		fprintf(stderr, "%s\n", conf->nchecks ? "" : " (none)");
 	}
 	return unknown;
+}
+
+/* The bound of a watch_unit's one bus call. */
+#define PROBE_BUS_TIMEOUT 2.0
+
+/* One line per death watch under its check's line: what the running agent would see now.
+ * Returns false if one is dead (the agent would fail the check at once). */
+static bool print_watch(FILE *out, int namew, enum watch_kind kind, const char *target,
+                        const struct listen_ref *l)
+{
+	char detail[256], shown[128];
+	enum watch_state st =
+	    watch_probe(kind, target, l, PROBE_BUS_TIMEOUT, detail, sizeof(detail));
+
+	if (kind == WATCH_LISTEN)
+		snprintf(shown, sizeof(shown), "%s:%s%s%s:%u",
+		         l->proto == IPPROTO_UDP ? "udp" : "tcp",
+		         l->addr.family == AF_INET6 ? "[" : "", l->addr.host,
+		         l->addr.family == AF_INET6 ? "]" : "", l->addr.port);
+	else
+		snprintf(shown, sizeof(shown), "%s", target);
+	fprintf(out, "%-*s  %s %s: %s (%s)\n", namew, "", watch_key(kind), shown,
+	        watch_state_name(st), detail);
+	return st != WATCH_DEAD;
+}
+
+static bool print_watches(FILE *out, const struct check_conf *c, int namew)
+{
+	const struct watch_conf *w = &c->watch;
+	bool ok = true;
+
+	if (w->pidfile)
+		ok &= print_watch(out, namew, WATCH_PIDFILE, w->pidfile, NULL);
+	if (w->unit)
+		ok &= print_watch(out, namew, WATCH_UNIT, w->unit, NULL);
+	for (size_t i = 0; i < w->nlisten; i++)
+		ok &= print_watch(out, namew, WATCH_LISTEN, NULL, &w->listen[i]);
+	return ok;
 }
 
 static void print_line(FILE *out, const struct probe_slot *slot, int namew, int resw)
@@ -181,6 +221,8 @@ int probe_run(const struct agent_conf *conf, char **names, size_t nnames, FILE *
 			continue;
 		print_line(out, &slots[i], namew, resw);
 		if (result_class(slots[i].rep.code) == RESULT_FAIL)
+			rc = PROBE_FAIL;
+		if (!print_watches(out, slots[i].conf, namew))
 			rc = PROBE_FAIL;
 		check_run_free(slots[i].run);
 	}

@@ -75,14 +75,14 @@ json_t *status_check(const struct check *c, double now_mono, double now_wall)
 	                 "timeout", cf->timeout, "rise", (json_int_t)cf->rise, "fall",
 	                 (json_int_t)cf->fall, "pass_streak", (json_int_t)c->pass_streak,
 	                 "fail_streak", (json_int_t)c->fail_streak, "running", c->running));
-	json_object_set_new(o, "counters",
-	                    json_pack("{s:I, s:I, s:I, s:I, s:I, s:I}", "runs",
-	                              (json_int_t)c->counters.runs, "passes",
-	                              (json_int_t)c->counters.passes, "warnings",
-	                              (json_int_t)c->counters.warnings, "failures",
-	                              (json_int_t)c->counters.failures, "timeouts",
-	                              (json_int_t)c->counters.timeouts, "transitions",
-	                              (json_int_t)c->counters.transitions));
+	json_object_set_new(
+	    o, "counters",
+	    json_pack(
+	        "{s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "runs", (json_int_t)c->counters.runs,
+	        "passes", (json_int_t)c->counters.passes, "warnings",
+	        (json_int_t)c->counters.warnings, "failures", (json_int_t)c->counters.failures,
+	        "timeouts", (json_int_t)c->counters.timeouts, "transitions",
+	        (json_int_t)c->counters.transitions, "deaths", (json_int_t)c->counters.deaths));
 	return o;
 }
 

@@ -84,6 +84,20 @@ struct exec_conf {
 	size_t output_max;   /* bytes of stdout kept */
 };
 
+/* A listening socket whose disappearance is a death (watch_listen). */
+struct listen_ref {
+	int proto;             /* IPPROTO_TCP or IPPROTO_UDP */
+	struct conf_addr addr; /* numeric address and port */
+};
+
+/* What serves a check, for the death watches (watch.h); every member optional. */
+struct watch_conf {
+	char *pidfile;             /* watch_pidfile: absolute path, NULL: none */
+	char *unit;                /* watch_unit: a systemd unit name, NULL: none */
+	struct listen_ref *listen; /* watch_listen */
+	size_t nlisten;
+};
+
 struct check_conf {
 	char *name;
 	int line; /* where it was defined, for messages */
@@ -92,6 +106,7 @@ struct check_conf {
 	double fast_interval; /* seconds between runs while changing state */
 	double timeout;       /* seconds; must be below interval */
 	unsigned rise, fall;
+	struct watch_conf watch;
 	union {
 		struct http_conf http;
 		struct dns_conf dns;

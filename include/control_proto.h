@@ -9,15 +9,21 @@
  *
  * Requests:
  *   {"verb":"status"}
- *   {"verb":"drain","announcements":["web"],"reason":"maintenance","for":3600}
+ *   {"verb":"drain","announcements":["web"],"reason":"maintenance","for":3600,"wait":60}
  *       announcements empty or absent: all; "for" seconds (absent: until undrained);
- *       reason required, 1..CONTROL_REASON_MAX bytes
+ *       reason required, 1..CONTROL_REASON_MAX bytes; "wait" seconds (absent: answer at
+ *       once): answer only once every named announcement is DRAINED (drain_time over) and
+ *       BIRD has confirmed each of its protocols disabled, or with wait_timeout
  *   {"verb":"undrain","announcements":["web"]}     (empty or absent: all drained ones)
  *   {"verb":"check","name":"web"}     run now; the response comes when the run finishes
  *   {"verb":"reload"}
  * Responses: {"ok":true, ...} or {"ok":false,"error":"human text","code":"CODE", ...}
  *   status  -> {"ok":true,"status":SNAPSHOT}   (status.h documents SNAPSHOT)
  *   drain   -> {"ok":true,"announcements":[names affected]}
+ *              with wait: {"ok":true,"announcements":[...],"withdrawn":true,"waited":SECONDS}
+ *              or {"ok":false,"code":"wait_timeout","announcements":[...],"withdrawn":false}
+ *              (not confirmed in time, undrained or removed meanwhile, or the agent stops;
+ *              the drain itself is in effect)
  *   undrain -> {"ok":true,"announcements":[names affected]}
  *   check   -> {"ok":true,"check":CHECK (as in the snapshot, after the run)}
  *   reload  -> {"ok":true,"kept_checks":N,"checks":M}
@@ -55,5 +61,6 @@
 #define CONTROL_E_BUSY                 "busy"
 #define CONTROL_E_RELOAD_FAILED        "reload_failed"
 #define CONTROL_E_INTERNAL             "internal"
+#define CONTROL_E_WAIT_TIMEOUT         "wait_timeout"
 
 #endif

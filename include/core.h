@@ -62,6 +62,9 @@ int core_start(struct core *c);
  * announcements. */
 struct check_change core_result(struct core *c, struct check *ch, const struct check_report *rep,
                                 double rnd);
+/* A death watch of check ch saw its service die (engine_check_death(), logged; the driver has
+ * cancelled the run in flight), then its announcements. */
+void core_death(struct core *c, struct check *ch, const char *detail);
 /* Time passed: hold-down, drain_time and drain ends, damping reuse, stale guard observations. */
 void core_tick(struct core *c);
 double core_next_event(const struct core *c);

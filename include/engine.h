@@ -19,6 +19,12 @@
  *   - UP -> DOWN after `fall` consecutive failures; DOWN -> UP after `rise`
  *     consecutive passes. A streak already past its threshold changes nothing.
  *   - rise or fall of 0 counts as 1.
+ *   - A death (engine_check_death(): a death watch saw the process, unit or
+ *     listening socket that serves the check go away) is a failure that
+ *     does not wait for `fall`: the check is DOWN at once, with result
+ *     SERVICE_DEAD; the caller has cancelled the run in flight, and the next
+ *     run is due now (an immediate probe). The way back is `rise` passes, as
+ *     after any other verdict.
  * Degraded (decided after the state of the same result), with the same
  * hysteresis as the state, because each change switches the announcement
  * between its normal and degraded variants, an attribute change upstream
@@ -115,6 +121,7 @@ struct check_counters {
 	unsigned long timeouts;    /* TIMEOUT results */
 	unsigned long transitions; /* state changes, UNKNOWN -> UP/DOWN included */
 	unsigned long discarded;   /* results refused: no run was in flight */
+	unsigned long deaths;      /* deaths reported by a death watch (also failures) */
 };
 
 /* One check's live state; conf is the (immutable) definition it runs. */
@@ -158,6 +165,9 @@ struct check_change engine_check_result(struct check *c, const struct check_repo
                                         double rnd);
 /* The caller cancelled the run in flight: no result counts, the next run is due now. */
 void engine_check_cancelled(struct check *c, double now);
+/* A death watch saw the service die: DOWN at once with RES_SERVICE_DEAD and detail (the
+ * caller cancels the run in flight first; no result of it counts), the next run due now. */
+struct check_change engine_check_death(struct check *c, const char *detail, double now);
 /* Run as soon as possible (anycastctl check NAME); -1 if a run is in flight already. */
 int engine_check_trigger(struct check *c, double now);
 /* True if the run in flight is past timeout + ENGINE_HUNG_GRACE: the runner lost it; the caller

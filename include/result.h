@@ -3,7 +3,9 @@
  * names each result (shared by the daemon, anycastctl and the tests).
  *
  * Every result has a class: PASS (the check passed), WARN (passed but the
- * check is degraded), FAIL (counts towards fall).
+ * check is degraded), FAIL (counts towards fall). SERVICE_DEAD is not a
+ * probe's result: a death watch (watch.h) saw the service die, and the
+ * engine applies it at once (engine_check_death()).
  */
 #ifndef AA_RESULT_H
 #define AA_RESULT_H
@@ -39,6 +41,7 @@ enum result_class { RESULT_PASS, RESULT_WARN, RESULT_FAIL };
 	X(RES_EXEC_UNKNOWN, "EXEC_UNKNOWN", RESULT_FAIL)                                           \
 	X(RES_EXEC_SIGNALED, "EXEC_SIGNALED", RESULT_FAIL)                                         \
 	X(RES_EXEC_FAILED, "EXEC_FAILED", RESULT_FAIL)                                             \
+	X(RES_SERVICE_DEAD, "SERVICE_DEAD", RESULT_FAIL)                                           \
 	X(RES_INTERNAL_ERROR, "INTERNAL_ERROR", RESULT_FAIL)
 
 enum check_result_code {

@@ -12,6 +12,12 @@
  * first (WITHDRAWN: the hold-down ends; SUPPRESSED: damping reuse; DRAINING:
  * drain_time is over), else null.
  *
+ * The daemon adds to each check its death watches (watch.h):
+ *   "watches": [{"key": "watch_pidfile", "target": "/run/nginx.pid",
+ *                "state": "starting"|"alive"|"dead"|"unavailable",
+ *                "detail": "pid 1234", "since": TIME, "deaths": N}, ...]
+ * (empty when the check has none).
+ *
  * Times in the snapshot are wall-clock epoch seconds converted from the
  * engine's monotonic times with the offset (now_wall - now_mono).
  */

@@ -24,6 +24,7 @@
 #   LAB_EXTRA_CHECKS=0 (that many more http+dns checks, gating nothing: the scale benchmark)
 #   LAB_ANN_EXTRA (more settings of both announcements, e.g. "damp_max_suppress = 0;")
 #   LAB_AGENT_ARGS (extra anycast-agent options).
+#   LAB_WATCH=1: the checks get death watches (watch_pidfile and watch_listen of nginx and nsd).
 #   LAB_SERVICES="web dns": the checks and announcements each agent has ("web": no dns check,
 #   nothing announces 192.0.2.53; nsd still answers).
 
@@ -50,6 +51,7 @@ LAB_DRAIN=${LAB_DRAIN:-1}
 LAB_SERVICES=${LAB_SERVICES:-web dns}
 LAB_ANN_EXTRA=${LAB_ANN_EXTRA:-}
 LAB_AGENT_ARGS=${LAB_AGENT_ARGS:-}
+LAB_WATCH=${LAB_WATCH:-0}
 LAB_WEB=192.0.2.80
 LAB_DNS=192.0.2.53
 LAB_NPOPS=0
@@ -147,6 +149,23 @@ lab_nginx_kill() {
 	topo_wait_for "! ip netns pids $NGINX_NETNS | grep -qxF '$NGINX_PID'" 5
 	rm -f "$NGINX_DIR/nginx.pid"
 }
+# lab_nsd_start I: PoP I's nsd (TXT pop.example.test "popI"), e.g. after lab_nsd_kill.
+lab_nsd_start() {
+	NSD_RECORDS="pop IN TXT \"pop$1\"" NSD_SERVER_OPTS="	ip-address: 2001:db8::53@53
+	rrl-ratelimit: 0" nsd_start "pop$1" "$LAB_DNS" 53 1 "$(topo_ns "pop$1")"
+}
+# lab_nsd_kill I: PoP I's nsd dies (SIGKILL to all of it: "nsd: main", "nsd: xfrd", the servers).
+lab_nsd_kill() {
+	local pids
+	pids=$(ip netns pids "$(topo_ns "pop$1")" | while read -r p; do
+		case $(cat "/proc/$p/comm" 2>/dev/null) in nsd*) printf '%s ' "$p" ;; esac
+	done)
+	# shellcheck disable=SC2086
+	[ -n "$pids" ] && kill -9 $pids
+	# shellcheck disable=SC2086
+	topo_wait_for "! _lab_alive $pids" 5
+	nsd_stop "pop$1" # reaps it and forgets its pid
+}
 # lab_health I on|off: PoP I's /healthz answers 200 "ok" (on) or 503 (off); an atomic rename,
 # so the moment of the failure is known to the microsecond.
 lab_health() {
@@ -155,6 +174,81 @@ lab_health() {
 }
 
 _lab_has() { [[ " $LAB_SERVICES " == *" $1 "* ]]; }
+
+# lab_exabgp_start I "web dns" INTERVAL FALL FAST TIMEOUT RISE: an ExaBGP speaker in PoP I's
+# namespace, on an eBGP session of its own ("exa<I>_v4" at transit 1, from a second /30 on the
+# same link, the PoP's AS), announcing each service's IPv4 prefix as ExaBGP's healthcheck
+# decides (`python3 -m exabgp healthcheck --withdraw-on-down`, one process per service, checking
+# what the agent's check checks: GET /healthz with the Host, or an SOA answer from nsd), with the
+# MED the transit gives PoP I's own routes (10 * I: the client's path choice is the same). Returns
+# once the transit has every route. Needs ExaBGP (scripts/install-deps --bench). Its healthcheck
+# takes whole seconds for --timeout. Files in $TOPO_DIR/popI/exabgp (healthcheck-SERVICE.pid).
+lab_exabgp_start() {
+	local i=$1 svcs=$2 iv=$3 fall=$4 fast=$5 to=$6 rise=$7 s ip cmd procs=
+	local d=$TOPO_DIR/pop$i/exabgp itimeout=${6%.*} me peer py=/usr/bin/python3
+	((itimeout < 1)) && itimeout=1
+	me=198.51.100.$((128 + 4 * (i - 1) + 1)) peer=198.51.100.$((128 + 4 * (i - 1) + 2))
+	mkdir -p "$d" && : >"$d/exabgp.conf.proc"
+	ip -n "$(topo_ns "pop$i")" addr add "$me/30" dev up1 || return 1
+	ip -n "$(topo_ns up1)" addr add "$peer/30" dev "pop$i" || return 1
+	cat >>"$TOPO_DIR/up1/local.conf" <<CONF
+protocol bgp exa${i}_v4 {
+	local $peer as 64496;
+	neighbor $me as $TOPO_POP_AS;
+	connect delay time 1; connect retry time 1; error wait time 1, 4;
+	ipv4 { import filter import_honour_graceful_shutdown; export none; };
+}
+CONF
+	topo_birdc up1 configure >/dev/null || return 1
+	for s in $svcs; do
+		if [ "$s" = web ]; then
+			ip=$LAB_WEB
+			cmd="curl -sf -o /dev/null --max-time $to -H 'Host: www.example.test' http://$LAB_WEB/healthz"
+		else
+			ip=$LAB_DNS
+			# dig prints its errors on stdout too: look for the SOA's primary name
+			cmd="dig +short +time=$itimeout +tries=1 @$LAB_DNS example.test SOA | grep -q '^ns1[.]'"
+		fi
+		cat >"$d/healthcheck-$s.sh" <<CONF
+#!/bin/sh
+exec $py -m exabgp healthcheck --no-syslog --name pop$i-$s --cmd "$cmd" \\
+	--ip $ip/32 --no-ip-setup --interval $iv --fast-interval $fast --timeout $itimeout \\
+	--rise $rise --fall $fall --withdraw-on-down --up-metric $((10 * i)) \\
+	--pid $d/healthcheck-$s.pid
+CONF
+		chmod 755 "$d/healthcheck-$s.sh"
+		cat >>"$d/exabgp.conf.proc" <<CONF
+process hc_$s {
+	run $d/healthcheck-$s.sh;
+	encoder text;
+}
+CONF
+		procs="$procs${procs:+, }hc_$s"
+	done
+	{
+		cat "$d/exabgp.conf.proc"
+		cat <<CONF
+neighbor $peer {
+	router-id 192.0.2.$((150 + i));
+	local-address $me;
+	local-as $TOPO_POP_AS;
+	peer-as 64496;
+	api { processes [ $procs ]; }
+}
+CONF
+	} >"$d/exabgp.conf"
+	(cd "$d" && exabgp_daemon_user=root exabgp_daemon_drop=false exabgp_log_destination="$d/exabgp.log" \
+		exabgp_daemon_pid="$d/exabgp.pid" topo_exec "pop$i" "$py" -m exabgp "$d/exabgp.conf" \
+		>"$d/exabgp.out" 2>&1 &)
+	for s in $svcs; do
+		[ "$s" = web ] && ip=$LAB_WEB || ip=$LAB_DNS
+		topo_wait_for "lab_route_has $ip/32 exa$i" 30 || {
+			_lab_err "ExaBGP never announced $ip/32; its output:"
+			tail -n 20 "$d/exabgp.out" >&2
+			return 1
+		}
+	done
+}
 
 _lab_agent_conf() { # I
 	local i=$1 d=$TOPO_DIR/pop$1 k p
@@ -168,15 +262,20 @@ metrics_file = "$d/agent/metrics.prom";
 on_exit = "withdraw";
 checks: {
 CONF
+	local wweb='' wdns=''
+	if [ "$LAB_WATCH" = 1 ]; then
+		wweb="watch_pidfile = \"$d/nginx/nginx.pid\"; watch_listen = \"$LAB_WEB:80\";"
+		wdns="watch_pidfile = \"$(nsd_dir "pop$i")/nsd.pid\"; watch_listen = \"udp:$LAB_DNS:53\";"
+	fi
 	_lab_has web && cat <<CONF
   web: { type = "http"; url = "http://www.example.test/healthz"; connect_to = "$LAB_WEB:80";
          expect_body = "ok"; interval = $LAB_INTERVAL; fast_interval = $LAB_FAST;
-         timeout = $LAB_TIMEOUT; rise = $LAB_RISE; fall = $LAB_FALL; };
+         timeout = $LAB_TIMEOUT; rise = $LAB_RISE; fall = $LAB_FALL; $wweb };
 CONF
 	_lab_has dns && cat <<CONF
   dns: { type = "dns"; server = "$LAB_DNS"; qname = "example.test."; qtype = "SOA";
          expect_authoritative = true; interval = $LAB_INTERVAL; fast_interval = $LAB_FAST;
-         timeout = $LAB_TIMEOUT; rise = $LAB_RISE; fall = $LAB_FALL; };
+         timeout = $LAB_TIMEOUT; rise = $LAB_RISE; fall = $LAB_FALL; $wdns };
 CONF
 	for ((k = 1; k <= LAB_EXTRA_CHECKS / 2; k++)); do
 		cat <<CONF
@@ -237,8 +336,7 @@ _lab_pop_services() {
 	# server_name popI: "/" answers "popI"; the only server, so it is the default for any Host
 	nginx_vhost "$LAB_WEB:80" "pop$i" - "listen [2001:db8::80]:80; location = /healthz { root $d/nginx/www; try_files /healthz =503; }" || return 1
 	nginx_start "$(topo_ns "pop$i")" || return 1
-	NSD_RECORDS="pop IN TXT \"pop$i\"" NSD_SERVER_OPTS="	ip-address: 2001:db8::53@53
-	rrl-ratelimit: 0" nsd_start "pop$i" "$LAB_DNS" 53 1 "$(topo_ns "pop$i")" || return 1
+	lab_nsd_start "$i" || return 1
 	_lab_agent_conf "$i" >"$d/agent/agent.conf"
 	"$LAB_AGENT" -n -f "$d/agent/agent.conf" >/dev/null || {
 		_lab_err "the generated $d/agent/agent.conf does not load:"

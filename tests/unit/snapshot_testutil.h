@@ -38,6 +38,9 @@ static const struct fixture fixtures[] = {
     {"warning-draining", NAGIOS_WARNING,
      "dns DRAINING (withdrawn in 25s) by alice: maintenance / kernel upgrade (ends in 55m0s)"},
     {"warning-dry-run", NAGIOS_WARNING, "dry run"},
+    {"warning-watch", NAGIOS_WARNING,
+     "check web: watch_unit nginx.service unavailable: no system bus (No such file or "
+     "directory); the check keeps polling"},
     {"warning-suppressed", NAGIOS_WARNING,
      "web SUPPRESSED by flap damping (penalty 2450) (damping reuse in 3m0s): flapping: 3 "
      "withdraws"},

@@ -423,6 +423,32 @@ static void test_verbs(void **unused)
 	     1,
 	     NULL,
 	     "drain needs root or group anycast"},
+	    /* drain --wait: the agent waits up to -t minus a second, so it answers first */
+	    {"{\"ok\":true,\"announcements\":[\"web\"],\"withdrawn\":true,\"waited\":3.25}",
+	     {"-t", "90", "drain", "web", "--reason", "stop nginx", "--wait"},
+	     "{\"announcements\":[\"web\"],\"reason\":\"stop nginx\",\"verb\":\"drain\","
+	     "\"wait\":89.0}",
+	     0,
+	     "drained: web\nwithdrawn, confirmed by BIRD: web\nwaited 3.2 s\n",
+	     NULL},
+	    /* without -t: 10 minutes, drain_time (up to an hour) is the operator's */
+	    {"{\"ok\":true,\"announcements\":[\"web\"],\"withdrawn\":true,\"waited\":30.5}",
+	     {"drain", "web", "-r", "x", "-w"},
+	     "{\"announcements\":[\"web\"],\"reason\":\"x\",\"verb\":\"drain\",\"wait\":599.0}",
+	     0,
+	     "withdrawn, confirmed by BIRD: web",
+	     NULL},
+	    /* not confirmed in time: 2, the drain stays */
+	    {"{\"ok\":false,\"code\":\"wait_timeout\",\"announcements\":[\"web\"],"
+	     "\"withdrawn\":false,\"error\":\"not confirmed withdrawn after 89.0 s: BIRD has "
+	     "not confirmed protocol anycast_web4 of \\\"web\\\" disabled (it is unknown); the "
+	     "drain is in effect\"}",
+	     {"-t", "90", "drain", "web", "--reason", "x", "--wait"},
+	     NULL,
+	     2,
+	     NULL,
+	     "anycastctl: drain: not confirmed withdrawn after 89.0 s: BIRD has not confirmed "
+	     "protocol anycast_web4 of \"web\" disabled (it is unknown); the drain is in effect"},
 	    {"{\"ok\":true,\"announcements\":[\"web\",\"dns\"]}",
 	     {"undrain"},
 	     "{\"announcements\":[],\"verb\":\"undrain\"}",

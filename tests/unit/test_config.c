@@ -461,6 +461,12 @@ static void test_equality(void **state)
 	    {"expect_status = 200;", "", NULL, false, true},
 	    {"source = \"192.0.2.2\";", "", NULL, false, true},
 	    {"tls_verify = false;", "", NULL, false, true},
+	    /* a changed death watch restarts the check (and its watch) on reload */
+	    {"watch_pidfile = \"/run/nginx.pid\";", "", NULL, false, true},
+	    {"watch_unit = \"nginx\";", "", NULL, false, true},
+	    {"watch_listen = \"192.0.2.1:443\";", "", NULL, false, true},
+	    {"watch_listen = [ \"tcp:192.0.2.1:443\", \"udp:192.0.2.1:443\" ];", "", NULL, false,
+	     true},
 	    {"", "require = \"any\";", NULL, true, false},
 	    {"", "", "192.0.2.0/24", true, false},
 	    {"", "drain_protocols = [ \"q\" ];", NULL, true, false},
@@ -528,7 +534,8 @@ static void test_print_round_trip(void **state)
 	    "\"/b6\"; } ); timeout = 0.3; };\n"
 	    "control: { group = \"g\"; mode = \"0600\"; };\non_exit = \"keep\";\n"
 	    "checks: {\n"
-	    " t: { type = \"tcp\"; address = \"[2001:db8::1]:22\"; interval = 0.7; };\n"
+	    " t: { type = \"tcp\"; address = \"[2001:db8::1]:22\"; interval = 0.7; watch_listen = "
+	    "[ \"udp:[2001:db8::1]:53\", \"192.0.2.1:22\" ]; watch_unit = \"sshd\"; };\n"
 	    " e: { type = \"exec\"; command = [ \"/bin/true\", \"a \\\"b\\\"\\\\\" ]; };\n"
 	    " w: { type = \"http\"; url = \"http://x/\"; expect_status = \"200-204, 301\"; "
 	    "expect_body = \"\\ttab\"; cert_warn_days = 0; };\n"

@@ -1341,6 +1341,178 @@ static void test_fail_closed_rise(void **state)
 	fx_free(&fx);
 }
 
+/* --- deaths (engine_check_death) ----------------------------------------------- */
+
+/* A death from each state: DOWN at once whatever fall says, SERVICE_DEAD with the watch's
+ * detail, the pass streak gone, the run in flight forgotten and the next run due now. */
+static void test_death_is_down_at_once(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *what;
+		const char *before; /* results before the death */
+		bool running;       /* a run in flight when the death arrives */
+		bool changed;       /* the death changes the state */
+		bool was_degraded;
+	} cases[] = {
+	    {"UP, idle", "PPP", false, true, false},
+	    {"UP, a run in flight", "PPP", true, true, false},
+	    {"UP with a failure below fall", "PPPF", false, true, false},
+	    {"UP degraded (fall WARNs in a row)", "PPWWW", false, true, true},
+	    {"UNKNOWN, no verdict yet", "", false, true, false},
+	    {"UNKNOWN, one pass", "P", true, true, false},
+	    {"DOWN already", "PPPFFF", false, false, false},
+	    {"DOWN, rising again", "PPPFFFPP", true, false, false},
+	};
+	for (size_t t = 0; t < ARRAY_SIZE(cases); t++) {
+		/* fall 3: a failure streak alone would need three runs */
+		struct check_conf cf = make_conf("web", 10, 1, 0.5, 3, 3);
+		struct check c;
+		double now = 100;
+		engine_check_init(&c, &cf, now, 0.5);
+		for (const char *r = cases[t].before; *r; r++)
+			fake_run(&c, &now, *r, 0.1, 0.5);
+		assert_int_equal(c.degraded, cases[t].was_degraded);
+		if (cases[t].running) {
+			now = c.next_due;
+			assert_int_equal(engine_check_started(&c, now), 0);
+		}
+		now += 0.25;
+		struct check_counters k = c.counters;
+		unsigned fails = c.fail_streak;
+		enum check_state before = c.state;
+		struct check_change ch = engine_check_death(&c, "pid 4242 exited", now);
+		if (c.state != CHECK_DOWN)
+			fail_msg("%s: not DOWN after a death", cases[t].what);
+		assert_true(ch.applied);
+		assert_int_equal(ch.state_changed, cases[t].changed);
+		assert_int_equal(ch.old_state, before);
+		assert_int_equal(ch.new_state, CHECK_DOWN);
+		assert_int_equal(ch.degraded_changed, cases[t].was_degraded);
+		assert_false(ch.new_degraded);
+		assert_false(c.degraded);
+		assert_int_equal(c.pass_streak, 0);
+		assert_int_equal(c.fail_streak, fails + 1);
+		assert_int_equal(c.last.code, RES_SERVICE_DEAD);
+		assert_string_equal(c.last.detail, "pid 4242 exited");
+		assert_true(c.last_at == now);
+		assert_true(c.has_report);
+		assert_int_equal(c.counters.deaths, k.deaths + 1);
+		assert_int_equal(c.counters.failures, k.failures + 1);
+		assert_int_equal(c.counters.runs, k.runs);
+		assert_int_equal(c.counters.transitions,
+		                 k.transitions + (cases[t].changed ? 1 : 0));
+		if (cases[t].changed)
+			assert_true(c.since == now);
+		/* the run in flight was cancelled: its result, should one still come, is refused */
+		assert_false(c.running);
+		struct check_report late = fake_report(RES_OK, now - 0.1, 0.1);
+		struct check_change lc = engine_check_result(&c, &late, now, 0.5);
+		assert_false(lc.applied);
+		assert_int_equal(c.state, CHECK_DOWN);
+		assert_int_equal(c.last.code, RES_SERVICE_DEAD);
+		/* an immediate probe, off the tick grid */
+		assert_true(c.next_due == now);
+		assert_true(engine_check_due(&c, now));
+	}
+}
+
+/* After a death the check comes back through rise, at the fast interval, and a second
+ * death on the way restarts the rise. */
+static void test_death_then_rise(void **state)
+{
+	(void)state;
+	struct check_conf cf = make_conf("web", 10, 1, 0.5, 3, 2);
+	struct check c;
+	double now = 0;
+	char line[512];
+	engine_check_init(&c, &cf, now, 0.0);
+	for (int i = 0; i < 3; i++)
+		fake_run(&c, &now, 'P', 0.1, 0.5);
+	assert_int_equal(c.state, CHECK_UP);
+	now += 3;
+	struct check_change ch =
+	    engine_check_death(&c, "watch_pidfile /run/nginx.pid: pid 7 exited", now);
+	engine_check_describe(line, sizeof(line), &c, &ch);
+	assert_string_equal(line, "check \"web\": UP -> DOWN after 1 failure (SERVICE_DEAD: "
+	                          "watch_pidfile /run/nginx.pid: pid 7 exited)");
+	/* the immediate probe: the service is back already */
+	double t0 = now;
+	ch = fake_run(&c, &now, 'P', 0.01, 0.5);
+	assert_true(now - 0.01 == t0);
+	assert_false(ch.state_changed);
+	assert_int_equal(c.state, CHECK_DOWN);
+	/* between states: the fast interval (1 s, +-10 %), not the interval (10 s) */
+	assert_true(c.next_due - now >= 0.9 && c.next_due - now <= 1.1 + TICKS(1));
+	fake_run(&c, &now, 'P', 0.01, 0.5);
+	assert_int_equal(c.state, CHECK_DOWN);
+	/* a second death resets the rise */
+	now += 0.5;
+	ch = engine_check_death(&c, "again", now);
+	assert_false(ch.state_changed);
+	assert_int_equal(c.pass_streak, 0);
+	for (int i = 0; i < 2; i++) {
+		fake_run(&c, &now, 'P', 0.01, 0.5);
+		assert_int_equal(c.state, CHECK_DOWN);
+	}
+	ch = fake_run(&c, &now, 'P', 0.01, 0.5);
+	assert_true(ch.state_changed);
+	assert_int_equal(c.state, CHECK_UP);
+	assert_int_equal(c.counters.deaths, 2);
+	engine_check_describe(line, sizeof(line), &c, &ch);
+	assert_string_equal(line, "check \"web\": DOWN -> UP after 3 passes (OK: fake OK)");
+}
+
+/* A death withdraws the announcement in the same call chain (no fall, no timer); a
+ * DRAINING announcement is DRAINED at once; a reload keeps the death counter. */
+static void test_death_withdraws(void **state)
+{
+	(void)state;
+	struct fx fx;
+	fx_conf(&fx, "a", 0, 0, 10, 30);
+	fx.checks[0].rise = 3;
+	fx.checks[0].fall = 3;
+	fx_start(&fx);
+	struct check *c = &fx.e->checks[0];
+	for (int i = 0; i < 3; i++) {
+		fx.now += 1;
+		assert_int_equal(engine_check_started(c, fx.now), 0);
+		struct check_report rep = fake_report(RES_OK, fx.now, 0);
+		engine_apply_result(fx.e, c, &rep, fx.now, 0.5);
+	}
+	assert_int_equal(fx.a->state, ANN_ANNOUNCED);
+	fx.now += 0.5;
+	struct check_change ch = engine_check_death(c, "pid 9 exited", fx.now);
+	assert_true(ch.state_changed);
+	engine_check_changed(fx.e, c, fx.now);
+	assert_int_equal(fx.a->state, ANN_WITHDRAWN);
+	assert_int_equal(engine_announcement_action(fx.a, PROTO_ROLE_NORMAL), PROTO_DISABLE);
+	assert_string_equal(fx.a->cause, "check \"a\" DOWN: SERVICE_DEAD (pid 9 exited)");
+	fx_free(&fx);
+
+	/* in the drain phase of an operator drain */
+	fx_conf(&fx, "a", 0, 0, 10, 30);
+	fx_start(&fx);
+	c = &fx.e->checks[0];
+	fx.now += 1;
+	assert_int_equal(engine_check_started(c, fx.now), 0);
+	struct check_report ok = fake_report(RES_OK, fx.now, 0);
+	engine_apply_result(fx.e, c, &ok, fx.now, 0.5);
+	assert_int_equal(fx.a->state, ANN_ANNOUNCED);
+	assert_int_equal(
+	    engine_announcement_drain(fx.e, fx.a, "stop nginx", "root", 0, INFINITY, fx.now), 0);
+	assert_int_equal(fx.a->state, ANN_DRAINING);
+	fx.now += 1;
+	ch = engine_check_death(c, "pid 9 exited", fx.now);
+	engine_check_changed(fx.e, c, fx.now);
+	assert_int_equal(fx.a->state, ANN_DRAINED);
+	assert_int_equal(engine_announcement_action(fx.a, PROTO_ROLE_DRAIN), PROTO_DISABLE);
+	/* an unchanged definition keeps the counters, deaths included */
+	assert_int_equal(engine_reload(fx.e, &fx.conf, fx.now, NULL, NULL), 3);
+	assert_int_equal(fx.e->checks[0].counters.deaths, 1);
+	fx_free(&fx);
+}
+
 /* --- announcements: variants, names, causes --------------------------------- */
 
 static void test_variant_actions(void **state)
@@ -2150,6 +2322,9 @@ int main(void)
 	    cmocka_unit_test(test_degraded_switch_damping),
 	    cmocka_unit_test(test_adopt_restart),
 	    cmocka_unit_test(test_flapping_budget),
+	    cmocka_unit_test(test_death_is_down_at_once),
+	    cmocka_unit_test(test_death_then_rise),
+	    cmocka_unit_test(test_death_withdraws),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -233,6 +233,7 @@ static void test_values(void **unused)
 	    {"critical-bird-out-of-sync",
 	     "anycast_agent_bird_protocol_in_sync{protocol=anycast_dns4,socket=default}", 0},
 	    {"warning-check-failing", "anycast_agent_check_timeouts_total{check=dns}", 1},
+	    {"warning-watch", "anycast_agent_check_deaths_total{check=dns}", 3},
 	    {"warning-check-failing", "anycast_agent_check_results_total{check=dns,result=failure}",
 	     1},
 	    {"warning-check-failing", "anycast_agent_check_fail_streak{check=dns}", 1},

@@ -71,6 +71,16 @@ static void test_long_output_lines(void **unused)
 	assert_non_null(strstr(out, "\n[OK] check dns (dns): UP"));
 	free(out);
 	json_decref(snap);
+	/* each check's watches at the end of its line */
+	snap = load_fixture("warning-watch");
+	out = render_nagios(snap, &state);
+	assert_non_null(strstr(out, "; watches: watch_pidfile /run/nginx.pid alive (pid 1234), "
+	                            "watch_unit nginx.service unavailable (no system bus"));
+	/* the findings: an unavailable watch, a dead watch of a passing check */
+	assert_non_null(strstr(out, "check dns: watch_pidfile /run/nsd/nsd.pid dead: the pidfile "
+	                            "names pid 999, which is not running"));
+	free(out);
+	json_decref(snap);
 	/* the hold-down's end in the announcement's line */
 	snap = load_fixture("critical-withdrawn");
 	out = render_nagios(snap, &state);
@@ -319,6 +329,15 @@ static void test_text(void **unused)
 	    {"warning-dry-run", "DRY RUN"},
 	    {"warning-dnssec-expiring",
 	     "\nDNSSEC dns: earliest RRSIG expiry 2023-11-19T23:13:20Z (in 5d0h)\n\nBIRD"},
+	    {"warning-watch",
+	     "\nCHECK  WATCH          TARGET             STATE        SINCE   DETAIL\n"},
+	    {"warning-watch",
+	     "\nweb    watch_pidfile  /run/nginx.pid     alive        59m50s  pid 1234\n"},
+	    {"warning-watch",
+	     "\ndns    watch_pidfile  /run/nsd/nsd.pid   dead         59m50s  the pidfile "
+	     "names pid 999, which is not running\n"},
+	    /* no watches, no table */
+	    {"ok", "\n\nBIRD: in sync"},
 	};
 
 	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
