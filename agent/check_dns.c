@@ -7,11 +7,9 @@
  * (server, transport), NOCHECKRESP so REFUSED/SERVFAIL reach us, one try, no
  * search list, no resolv.conf servers, no answer cache. A query borrows its
  * channel from a small pool of idle channels in the env and returns it when it
- * ends (creating one per query cost a tenth of the agent's CPU at 500 checks/s,
- * and one per check 48 KB each). A TCP channel opens a fresh connection per
- * query and closes it when the query ends; a UDP channel keeps its connected
- * socket while it waits in the pool (STAYOPEN), as a resolver does: a new
- * socket per query cost about 1.5 % of a core at 500 queries/s. The ID is
+ * ends (one per query, or one per check, costs what BENCHMARKS.md says). A TCP channel opens a
+ * fresh connection per query and closes it when the query ends; a UDP channel keeps its connected
+ * socket while it waits in the pool (STAYOPEN), as a resolver does. The ID is
  * random per query and every reply's ID and question are checked, so a late
  * reply to an earlier query is dropped (and counted). c-ares closes the socket
  * on an error (a port-unreachable), so a restarted server is asked afresh. The

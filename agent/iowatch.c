@@ -6,9 +6,8 @@
  * Why not a uv_poll_t per socket: libuv 1.44 probes a descriptor on
  * uv_poll_init (EPOLL_CTL_ADD + DEL, ioctl FIONBIO) and removes and re-adds it
  * on every uv_poll_start, so a probe's short-lived socket cost about 6.5
- * epoll_ctl calls and a handle close. At 1000 checks/s that was about 1.5 % of
- * a core (BENCHMARKS.md). Here a socket costs an ADD, a MOD when the library
- * changes direction, and a DEL.
+ * epoll_ctl calls and a handle close (BENCHMARKS.md, "Health checks"). Here a socket costs an ADD,
+ * a MOD when the library changes direction, and a DEL.
  *
  * The set is level-triggered, like libuv's: an event not consumed is reported
  * again. At most IOW_BATCH events are taken per loop turn; if more are ready,

@@ -4,10 +4,9 @@
  *
  * libuv keeps its timers in a heap linked through the handles, so with a
  * timer per check every start, stop and expiry walked pointers spread over
- * 1000 check structures: 4 % of the agent's CPU at 1000 checks/s
- * (BENCHMARKS.md). Here the due times sit side by side in one array; the
- * slot the caller embeds knows its place in it, so a slot is moved or
- * removed without a search.
+ * every check structure (BENCHMARKS.md, "Health checks"). Here the due times sit side by side in
+ * one array; the slot the caller embeds knows its place in it, so a slot is moved or removed
+ * without a search.
  */
 #ifndef AA_SCHEDQ_H
 #define AA_SCHEDQ_H
