@@ -78,9 +78,6 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-/* check.h names struct check_env in a prototype before defining it. */
-struct check_env;
-#include "check.h"
 #include "conf.h"
 #include "result.h"
 
