@@ -34,10 +34,6 @@
 /* After SIGUSR2, a stop within this many seconds keeps the announcements (a restart). */
 #define AGENT_KEEP_ONCE_WINDOW 60.0
 
-/* A check running this long past its timeout, or overdue this long, means the loop is not
- * doing its job: stop feeding systemd's watchdog so it restarts the agent. */
-#define AGENT_STUCK_GRACE 10.0
-
 static void lag_record(struct agent *a, double lag)
 {
 	size_t b = lag <= 0 ? 0 : (size_t)(lag * 1e4);
@@ -136,9 +132,9 @@ static bool agent_healthy(struct agent *a, double now)
 {
 	for (size_t i = 0; i < a->core->engine->nchecks; i++) {
 		const struct check *c = &a->core->engine->checks[i];
-		double late = c->running ? now - c->started - c->conf->timeout : now - c->next_due;
+		double late;
 
-		if (late > AGENT_STUCK_GRACE) {
+		if (engine_check_hung(c, now, &late)) {
 			if (!a->unhealthy_logged)
 				log_warnx("check \"%s\" is %.0f s %s; no longer feeding systemd's "
 				          "watchdog, which will restart the agent",

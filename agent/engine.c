@@ -262,9 +262,13 @@ int engine_check_trigger(struct check *c, double now)
 	return 0;
 }
 
-bool engine_check_hung(const struct check *c, double now)
+bool engine_check_hung(const struct check *c, double now, double *late)
 {
-	return c->running && now - c->started > conf_timeout(c->conf) + ENGINE_HUNG_GRACE;
+	double l = c->running ? now - c->started - conf_timeout(c->conf) : now - c->next_due;
+
+	if (late != NULL)
+		*late = l;
+	return l > ENGINE_HUNG_GRACE;
 }
 
 int engine_check_describe(char *buf, size_t len, const struct check *c,

@@ -88,8 +88,9 @@
 #define ENGINE_TICK_HZ 128.0
 /* No pause is shorter than this (seconds), whatever the config says. */
 #define ENGINE_MIN_INTERVAL 0.01
-/* A run still going this long (seconds) after its timeout is hung (engine_check_hung()). */
-#define ENGINE_HUNG_GRACE 5.0
+/* A run still going this long (seconds) after its timeout, or a check overdue this long, is hung
+ * (engine_check_hung()). */
+#define ENGINE_HUNG_GRACE 10.0
 
 /* A uniform random value in [0,1). */
 typedef double (*engine_rand_fn)(void *arg);
@@ -167,9 +168,10 @@ void engine_check_cancelled(struct check *c, double now);
 struct check_change engine_check_death(struct check *c, const char *detail, double now);
 /* Run as soon as possible (anycastctl check NAME); -1 if a run is in flight already. */
 int engine_check_trigger(struct check *c, double now);
-/* True if the run in flight is past timeout + ENGINE_HUNG_GRACE: the runner lost it; the caller
- * should cancel it and deliver a failure. */
-bool engine_check_hung(const struct check *c, double now);
+/* True if the run in flight is past timeout + ENGINE_HUNG_GRACE, or a check not running is past
+ * its due time + ENGINE_HUNG_GRACE: the loop is not doing its job (the daemon stops feeding
+ * systemd's watchdog). *late (if not NULL) gets how far past (seconds). */
+bool engine_check_hung(const struct check *c, double now, double *late);
 /* The pause base that applies now: fast_interval between states, else interval. */
 double engine_check_interval(const struct check *c);
 /* True while a streak is under way that would change the state (fast interval applies). */

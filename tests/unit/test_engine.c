@@ -380,15 +380,21 @@ static void test_no_double_start(void **state)
 	assert_true(c.started == 0);
 	assert_int_equal(c.counters.runs, 1);
 
-	/* A hung run is reported only after timeout + grace. */
-	assert_false(engine_check_hung(&c, 0.5 + ENGINE_HUNG_GRACE));
-	assert_true(engine_check_hung(&c, 0.5 + ENGINE_HUNG_GRACE + 0.01));
+	/* A hung run is reported only after timeout + grace, with how late it is. */
+	double late = 0;
+	assert_false(engine_check_hung(&c, 0.5 + ENGINE_HUNG_GRACE, &late));
+	assert_true(engine_check_hung(&c, 0.5 + ENGINE_HUNG_GRACE + 0.01, &late));
+	assert_float_equal(late, ENGINE_HUNG_GRACE + 0.01, 1e-9);
 
 	struct check_report rep = fake_report(RES_OK, 0, 0.2);
 	struct check_change ch = engine_check_result(&c, &rep, 0.2, 0.5);
 	assert_true(ch.applied);
 	assert_int_equal(c.state, CHECK_UP);
-	assert_false(engine_check_hung(&c, 1000));
+	/* Finished: not hung when the run would have been, only once overdue by the grace. */
+	assert_false(engine_check_hung(&c, 0.5 + ENGINE_HUNG_GRACE + 0.01, NULL));
+	assert_false(engine_check_hung(&c, c.next_due + ENGINE_HUNG_GRACE, NULL));
+	assert_true(engine_check_hung(&c, c.next_due + ENGINE_HUNG_GRACE + 0.01, &late));
+	assert_float_equal(late, ENGINE_HUNG_GRACE + 0.01, 1e-9);
 
 	/* A second result for the same run is refused and changes nothing. */
 	rep = fake_report(RES_CONNECT_REFUSED, 0, 0.2);
