@@ -79,6 +79,7 @@
 #include <stddef.h>
 
 #include "conf.h"
+#include "control_proto.h"
 #include "result.h"
 
 /* Jitter on every pause, as a fraction of the interval: pause in [1-J, 1+J) * interval. */
@@ -324,12 +325,11 @@ enum proto_action engine_variant_action(enum announce_variant v, enum proto_role
 #define ENGINE_CAUSE_MAX 320
 /* BIRD's `disable "P" "message"` text: printable ASCII, no quotes, RFC 8203 size. */
 #define ENGINE_MESSAGE_MAX 128
-#define ENGINE_REASON_MAX  200
 
 /* An operator drain (anycastctl drain). Times are monotonic seconds. */
 struct announcement_drain {
 	bool active;
-	char reason[ENGINE_REASON_MAX];
+	char reason[CONTROL_REASON_MAX + 1];
 	char who[CONF_NAME_MAX]; /* user name, "" if unknown */
 	long uid;                /* -1 if unknown */
 	double since;            /* when it was asked */
