@@ -259,10 +259,10 @@ double engine_detection_bound(const struct check_conf *conf);
  *
  * Every change (state, variant or guarded) is recorded in the announcement
  * (cause, message, counters) and handed to e->on_change, synchronously,
- * from whichever call caused it: engine_check_changed()/engine_apply_result(),
+ * from whichever call caused it: engine_check_changed(),
  * engine_tick(), drain/undrain, observe_paths, engine_reload().
  *
- * Flapping budget (engine_damping_budget(); BGP updates = withdraws +
+ * Flapping budget (the simulator tests/unit/flap_sim.c; BGP updates = withdraws +
  * announces), defaults penalty 1000, suppress 2000, reuse 750, half-life
  * 900 s, max_suppress 3600 s, hold_down 10 s, checks rise 3 x interval 1 s:
  *   - a service flapping every 2 s for 1 hour: 1 update (the withdraw). Its
@@ -431,12 +431,6 @@ size_t engine_reload(struct engine *e, const struct agent_conf *conf, double now
 void engine_free(struct engine *e);
 struct check *engine_find_check(struct engine *e, const char *name);
 struct announcement *engine_find_announcement(struct engine *e, const char *name);
-/* The earliest next_due of the checks not running; +INFINITY if none (to arm one timer). */
-double engine_next_due(const struct engine *e);
-
-/* Apply a result (engine_check_result()) and re-evaluate the announcements requiring c. */
-struct check_change engine_apply_result(struct engine *e, struct check *c,
-                                        const struct check_report *rep, double now, double rnd);
 /* c's state or degraded changed: re-evaluate the announcements requiring it. A caller using
  * engine_check_result() directly calls this whenever the change says so. */
 void engine_check_changed(struct engine *e, const struct check *c, double now);
@@ -483,24 +477,5 @@ enum proto_action engine_announcement_action(const struct announcement *a, enum 
  * what snprintf returns. */
 int engine_announcement_describe(char *buf, size_t len, const struct announcement *a,
                                  const struct announcement_change *ch);
-
-/* What a flapping service costs in BGP updates (engine_damping_budget()). */
-struct engine_flap_budget {
-	unsigned long withdraws;
-	unsigned long announces;
-	unsigned long suppressions;
-};
-
-/*
- * Simulate conf's hold-down and damping (its requires and guard are ignored: one check) for
- * period_s seconds: the announcement starts ANNOUNCED with the service healthy; the service
- * then breaks at flap_every_s and alternates broken/healthy every flap_every_s. Its check goes
- * DOWN the moment it breaks (the worst case) and UP rise_s after it recovers if it stays
- * healthy that long (rise_s < flap_every_s; e.g. rise * interval). Counts what the engine
- * emits. flap_every_s is floored at ENGINE_MIN_INTERVAL.
- */
-struct engine_flap_budget engine_damping_budget(const struct announcement_conf *conf,
-                                                double period_s, double flap_every_s,
-                                                double rise_s);
 
 #endif

@@ -20,9 +20,33 @@
 #include <cmocka.h>
 
 #include "engine.h"
+#include "flap_sim.h"
 
 /* n ticks of the schedule's grid, in seconds */
 #define TICKS(n) ((double)(n) / ENGINE_TICK_HZ)
+
+/* The earliest next_due of the checks not running; +INFINITY if none. */
+static double engine_next_due(const struct engine *e)
+{
+	double due = INFINITY;
+
+	for (size_t i = 0; i < e->nchecks; i++)
+		if (!e->checks[i].running && e->checks[i].next_due < due)
+			due = e->checks[i].next_due;
+	return due;
+}
+
+/* A result, then the announcements requiring c re-evaluated, as core.c does. */
+static struct check_change engine_apply_result(struct engine *e, struct check *c,
+                                               const struct check_report *rep, double now,
+                                               double rnd)
+{
+	struct check_change ch = engine_check_result(c, rep, now, rnd);
+
+	if (ch.state_changed || ch.degraded_changed)
+		engine_check_changed(e, c, now);
+	return ch;
+}
 
 static bool on_grid(double t)
 {
