@@ -238,8 +238,10 @@ double engine_detection_bound(const struct check_conf *conf);
  *     stays suppressed longer than damp_max_suppress after its last withdraw.
  *     Only check-caused withdraws and switches add penalty: an operator drain
  *     or undrain is not a flap. The penalty survives reloads, restarts and
- *     reboots (the caller keeps it in the state file). damp_penalty <= 0 or
- *     damp_half_life <= 0 turns damping off.
+ *     reboots (the caller keeps it in the state file). damp_max_suppress = 0
+ *     turns damping off: the penalty never exceeds damp_reuse, which the
+ *     config keeps below damp_suppress. (A conf not from the config with
+ *     damp_penalty or damp_half_life <= 0 has no damping either.)
  *   - Drain (engine_announcement_drain()) wins over the checks: from
  *     ANNOUNCED/DEGRADED (or ADOPTING when eligible: a restart in mid-drain)
  *     -> DRAINING for drain_time, then DRAINED; without drain_protocols or
