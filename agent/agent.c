@@ -554,9 +554,11 @@ int agent_start(struct agent *a)
 		return -1;
 	/* root is needed only to start the exec helper as exec_user and to drop: both happen
 	 * before a socket is opened, BIRD is connected, a file is written or a plugin is run */
-	if (priv_start_helper(a->loop, &a->priv, &a->helper) < 0 || priv_drop_logged(&a->priv) < 0)
+	if (priv_start_helper(a->loop, &a->priv, &a->helper) < 0)
 		return -1;
 	a->env->exec_helper = a->helper;
+	if (priv_drop_logged(&a->priv) < 0)
+		return -1;
 	/* then: a second agent must not touch what the running one decided */
 	if (start_control(a) < 0 ||
 	    priv_verify_helper(a->conf, a->opts.conf_path, &a->priv, a->helper) < 0)
