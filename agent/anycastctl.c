@@ -28,6 +28,7 @@
 
 #include <jansson.h>
 
+#include "control_proto.h"
 #include "output.h"
 #include "util.h"
 
@@ -40,7 +41,6 @@
 #define OTHER_TIMEOUT  30.0  /* a check may run for its own timeout first */
 #define WAIT_TIMEOUT   600.0 /* drain --wait: drain_time (default 30 s) and BIRD's answer */
 #define REPLY_MAX      (64u << 20)
-#define REASON_MAX     200 /* the agent's limit (CONTROL.md) */
 
 /* Why a request got no usable reply. */
 enum req_error { REQ_OK, REQ_UNREACHABLE, REQ_DENIED, REQ_TIMEOUT, REQ_GARBAGE };
@@ -458,8 +458,8 @@ static int drain_opt(int opt, const char *arg, void *ctx)
 		o->wait = true;
 		return 0;
 	case 'r':
-		if (!*arg || strlen(arg) > REASON_MAX) {
-			bad_args("drain", "--reason must be 1 to %d bytes", REASON_MAX);
+		if (!*arg || strlen(arg) > CONTROL_REASON_MAX) {
+			bad_args("drain", "--reason must be 1 to %d bytes", CONTROL_REASON_MAX);
 			return -1;
 		}
 		o->reason = arg;
@@ -542,8 +542,9 @@ static int cmd_drain(int argc, char **argv)
 	}
 	json_decref(req);
 	if (!json_is_true(json_object_get(reply, "ok"))) {
-		code = strcmp(snap_str(reply, "code", ""), "wait_timeout") == 0 ? EXIT_FAILED
-		                                                                : EXIT_REFUSED;
+		code = strcmp(snap_str(reply, "code", ""), CONTROL_E_WAIT_TIMEOUT) == 0
+		           ? EXIT_FAILED
+		           : EXIT_REFUSED;
 		refused("drain", reply);
 		json_decref(reply);
 		return code;
@@ -637,7 +638,7 @@ static int cmd_reload(int argc, char **argv)
 		refused("reload", reply);
 		json_array_foreach(snap_array(reply, "errors"), i, v)
 		    fprintf(stderr, "%s\n", json_is_string(v) ? json_string_value(v) : "?");
-		if (strcmp(snap_str(reply, "code", ""), "reload_failed") == 0)
+		if (strcmp(snap_str(reply, "code", ""), CONTROL_E_RELOAD_FAILED) == 0)
 			fprintf(stderr, "anycastctl: reload: the agent keeps running the previous "
 			                "configuration\n");
 		json_decref(reply);

@@ -262,9 +262,13 @@ int engine_check_trigger(struct check *c, double now)
 	return 0;
 }
 
-bool engine_check_hung(const struct check *c, double now)
+bool engine_check_hung(const struct check *c, double now, double *late)
 {
-	return c->running && now - c->started > conf_timeout(c->conf) + ENGINE_HUNG_GRACE;
+	double l = c->running ? now - c->started - conf_timeout(c->conf) : now - c->next_due;
+
+	if (late != NULL)
+		*late = l;
+	return l > ENGINE_HUNG_GRACE;
 }
 
 int engine_check_describe(char *buf, size_t len, const struct check *c,
@@ -1108,16 +1112,6 @@ struct announcement *engine_find_announcement(struct engine *e, const char *name
 	return find_ann(e->announcements, e->nannouncements, name);
 }
 
-double engine_next_due(const struct engine *e)
-{
-	double due = INFINITY;
-
-	for (size_t i = 0; i < e->nchecks; i++)
-		if (!e->checks[i].running && e->checks[i].next_due < due)
-			due = e->checks[i].next_due;
-	return due;
-}
-
 void engine_check_changed(struct engine *e, const struct check *c, double now)
 {
 	for (size_t i = 0; i < e->nannouncements; i++) {
@@ -1129,15 +1123,6 @@ void engine_check_changed(struct engine *e, const struct check *c, double now)
 			}
 		}
 	}
-}
-
-struct check_change engine_apply_result(struct engine *e, struct check *c,
-                                        const struct check_report *rep, double now, double rnd)
-{
-	struct check_change ch = engine_check_result(c, rep, now, rnd);
-	if (ch.state_changed || ch.degraded_changed)
-		engine_check_changed(e, c, now);
-	return ch;
 }
 
 static void drain_expire(struct engine *e, struct announcement *a, double now)
@@ -1293,63 +1278,4 @@ int engine_announcement_describe(char *buf, size_t len, const struct announcemen
 	return snprintf(
 	    buf, len, "announcement \"%s\": %s%s: %s", name, announce_state_name(ch->new_state),
 	    ch->new_guarded ? " guarded by the last-site guard" : " no longer guarded", cause);
-}
-
-/* --- flapping budget ------------------------------------------------------ */
-
-struct engine_flap_budget engine_damping_budget(const struct announcement_conf *conf,
-                                                double period_s, double flap_every_s, double rise_s)
-{
-	struct engine_flap_budget b = {0};
-	if (!(period_s > 0) || !isfinite(period_s))
-		return b;
-	double x = flap_every_s >= ENGINE_MIN_INTERVAL ? flap_every_s : ENGINE_MIN_INTERVAL;
-
-	char cname_[] = "service";
-	char *names[] = {cname_};
-	size_t idx[] = {0};
-	struct check_conf cc = {.name = cname_, .interval = 1, .rise = 1, .fall = 1};
-	struct announcement_conf ac = *conf;
-	ac.requires.v = names;
-	ac.requires.n = 1;
-	ac.require_idx = idx;
-	ac.quorum = 1;
-	ac.last_site_guard = false;
-	struct agent_conf agent = {
-	    .checks = &cc, .nchecks = 1, .announcements = &ac, .nannouncements = 1};
-
-	struct engine *e = engine_new(&agent, 0, NULL, NULL);
-	struct check *c = &e->checks[0];
-	struct announcement *a = &e->announcements[0];
-	c->state = CHECK_UP;
-	engine_tick(e, 0);
-
-	/* The check's verdicts: DOWN at each break, UP rise_s after each recovery. */
-	bool rises = rise_s < x;
-	double last = -INFINITY;
-	for (unsigned long k = 0;; k++) {
-		double brk = x * (double)(2 * k + 1);
-		double up = x * (double)(2 * k + 2) + (rise_s > 0 ? rise_s : 0);
-		for (int phase = 0; phase < 2; phase++) {
-			double at = phase ? up : brk;
-			if (phase && !rises)
-				continue;
-			/* Each tick consumes its event; a repeat would be an engine bug, not a
-			 * loop. */
-			for (double ev;
-			     (ev = engine_next_event(e)) <= fmin(at, period_s) && ev > last;)
-				engine_tick(e, last = ev);
-			if (at > period_s)
-				goto done;
-			c->state = phase ? CHECK_UP : CHECK_DOWN;
-			c->since = at;
-			engine_check_changed(e, c, at);
-		}
-	}
-done:
-	b.withdraws = a->counters.withdraws;
-	b.announces = a->counters.announces;
-	b.suppressions = a->counters.suppressions;
-	engine_free(e);
-	return b;
 }

@@ -19,8 +19,10 @@ static void (*log_sink)(int prio, const char *line, void *arg);
 static void *log_sink_arg;
 
 static const char *const subsys_names[LOG_SUB_COUNT] = {
-    [LOG_SUB_MAIN] = "main",   [LOG_SUB_CONF] = "conf",     [LOG_SUB_BIRD] = "bird",
-    [LOG_SUB_CHECK] = "check", [LOG_SUB_ENGINE] = "engine", [LOG_SUB_CONTROL] = "control",
+    [LOG_SUB_MAIN] = "main",
+    [LOG_SUB_BIRD] = "bird",
+    [LOG_SUB_CHECK] = "check",
+    [LOG_SUB_CONTROL] = "control",
 };
 
 void log_init(const char *progname, int to_stderr)

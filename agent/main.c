@@ -180,8 +180,7 @@ static void usage(FILE *out)
 	    "      --bird-socket PATH  BIRD control socket (overrides bird.socket)\n"
 	    "      --control-socket P  agent control socket (overrides control.socket)\n"
 	    "      --state-dir DIR     durable BIRD state directory (overrides bird.state_dir)\n"
-	    "      --debug LIST        debug logging for main,conf,bird,check,engine,control or "
-	    "all\n"
+	    "      --debug LIST        debug logging for main,bird,check,control or all\n"
 	    "  -V, --version           print the version and exit\n",
 	    AA_CONF_PATH);
 }

@@ -1,8 +1,9 @@
 /*
  * priv.c - least privilege (see priv.h): the decision who the agent and its
  * exec checks run as, the directories a dropped agent needs, the drop itself
- * with its verification, and the judgement of what a plugin could do. Every
- * refusal names the setting to change.
+ * with its verification, the judgement of what a plugin could do, and the
+ * agent's start-up steps that use them. Every refusal names the setting to
+ * change.
  */
 #include <config.h>
 
@@ -631,4 +632,153 @@ int priv_verify_plugins(const struct agent_conf *conf, const struct priv_plan *p
 	free(socks);
 	free(mine);
 	return rc;
+}
+
+/* ---- the agent's start-up steps, each logging what went wrong ------------------------- */
+
+/* The directory holding path, malloc'd. */
+static char *parent_dir(const char *path)
+{
+	char *copy = xstrdup(path), *d = xstrdup(dirname(copy));
+
+	free(copy);
+	return d;
+}
+
+/* The directories the agent writes in after start-up: BIRD state files, the drains and
+ * the metrics file (NULL where unset); with_control adds the control socket's. */
+static size_t write_dirs(const struct agent_conf *conf, bool with_control, char *dirs[4])
+{
+	size_t n = 0;
+
+	if (with_control)
+		dirs[n++] = parent_dir(conf->control.socket);
+	dirs[n++] = xstrdup(conf->bird.state_dir);
+	dirs[n++] = parent_dir(conf->state_file);
+	if (conf->metrics_file != NULL)
+		dirs[n++] = parent_dir(conf->metrics_file);
+	return n;
+}
+
+static void free_dirs(char **dirs, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(dirs[i]);
+}
+
+int priv_prepare(const struct agent_conf *conf, const char *conf_path, bool dry_run,
+                 struct priv_plan *p)
+{
+	char *err = NULL, *dirs[4];
+	size_t n;
+	int rc;
+
+	if (priv_plan(conf->user, conf->exec_user, geteuid(), p, &err) < 0) {
+		log_warnx("%s: %s", conf_path, err);
+		free(err);
+		return -1;
+	}
+	if (p->as_root)
+		log_warnx("running as root: set user = \"anycast-agent\" (an unprivileged user in "
+		          "group bird) in %s so the agent drops root once the exec helper runs; "
+		          "exec checks run as root too unless exec_user is set",
+		          conf_path);
+	if (!p->drop)
+		return 0;
+	/* a dry run writes no state: it may share the real agent's directories */
+	n = write_dirs(conf, true, dirs);
+	rc = priv_make_dirs(p, (const char *const *)dirs, dry_run ? 1 : n, &err);
+	free_dirs(dirs, n);
+	if (rc < 0) {
+		log_warnx("%s", err);
+		free(err);
+	}
+	return rc;
+}
+
+static bool has_exec_checks(const struct agent_conf *conf)
+{
+	for (size_t i = 0; i < conf->nchecks; i++)
+		if (conf->checks[i].type == CHECK_EXEC)
+			return true;
+	return false;
+}
+
+void priv_warn_plugins_as_agent(const struct agent_conf *conf, const struct priv_plan *p,
+                                bool *warned)
+{
+	if (!p->exec.as_agent || *warned || !has_exec_checks(conf))
+		return;
+	*warned = true;
+	log_warnx("not started as root: exec checks (plugins) run as the agent itself (%s) with "
+	          "all its rights, BIRD's socket and bird.state_dir included; start it as root "
+	          "with user set (the shipped unit does) so they run as exec_user",
+	          p->name);
+}
+
+int priv_start_helper(struct uv_loop_s *loop, const struct priv_plan *p, struct exec_helper **out)
+{
+	char *err = NULL;
+
+	*out = NULL;
+	if (!p->exec.helper)
+		return 0;
+	/* a fresh image of this very binary: none of this process's memory or loop */
+	*out = exec_helper_spawn(loop, "/proc/self/exe", p->exec.name, true, p->exec.uid,
+	                         p->exec.gid, &err);
+	if (*out == NULL) {
+		log_warnx("%s", err);
+		free(err);
+		return -1;
+	}
+	return 0;
+}
+
+int priv_verify_helper(const struct agent_conf *conf, const char *conf_path,
+                       const struct priv_plan *p, struct exec_helper *h)
+{
+	char *err = NULL;
+
+	if (h == NULL)
+		return 0;
+	if (priv_verify_plugins(conf, p, h, &err) < 0) {
+		for (char *save = NULL, *line = strtok_r(err, "\n", &save); line;
+		     line = strtok_r(NULL, "\n", &save))
+			log_warnx("%s: %s", conf_path, line);
+		log_warnx("refusing to start: plugins would hold the agent's authority");
+		free(err);
+		return -1;
+	}
+	log_notice("exec checks run as %s%s (uid %u, gid %u) in the exec helper, pid %d",
+	           p->exec.name, p->exec.is_default ? " (exec_user's default)" : "",
+	           (unsigned)p->exec.uid, (unsigned)p->exec.gid, exec_helper_pid(h));
+	return 0;
+}
+
+int priv_drop_logged(const struct priv_plan *p)
+{
+	char *err = NULL;
+
+	if (priv_drop(p, &err) < 0) {
+		log_warnx("%s", err);
+		free(err);
+		return -1;
+	}
+	if (p->drop)
+		log_notice("dropped root: running as user %s (uid %u, gid %u) with its groups",
+		           p->name, (unsigned)p->uid, (unsigned)p->gid);
+	return 0;
+}
+
+void priv_warn_access(const struct agent_conf *conf, const struct priv_plan *p, bool dry_run)
+{
+	char *dirs[4];
+	size_t n;
+
+	priv_warn_bird_access(conf, p->name);
+	if (dry_run)
+		return;
+	n = write_dirs(conf, false, dirs);
+	priv_warn_unwritable((const char *const *)dirs, n, p->name);
+	free_dirs(dirs, n);
 }

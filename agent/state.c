@@ -315,7 +315,7 @@ static bool bytes_name(const char *buf, size_t len, const char *name)
 static void fail_safe(struct state *s, const char *buf, size_t len, bool all,
                       const char *const *names, size_t nnames, double now)
 {
-	char reason[STATE_REASON_MAX + 1];
+	char reason[CONTROL_REASON_MAX + 1];
 
 	snprintf(reason, sizeof(reason), "fail safe: state file %s %s; check it, then undrain",
 	         s->path, all ? "unreadable or cut short" : "corrupted");

@@ -17,6 +17,7 @@
 #include <dirent.h>
 
 #include "bird.h"
+#include "guard.h"
 #include "log.h"
 #include "sync.h"
 #include "util.h"
@@ -76,13 +77,7 @@ struct sync {
 	void (*flush_cb)(bool ok, void *arg);
 	void *flush_arg;
 	unsigned long corrections, command_errors, file_errors, files_restored;
-	/* last-site guard */
-	sync_paths_fn paths_fn;
-	void *paths_arg;
-	unsigned generation;     /* bumped by reload: rounds of an older config report nothing */
-	bool *guard_busy;        /* per announcement: a round is under way */
-	signed char *guard_seen; /* per announcement: last report, -1 none, 0 no other path, 1 */
-	size_t nguard;
+	struct guard *guard; /* the last-site guard's route observation */
 	/* commands in flight refer to their socket by index: sockets are replaced on reload */
 	unsigned sock_generation;
 };
@@ -758,173 +753,6 @@ static void on_disconnected(struct bird_client *bc, const char *reason, void *ar
 	          reason ? reason : "?");
 }
 
-/* ---- last-site guard ----------------------------------------------------------------------- */
-
-static bool proto_list_has(const struct proto_list *l, const char *name)
-{
-	for (size_t i = 0; i < l->n; i++)
-		if (strcmp(l->v[i].name, name) == 0)
-			return true;
-	return false;
-}
-
-bool sync_route_is_other_path(const struct agent_conf *conf, const struct bird_route *r)
-{
-	static const char *const local[] = {"", "static", "static-device", "device", "inherit"};
-
-	for (size_t i = 0; i < conf->nannouncements; i++) {
-		const struct announcement_conf *a = &conf->announcements[i];
-		if (proto_list_has(&a->protocols, r->proto) ||
-		    proto_list_has(&a->drain_protocols, r->proto) ||
-		    proto_list_has(&a->degraded_protocols, r->proto))
-			return false;
-	}
-	for (size_t i = 0; i < ARRAY_SIZE(local); i++)
-		if (strcmp(r->origin, local[i]) == 0)
-			return false;
-	return true;
-}
-
-/* One question round for one announcement: every prefix on every socket it uses. */
-struct guard_round {
-	struct sync *s;
-	unsigned generation;
-	size_t ann;
-	size_t pending;
-	bool failed;
-	size_t nprefixes;
-	bool *answered, *other; /* per prefix */
-};
-
-struct guard_query {
-	struct guard_round *round;
-	size_t prefix;
-};
-
-static void guard_round_end(struct guard_round *g)
-{
-	struct sync *s = g->s;
-	bool all_answered = true, others = true;
-
-	if (g->generation == s->generation && g->ann < s->nguard) {
-		s->guard_busy[g->ann] = false;
-		for (size_t i = 0; i < g->nprefixes; i++) {
-			all_answered = all_answered && g->answered[i];
-			others = others && g->other[i];
-		}
-		if (!g->failed && all_answered && s->paths_fn != NULL) {
-			if (s->guard_seen[g->ann] != others)
-				log_info(
-				    "announcement \"%s\": %s", s->conf->announcements[g->ann].name,
-				    others ? "another PoP has a path for every prefix (last-site "
-				             "guard lets a withdraw happen)"
-				           : "no other path for some prefix (last-site guard holds "
-				             "a withdraw back)");
-			s->guard_seen[g->ann] = others;
-			s->paths_fn(g->ann, others, s->paths_arg);
-		}
-	}
-	free(g->answered);
-	free(g->other);
-	free(g);
-}
-
-static void guard_route_done(struct bird_client *bc, const struct bird_reply *r,
-                             const struct bird_route *routes, size_t n, void *arg)
-{
-	struct guard_query *q = arg;
-	struct guard_round *g = q->round;
-	struct sync *s = g->s;
-
-	(void)bc;
-	if (r->status == BIRD_OK) {
-		g->answered[q->prefix] = true;
-		for (size_t i = 0; i < n && g->generation == s->generation; i++)
-			if (sync_route_is_other_path(s->conf, &routes[i]))
-				g->other[q->prefix] = true;
-	} else if (r->status != BIRD_NO_SUCH_PROTOCOL && r->status != BIRD_ERROR) {
-		/* a parse error is a daemon of the other family; anything else is no answer */
-		g->failed = true;
-	}
-	free(q);
-	if (--g->pending == 0)
-		guard_round_end(g);
-}
-
-static void guard_ask(struct sync *s, size_t ann)
-{
-	const struct announcement_conf *a = &s->conf->announcements[ann];
-	const struct proto_list *lists[] = {&a->protocols, &a->drain_protocols,
-	                                    &a->degraded_protocols};
-	struct guard_round *g;
-
-	if (s->guard_busy[ann] || a->prefixes.n == 0)
-		return;
-	g = xcalloc(1, sizeof(*g));
-	g->s = s;
-	g->generation = s->generation;
-	g->ann = ann;
-	g->nprefixes = a->prefixes.n;
-	g->answered = xcalloc(g->nprefixes, sizeof(bool));
-	g->other = xcalloc(g->nprefixes, sizeof(bool));
-	g->pending = 1; /* held while queueing, so no callback ends the round early */
-	s->guard_busy[ann] = true;
-	for (size_t sock = 0; sock < s->nsocks; sock++) {
-		bool used = false;
-
-		for (size_t l = 0; l < ARRAY_SIZE(lists) && !used; l++)
-			for (size_t i = 0; i < lists[l]->n && !used; i++)
-				used = lists[l]->v[i].socket == sock;
-		if (!used)
-			continue;
-		if (!s->socks[sock].connected) {
-			g->failed = true;
-			continue;
-		}
-		for (size_t p = 0; p < g->nprefixes; p++) {
-			struct guard_query *q = xcalloc(1, sizeof(*q));
-
-			q->round = g;
-			q->prefix = p;
-			g->pending++;
-			if (s->ops->show_route(s->socks[sock].bird, a->prefixes.v[p],
-			                       guard_route_done, q) != BIRD_OK) {
-				g->pending--;
-				free(q);
-				g->failed = true;
-			}
-		}
-	}
-	if (--g->pending == 0)
-		guard_round_end(g);
-}
-
-void sync_guard_poll(struct sync *s)
-{
-	if (s->paths_fn == NULL)
-		return;
-	for (size_t i = 0; i < s->conf->nannouncements && i < s->nguard; i++)
-		if (s->conf->announcements[i].last_site_guard)
-			guard_ask(s, i);
-}
-
-static void guard_resize(struct sync *s)
-{
-	s->generation++;
-	free(s->guard_busy);
-	free(s->guard_seen);
-	s->nguard = s->conf->nannouncements;
-	s->guard_busy = xcalloc(s->nguard ? s->nguard : 1, sizeof(bool));
-	s->guard_seen = xmalloc(s->nguard ? s->nguard : 1);
-	memset(s->guard_seen, -1, s->nguard ? s->nguard : 1);
-}
-
-void sync_set_paths_cb(struct sync *s, sync_paths_fn fn, void *arg)
-{
-	s->paths_fn = fn;
-	s->paths_arg = arg;
-}
-
 /* ---- setup ------------------------------------------------------------------------------- */
 
 static struct sync_proto *add_proto(struct sync *s, const char *name, size_t socket, size_t group,
@@ -1001,7 +829,8 @@ struct sync *sync_new(const struct agent_conf *conf, bool dry_run, const struct 
 	s->ops = ops;
 	s->ops_arg = ops_arg;
 	build_protos(s);
-	guard_resize(s);
+	s->guard = guard_new(s, ops);
+	guard_reset(s->guard, conf);
 	return s;
 }
 
@@ -1246,7 +1075,7 @@ void sync_reload(struct sync *s, const struct agent_conf *conf)
 	if (!same_sockets)
 		close_sockets(s);
 	s->conf = conf;
-	guard_resize(s);
+	guard_reset(s->guard, conf);
 	s->protos = NULL;
 	s->nprotos = 0;
 	build_protos(s);
@@ -1404,6 +1233,21 @@ void *sync_bird(const struct sync *s, size_t socket)
 	return socket < s->nsocks ? s->socks[socket].bird : NULL;
 }
 
+size_t sync_nsockets(const struct sync *s)
+{
+	return s->nsocks;
+}
+
+void sync_set_paths_cb(struct sync *s, sync_paths_fn fn, void *arg)
+{
+	guard_set_cb(s->guard, fn, arg);
+}
+
+void sync_guard_poll(struct sync *s)
+{
+	guard_poll(s->guard);
+}
+
 bool sync_connected(const struct sync *s, size_t socket)
 {
 	return socket < s->nsocks && s->socks[socket].connected;
@@ -1413,11 +1257,10 @@ void sync_free(struct sync *s)
 {
 	if (s == NULL)
 		return;
-	s->paths_fn = NULL;
+	guard_set_cb(s->guard, NULL, NULL);
 	s->flush_cb = NULL;
 	close_sockets(s);
-	free(s->guard_busy);
-	free(s->guard_seen);
+	guard_free(s->guard);
 	for (size_t i = 0; i < s->nprotos; i++)
 		free(s->protos[i].name);
 	free(s->protos);

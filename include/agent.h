@@ -1,6 +1,6 @@
 /*
  * agent.h - the running daemon: one libuv loop that schedules every check
- * (one timer each), feeds results to the engine, logs each transition with
+ * (schedq.h), feeds results to the engine, logs each transition with
  * its cause, and handles signals (SIGTERM/SIGINT stop, SIGHUP reload).
  *
  * Owns the glue between the engine (pure state) and the world (check runs,

@@ -15,20 +15,6 @@
 #include "iowatch.h"
 #include "result.h"
 
-#define CHECK_DETAIL_MAX 256
-
-struct check_report {
-	enum check_result_code code;
-	char detail[CHECK_DETAIL_MAX]; /* one line, printable */
-	double started;                /* mono_now() at start */
-	double duration;               /* seconds from start to result */
-	/* type-specific timings in seconds, < 0 when not applicable */
-	double t_connect, t_tls, t_first_byte;
-	int cert_days_left; /* http over TLS; INT_MIN when unknown */
-	/* dns with expect_dnssec: the earliest RRSIG expiry, seconds since the epoch; 0 unknown */
-	int64_t rrsig_expires;
-};
-
 struct check_run;
 struct check_env;
 struct exec_helper;

@@ -78,10 +78,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-/* check.h names struct check_env in a prototype before defining it. */
-struct check_env;
-#include "check.h"
 #include "conf.h"
+#include "control_proto.h"
 #include "result.h"
 
 /* Jitter on every pause, as a fraction of the interval: pause in [1-J, 1+J) * interval. */
@@ -91,8 +89,9 @@ struct check_env;
 #define ENGINE_TICK_HZ 128.0
 /* No pause is shorter than this (seconds), whatever the config says. */
 #define ENGINE_MIN_INTERVAL 0.01
-/* A run still going this long (seconds) after its timeout is hung (engine_check_hung()). */
-#define ENGINE_HUNG_GRACE 5.0
+/* A run still going this long (seconds) after its timeout, or a check overdue this long, is hung
+ * (engine_check_hung()). */
+#define ENGINE_HUNG_GRACE 10.0
 
 /* A uniform random value in [0,1). */
 typedef double (*engine_rand_fn)(void *arg);
@@ -170,9 +169,10 @@ void engine_check_cancelled(struct check *c, double now);
 struct check_change engine_check_death(struct check *c, const char *detail, double now);
 /* Run as soon as possible (anycastctl check NAME); -1 if a run is in flight already. */
 int engine_check_trigger(struct check *c, double now);
-/* True if the run in flight is past timeout + ENGINE_HUNG_GRACE: the runner lost it; the caller
- * should cancel it and deliver a failure. */
-bool engine_check_hung(const struct check *c, double now);
+/* True if the run in flight is past timeout + ENGINE_HUNG_GRACE, or a check not running is past
+ * its due time + ENGINE_HUNG_GRACE: the loop is not doing its job (the daemon stops feeding
+ * systemd's watchdog). *late (if not NULL) gets how far past (seconds). */
+bool engine_check_hung(const struct check *c, double now, double *late);
 /* The pause base that applies now: fast_interval between states, else interval. */
 double engine_check_interval(const struct check *c);
 /* True while a streak is under way that would change the state (fast interval applies). */
@@ -238,8 +238,10 @@ double engine_detection_bound(const struct check_conf *conf);
  *     stays suppressed longer than damp_max_suppress after its last withdraw.
  *     Only check-caused withdraws and switches add penalty: an operator drain
  *     or undrain is not a flap. The penalty survives reloads, restarts and
- *     reboots (the caller keeps it in the state file). damp_penalty <= 0 or
- *     damp_half_life <= 0 turns damping off.
+ *     reboots (the caller keeps it in the state file). damp_max_suppress = 0
+ *     turns damping off: the penalty never exceeds damp_reuse, which the
+ *     config keeps below damp_suppress. (A conf not from the config with
+ *     damp_penalty or damp_half_life <= 0 has no damping either.)
  *   - Drain (engine_announcement_drain()) wins over the checks: from
  *     ANNOUNCED/DEGRADED (or ADOPTING when eligible: a restart in mid-drain)
  *     -> DRAINING for drain_time, then DRAINED; without drain_protocols or
@@ -259,10 +261,10 @@ double engine_detection_bound(const struct check_conf *conf);
  *
  * Every change (state, variant or guarded) is recorded in the announcement
  * (cause, message, counters) and handed to e->on_change, synchronously,
- * from whichever call caused it: engine_check_changed()/engine_apply_result(),
+ * from whichever call caused it: engine_check_changed(),
  * engine_tick(), drain/undrain, observe_paths, engine_reload().
  *
- * Flapping budget (engine_damping_budget(); BGP updates = withdraws +
+ * Flapping budget (the simulator tests/unit/flap_sim.c; BGP updates = withdraws +
  * announces), defaults penalty 1000, suppress 2000, reuse 750, half-life
  * 900 s, max_suppress 3600 s, hold_down 10 s, checks rise 3 x interval 1 s:
  *   - a service flapping every 2 s for 1 hour: 1 update (the withdraw). Its
@@ -325,12 +327,11 @@ enum proto_action engine_variant_action(enum announce_variant v, enum proto_role
 #define ENGINE_CAUSE_MAX 320
 /* BIRD's `disable "P" "message"` text: printable ASCII, no quotes, RFC 8203 size. */
 #define ENGINE_MESSAGE_MAX 128
-#define ENGINE_REASON_MAX  200
 
 /* An operator drain (anycastctl drain). Times are monotonic seconds. */
 struct announcement_drain {
 	bool active;
-	char reason[ENGINE_REASON_MAX];
+	char reason[CONTROL_REASON_MAX + 1];
 	char who[CONF_NAME_MAX]; /* user name, "" if unknown */
 	long uid;                /* -1 if unknown */
 	double since;            /* when it was asked */
@@ -432,12 +433,6 @@ size_t engine_reload(struct engine *e, const struct agent_conf *conf, double now
 void engine_free(struct engine *e);
 struct check *engine_find_check(struct engine *e, const char *name);
 struct announcement *engine_find_announcement(struct engine *e, const char *name);
-/* The earliest next_due of the checks not running; +INFINITY if none (to arm one timer). */
-double engine_next_due(const struct engine *e);
-
-/* Apply a result (engine_check_result()) and re-evaluate the announcements requiring c. */
-struct check_change engine_apply_result(struct engine *e, struct check *c,
-                                        const struct check_report *rep, double now, double rnd);
 /* c's state or degraded changed: re-evaluate the announcements requiring it. A caller using
  * engine_check_result() directly calls this whenever the change says so. */
 void engine_check_changed(struct engine *e, const struct check *c, double now);
@@ -484,24 +479,5 @@ enum proto_action engine_announcement_action(const struct announcement *a, enum 
  * what snprintf returns. */
 int engine_announcement_describe(char *buf, size_t len, const struct announcement *a,
                                  const struct announcement_change *ch);
-
-/* What a flapping service costs in BGP updates (engine_damping_budget()). */
-struct engine_flap_budget {
-	unsigned long withdraws;
-	unsigned long announces;
-	unsigned long suppressions;
-};
-
-/*
- * Simulate conf's hold-down and damping (its requires and guard are ignored: one check) for
- * period_s seconds: the announcement starts ANNOUNCED with the service healthy; the service
- * then breaks at flap_every_s and alternates broken/healthy every flap_every_s. Its check goes
- * DOWN the moment it breaks (the worst case) and UP rise_s after it recovers if it stays
- * healthy that long (rise_s < flap_every_s; e.g. rise * interval). Counts what the engine
- * emits. flap_every_s is floored at ENGINE_MIN_INTERVAL.
- */
-struct engine_flap_budget engine_damping_budget(const struct announcement_conf *conf,
-                                                double period_s, double flap_every_s,
-                                                double rise_s);
 
 #endif

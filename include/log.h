@@ -10,15 +10,7 @@
 
 #include <stdarg.h>
 
-enum log_subsys {
-	LOG_SUB_MAIN = 0,
-	LOG_SUB_CONF,
-	LOG_SUB_BIRD,
-	LOG_SUB_CHECK,
-	LOG_SUB_ENGINE,
-	LOG_SUB_CONTROL,
-	LOG_SUB_COUNT
-};
+enum log_subsys { LOG_SUB_MAIN = 0, LOG_SUB_BIRD, LOG_SUB_CHECK, LOG_SUB_CONTROL, LOG_SUB_COUNT };
 
 /* to_stderr: 1 writes to stderr, 0 to syslog. */
 void log_init(const char *progname, int to_stderr);

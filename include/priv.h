@@ -128,4 +128,26 @@ struct exec_helper;
 int priv_verify_plugins(const struct agent_conf *conf, const struct priv_plan *p,
                         struct exec_helper *h, char **err);
 
+/* ---- the agent's start-up steps: each logs what went wrong -------------------------- */
+
+/* Decide who the agent runs as (priv_plan into *p); with a drop ahead, make its directories
+ * its own (only the control socket's on a dry run, which writes no state). -1: do not start. */
+int priv_prepare(const struct agent_conf *conf, const char *conf_path, bool dry_run,
+                 struct priv_plan *p);
+/* While still root: the helper that runs the plugins as exec_user (*out; NULL when the plan
+ * has none). -1: do not start. */
+struct uv_loop_s;
+int priv_start_helper(struct uv_loop_s *loop, const struct priv_plan *p, struct exec_helper **out);
+/* Become the plan's user for good (priv_drop) and say so. -1: do not start. */
+int priv_drop_logged(const struct priv_plan *p);
+/* Ask helper h (none: nothing to do) who it is and what it can write; -1 (refuse to start)
+ * unless a plugin holds none of the agent's authority. */
+int priv_verify_helper(const struct agent_conf *conf, const char *conf_path,
+                       const struct priv_plan *p, struct exec_helper *h);
+/* An agent that is not root at start cannot separate its plugins: said once (*warned). */
+void priv_warn_plugins_as_agent(const struct agent_conf *conf, const struct priv_plan *p,
+                                bool *warned);
+/* Warn about BIRD sockets and directories the running agent cannot use (not on a dry run). */
+void priv_warn_access(const struct agent_conf *conf, const struct priv_plan *p, bool dry_run);
+
 #endif

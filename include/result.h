@@ -1,6 +1,7 @@
 /*
  * result.h - what a check run can report, and the one string table that
- * names each result (shared by the daemon, anycastctl and the tests).
+ * names each result (shared by the daemon, anycastctl and the tests), and
+ * struct check_report, what one run reports to the engine.
  *
  * Every result has a class: PASS (the check passed), WARN (passed but the
  * check is degraded), FAIL (counts towards fall). SERVICE_DEAD is not a
@@ -9,6 +10,8 @@
  */
 #ifndef AA_RESULT_H
 #define AA_RESULT_H
+
+#include <stdint.h>
 
 enum result_class { RESULT_PASS, RESULT_WARN, RESULT_FAIL };
 
@@ -49,6 +52,21 @@ enum check_result_code {
 	CHECK_RESULTS(X)
 #undef X
 	    RES__COUNT
+};
+
+#define CHECK_DETAIL_MAX 256
+
+/* One run of a check, as the check type reports it and the engine takes it. */
+struct check_report {
+	enum check_result_code code;
+	char detail[CHECK_DETAIL_MAX]; /* one line, printable */
+	double started;                /* mono_now() at start */
+	double duration;               /* seconds from start to result */
+	/* type-specific timings in seconds, < 0 when not applicable */
+	double t_connect, t_tls, t_first_byte;
+	int cert_days_left; /* http over TLS; INT_MIN when unknown */
+	/* dns with expect_dnssec: the earliest RRSIG expiry, seconds since the epoch; 0 unknown */
+	int64_t rrsig_expires;
 };
 
 const char *result_name(enum check_result_code code);

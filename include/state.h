@@ -37,13 +37,14 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#define STATE_VERSION    1
-#define STATE_REASON_MAX 200
-#define STATE_WHO_MAX    64
+#include "control_proto.h"
+
+#define STATE_VERSION 1
+#define STATE_WHO_MAX 64
 
 struct state_drain {
 	char *name;
-	char reason[STATE_REASON_MAX + 1];
+	char reason[CONTROL_REASON_MAX + 1]; /* as the control socket takes it */
 	char who[STATE_WHO_MAX];
 	long uid;     /* -1: unknown (e.g. a fail-safe drain) */
 	double since; /* wall epoch */

@@ -147,8 +147,9 @@ void sync_status(const struct sync *s, struct sync_status *st);
 /* Status of protocol i (0 <= i < sync_nprotos()); false past the end. */
 size_t sync_nprotos(const struct sync *s);
 bool sync_proto_status(const struct sync *s, size_t i, struct sync_proto_status *st);
-/* The BIRD handle of a socket (a struct bird_client * with sync_bird_client_ops); NULL past
- * the end. */
+/* The BIRD sockets open now, and the BIRD handle of each (a struct bird_client * with
+ * sync_bird_client_ops); NULL past the end. */
+size_t sync_nsockets(const struct sync *s);
 void *sync_bird(const struct sync *s, size_t socket);
 bool sync_connected(const struct sync *s, size_t socket);
 /* Close the BIRD clients (bird.c's client releases its memory once the loop runs). */
@@ -168,24 +169,11 @@ void sync_decision_description(char *buf, size_t len, const char *dir, const cha
  * (a file the agent did not write). Pure. */
 int sync_decision_parse(const char *buf, size_t len);
 
-/*
- * Last-site guard. Every reconcile_interval, for each announcement with last_site_guard, the
- * sync layer asks `show route for PREFIX all` for each of its prefixes on each BIRD socket its
- * protocols use, and reports whether another path exists: every prefix has at least one route
- * that is neither from a protocol the agent toggles nor local to this router
- * (sync_route_is_other_path()), e.g. one learned over iBGP from another PoP. A round with a
- * failed query (timeout, BIRD gone) reports nothing, so the engine's observation goes stale and
- * the guard lets the withdraw happen; a socket that rejects the prefix (BIRD 1.6's IPv4 daemon
- * and an IPv6 prefix) is skipped. announcement is an index into conf->announcements.
- */
+/* The last-site guard's reports (guard.h): announcement is an index into conf->announcements. */
 typedef void (*sync_paths_fn)(size_t announcement, bool others_exist, void *arg);
 void sync_set_paths_cb(struct sync *s, sync_paths_fn fn, void *arg);
 /* Ask now (the daemon calls it every reconcile_interval). */
 void sync_guard_poll(struct sync *s);
-/* True if r is another path: not from one of conf's announcement protocols (any role) and not
- * a route of this router itself (origin static, static-device, device, inherit - kernel - or
- * none: bird_route.origin, whatever the BIRD version). */
-bool sync_route_is_other_path(const struct agent_conf *conf, const struct bird_route *r);
 
 const char *sync_want_name(enum sync_want w);
 const char *sync_actual_name(enum sync_actual a);

@@ -118,7 +118,7 @@ checks: {
 };
 announcements: {
   web: { protocols = [ "anycast_web4" ]; requires = [ "web" ]; prefixes = [ "$P4" ];
-         hold_down = 0; damp_penalty = 1; damp_suppress = 1000000; damp_reuse = 1; };
+         hold_down = 0; damp_max_suppress = 0; };
 };
 CONF
 

@@ -55,10 +55,10 @@ checks: {
 announcements: {
   web: { protocols = [ "anycast_web4", "anycast_web6" ];
          requires = [ "web", "plugin" ]; prefixes = [ "192.0.2.80/32", "2001:db8::80/128" ];
-         hold_down = 0.5; damp_penalty = 1; };
+         hold_down = 0.5; damp_max_suppress = 0; };
   dns: { protocols = [ "anycast_dns4", "anycast_dns6" ];
          requires = [ "dns" ]; prefixes = [ "192.0.2.53/32", "2001:db8::53/128" ];
-         hold_down = 0.5; damp_penalty = 1; };
+         hold_down = 0.5; damp_max_suppress = 0; };
 };
 CONF
 fault_agent_start

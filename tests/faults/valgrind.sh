@@ -39,7 +39,7 @@ announcements: {
   web: { protocols = [ "anycast_web4", "anycast_web6" ];
          drain_protocols = [ "anycast_web4_drain", "anycast_web6_drain" ];
          requires = [ "web" ]; prefixes = [ "192.0.2.80/32", "2001:db8::80/128" ];
-         hold_down = 0.5; drain_time = 1.0; damp_penalty = 1; };
+         hold_down = 0.5; drain_time = 1.0; damp_max_suppress = 0; };
 };
 CONF
 }

@@ -1,7 +1,7 @@
 /*
  * flap_budget.c - prints what the engine's damping budget allows for one announcement of a
- * config file (engine_damping_budget()), so the flapping end-to-end test asserts the peer's
- * update count against the same numbers engine.h documents.
+ * config file (engine_damping_budget(), tests/unit/flap_sim.h), so the flapping end-to-end test
+ * asserts the peer's update count against the same numbers engine.h documents.
  *
  *   flap_budget CONF ANNOUNCEMENT PERIOD_S FLAP_EVERY_S RISE_S
  *   -> "withdraws W announces A suppressions S updates W+A"
@@ -13,7 +13,7 @@
 #include <string.h>
 
 #include "conf.h"
-#include "engine.h"
+#include "flap_sim.h"
 
 int main(int argc, char **argv)
 {

@@ -60,9 +60,9 @@ checks: {
 };
 announcements: {
   web: { protocols = [ "anycast_web4", "anycast_web6" ]; requires = [ "web" ];
-         prefixes = [ "$WEB", "$WEB6" ]; hold_down = 1.0; damp_suppress = 100000; };
+         prefixes = [ "$WEB", "$WEB6" ]; hold_down = 1.0; damp_max_suppress = 0; };
   dns: { protocols = [ "anycast_dns4", "anycast_dns6" ]; requires = [ "dns" ];
-         prefixes = [ "$DNS", "$DNS6" ]; hold_down = 1.0; damp_suppress = 100000; };
+         prefixes = [ "$DNS", "$DNS6" ]; hold_down = 1.0; damp_max_suppress = 0; };
 };
 CONF
 

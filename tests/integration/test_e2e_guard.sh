@@ -48,7 +48,7 @@ checks: {
 announcements: {
   web: { protocols = [ "anycast_web4", "anycast_web6" ]; requires = [ "web" ];
          prefixes = [ "$WEB", "2001:db8::80/128" ]; hold_down = 1.0; last_site_guard = true;
-         damp_suppress = 100000; };
+         damp_max_suppress = 0; };
 };
 CONF
 

@@ -74,7 +74,7 @@ checks: {
 announcements: {
   web: { protocols = [ "anycast_web4" ]; drain_protocols = [ "anycast_web4_drain" ];
          drain_time = 2; requires = [ "web" ]; prefixes = [ "$WEB" ]; hold_down = 0;
-         damp_suppress = 100000; };
+         damp_max_suppress = 0; };
 };
 CONF
 

@@ -61,9 +61,9 @@ checks: {
 };
 announcements: {
   web: { protocols = [ "anycast_web4" ]; requires = [ "web" ]; prefixes = [ "$WEB" ];
-         hold_down = 0; damp_suppress = 100000; };
+         hold_down = 0; damp_max_suppress = 0; };
   dns: { protocols = [ "anycast_dns4" ]; requires = [ "dns" ]; prefixes = [ "$DNS" ];
-         hold_down = 0; damp_suppress = 100000; };
+         hold_down = 0; damp_max_suppress = 0; };
 };
 CONF
 

@@ -20,9 +20,33 @@
 #include <cmocka.h>
 
 #include "engine.h"
+#include "flap_sim.h"
 
 /* n ticks of the schedule's grid, in seconds */
 #define TICKS(n) ((double)(n) / ENGINE_TICK_HZ)
+
+/* The earliest next_due of the checks not running; +INFINITY if none. */
+static double engine_next_due(const struct engine *e)
+{
+	double due = INFINITY;
+
+	for (size_t i = 0; i < e->nchecks; i++)
+		if (!e->checks[i].running && e->checks[i].next_due < due)
+			due = e->checks[i].next_due;
+	return due;
+}
+
+/* A result, then the announcements requiring c re-evaluated, as core.c does. */
+static struct check_change engine_apply_result(struct engine *e, struct check *c,
+                                               const struct check_report *rep, double now,
+                                               double rnd)
+{
+	struct check_change ch = engine_check_result(c, rep, now, rnd);
+
+	if (ch.state_changed || ch.degraded_changed)
+		engine_check_changed(e, c, now);
+	return ch;
+}
 
 static bool on_grid(double t)
 {
@@ -380,15 +404,21 @@ static void test_no_double_start(void **state)
 	assert_true(c.started == 0);
 	assert_int_equal(c.counters.runs, 1);
 
-	/* A hung run is reported only after timeout + grace. */
-	assert_false(engine_check_hung(&c, 0.5 + ENGINE_HUNG_GRACE));
-	assert_true(engine_check_hung(&c, 0.5 + ENGINE_HUNG_GRACE + 0.01));
+	/* A hung run is reported only after timeout + grace, with how late it is. */
+	double late = 0;
+	assert_false(engine_check_hung(&c, 0.5 + ENGINE_HUNG_GRACE, &late));
+	assert_true(engine_check_hung(&c, 0.5 + ENGINE_HUNG_GRACE + 0.01, &late));
+	assert_float_equal(late, ENGINE_HUNG_GRACE + 0.01, 1e-9);
 
 	struct check_report rep = fake_report(RES_OK, 0, 0.2);
 	struct check_change ch = engine_check_result(&c, &rep, 0.2, 0.5);
 	assert_true(ch.applied);
 	assert_int_equal(c.state, CHECK_UP);
-	assert_false(engine_check_hung(&c, 1000));
+	/* Finished: not hung when the run would have been, only once overdue by the grace. */
+	assert_false(engine_check_hung(&c, 0.5 + ENGINE_HUNG_GRACE + 0.01, NULL));
+	assert_false(engine_check_hung(&c, c.next_due + ENGINE_HUNG_GRACE, NULL));
+	assert_true(engine_check_hung(&c, c.next_due + ENGINE_HUNG_GRACE + 0.01, &late));
+	assert_float_equal(late, ENGINE_HUNG_GRACE + 0.01, 1e-9);
 
 	/* A second result for the same run is refused and changes nothing. */
 	rep = fake_report(RES_CONNECT_REFUSED, 0, 0.2);

@@ -17,6 +17,7 @@
 
 #include "bird.h"
 #include "conf.h"
+#include "guard.h"
 #include "sync.h"
 #include "util.h"
 
@@ -76,7 +77,7 @@ static struct agent_conf conf = {.announcements = &ann, .nannouncements = 1};
 static bool others_exist(const struct bird_route_list *rl)
 {
 	for (size_t i = 0; i < rl->n; i++)
-		if (sync_route_is_other_path(&conf, &rl->v[i]))
+		if (guard_route_is_other_path(&conf, &rl->v[i]))
 			return true;
 	return false;
 }
@@ -210,7 +211,7 @@ static void test_lines(void **state)
 			assert_int_equal(rl.n, 1);
 			assert_string_equal(rl.v[0].proto, c->proto);
 			assert_string_equal(rl.v[0].origin, c->origin);
-			if (sync_route_is_other_path(&conf, &rl.v[0]) != c->other)
+			if (guard_route_is_other_path(&conf, &rl.v[0]) != c->other)
 				fail_msg("case %zu (%s): other %d, expected %d", i, c->proto,
 				         !c->other, c->other);
 		}
