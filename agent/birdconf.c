@@ -13,27 +13,22 @@
 
 #include "birdconf.h"
 
-enum role { ROLE_NORMAL, ROLE_DEGRADED, ROLE_DRAIN, ROLE__N };
+/* The roles in the order their protocols are written: normal, degraded, drain. */
+static const enum proto_role role_order[PROTO__ROLES] = {PROTO_ROLE_NORMAL, PROTO_ROLE_DEGRADED,
+                                                         PROTO_ROLE_DRAIN};
 
 static const struct role_def {
 	const char *key;    /* as in the agent's configuration */
 	unsigned pref;      /* the higher one wins while two variants are up */
 	const char *filter; /* import filter marking the route, or NULL */
 	const char *what;
-} roles[ROLE__N] = {
-    [ROLE_NORMAL] = {"protocols", 200, NULL, "normal"},
-    [ROLE_DEGRADED] = {"degraded_protocols", 150, "anycast_mark_degraded",
-                       "degraded: AS path prepended"},
-    [ROLE_DRAIN] = {"drain_protocols", 100, "anycast_mark_drain",
-                    "drain: GRACEFUL_SHUTDOWN (65535,0)"},
+} roles[PROTO__ROLES] = {
+    [PROTO_ROLE_NORMAL] = {"protocols", 200, NULL, "normal"},
+    [PROTO_ROLE_DEGRADED] = {"degraded_protocols", 150, "anycast_mark_degraded",
+                             "degraded: AS path prepended"},
+    [PROTO_ROLE_DRAIN] = {"drain_protocols", 100, "anycast_mark_drain",
+                          "drain: GRACEFUL_SHUTDOWN (65535,0)"},
 };
-
-static const struct proto_list *role_list(const struct announcement_conf *a, enum role r)
-{
-	return r == ROLE_NORMAL     ? &a->protocols
-	       : r == ROLE_DEGRADED ? &a->degraded_protocols
-	                            : &a->drain_protocols;
-}
 
 static int prefix_family(const char *prefix)
 {
@@ -118,8 +113,9 @@ void birdconf_problems(const struct agent_conf *conf, struct strlist *problems)
 			    a->name);
 			continue;
 		}
-		for (enum role r = 0; r < ROLE__N; r++) {
-			const struct proto_list *l = role_list(a, r);
+		for (size_t k = 0; k < PROTO__ROLES; k++) {
+			enum proto_role r = role_order[k];
+			const struct proto_list *l = conf_role_protocols(a, r);
 
 			if (l->n == 0 || l->n == nfam)
 				continue;
@@ -159,7 +155,7 @@ long birdconf_socket(const struct agent_conf *conf, const char *name, struct str
 struct slot {
 	const struct announcement_conf *a;
 	const struct proto_ref *proto;
-	enum role role;
+	enum proto_role role;
 	int family;
 };
 
@@ -175,8 +171,9 @@ static size_t slots_on(const struct agent_conf *conf, size_t sock, struct slot *
 		size_t nfam = families(a, fam);
 
 		for (size_t f = 0; f < nfam; f++)
-			for (enum role r = 0; r < ROLE__N; r++) {
-				const struct proto_list *l = role_list(a, r);
+			for (size_t k = 0; k < PROTO__ROLES; k++) {
+				enum proto_role r = role_order[k];
+				const struct proto_list *l = conf_role_protocols(a, r);
 
 				if (l->n != nfam || l->v[f].socket != sock)
 					continue;
@@ -224,7 +221,7 @@ static void prefix_set(FILE *out, const char *name, const struct slot *s, size_t
 	strlist_free(&seen);
 }
 
-static bool uses(const struct slot *s, size_t n, enum role r)
+static bool uses(const struct slot *s, size_t n, enum proto_role r)
 {
 	for (size_t i = 0; i < n; i++)
 		if (s[i].role == r)
@@ -265,7 +262,7 @@ static void header(FILE *out, const struct agent_conf *conf, size_t sock, enum b
 		fputs("#   ipv4 { export filter anycast_export4; ... };\n"
 		      "#   ipv6 { export filter anycast_export6; ... };\n",
 		      out);
-	if (uses(s, n, ROLE_DEGRADED))
+	if (uses(s, n, PROTO_ROLE_DEGRADED))
 		fputs("# and, before the include, the AS number the degraded variants prepend:\n"
 		      "#   define ANYCAST_LOCAL_AS = 64500;\n",
 		      out);
@@ -293,7 +290,7 @@ static void filters(FILE *out, enum birdconf_version v, const struct slot *s, si
 		prefix_set(out, "ANYCAST_PREFIXES4", s, n, 4);
 		prefix_set(out, "ANYCAST_PREFIXES6", s, n, 6);
 	}
-	if (uses(s, n, ROLE_DRAIN))
+	if (uses(s, n, PROTO_ROLE_DRAIN))
 		fputs("\n# Drain variants: RFC 8326 GRACEFUL_SHUTDOWN, so the upstreams prefer "
 		      "another\n"
 		      "# PoP while the route is still announced from here. Set on import, so\n"
@@ -303,7 +300,7 @@ static void filters(FILE *out, enum birdconf_version v, const struct slot *s, si
 		      "\taccept;\n"
 		      "}\n",
 		      out);
-	if (uses(s, n, ROLE_DEGRADED)) {
+	if (uses(s, n, PROTO_ROLE_DEGRADED)) {
 		fputs("\n# Degraded variants: a longer AS path, so the upstreams prefer a healthy "
 		      "PoP\n"
 		      "# but still use this one if nothing better exists.\n"

@@ -38,10 +38,9 @@ bool guard_route_is_other_path(const struct agent_conf *conf, const struct bird_
 
 	for (size_t i = 0; i < conf->nannouncements; i++) {
 		const struct announcement_conf *a = &conf->announcements[i];
-		if (proto_list_has(&a->protocols, r->proto) ||
-		    proto_list_has(&a->drain_protocols, r->proto) ||
-		    proto_list_has(&a->degraded_protocols, r->proto))
-			return false;
+		for (int role = 0; role < PROTO__ROLES; role++)
+			if (proto_list_has(conf_role_protocols(a, role), r->proto))
+				return false;
 	}
 	for (size_t i = 0; i < ARRAY_SIZE(local); i++)
 		if (strcmp(r->origin, local[i]) == 0)
@@ -118,8 +117,6 @@ static void route_done(struct bird_client *bc, const struct bird_reply *rep,
 static void ask(struct guard *g, size_t ann)
 {
 	const struct announcement_conf *a = &g->conf->announcements[ann];
-	const struct proto_list *lists[] = {&a->protocols, &a->drain_protocols,
-	                                    &a->degraded_protocols};
 	struct guard_round *r;
 
 	if (g->busy[ann] || a->prefixes.n == 0)
@@ -136,9 +133,12 @@ static void ask(struct guard *g, size_t ann)
 	for (size_t sock = 0; sock < sync_nsockets(g->s); sock++) {
 		bool used = false;
 
-		for (size_t l = 0; l < ARRAY_SIZE(lists) && !used; l++)
-			for (size_t i = 0; i < lists[l]->n && !used; i++)
-				used = lists[l]->v[i].socket == sock;
+		for (int role = 0; role < PROTO__ROLES && !used; role++) {
+			const struct proto_list *l = conf_role_protocols(a, role);
+
+			for (size_t i = 0; i < l->n && !used; i++)
+				used = l->v[i].socket == sock;
+		}
 		if (!used)
 			continue;
 		if (!sync_connected(g->s, sock)) {

@@ -1,7 +1,6 @@
 /*
- * output.h - renderers of one status snapshot (the JSON object of
- * CONTROL.md, "version": 1): a Nagios plugin report, a table for people and
- * the pretty-printed JSON. Shared by anycastctl and the daemon (sd_notify
+ * output.h - renderers of one status snapshot (status.h, "version": 1): a Nagios plugin report, a
+ * table for people and the pretty-printed JSON. Shared by anycastctl and the daemon (sd_notify
  * STATUS uses the Nagios summary).
  *
  * Every renderer accepts any json_t: a missing or mistyped member reads as

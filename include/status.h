@@ -1,7 +1,7 @@
 /*
  * status.h - the status snapshot (JSON, "version": 1) that the control
  * socket's `status` verb returns and every renderer (Nagios, text, metrics)
- * reads. The shape is the contract of notes CONTROL.md; one addition:
+ * reads. Its shape is the contract anycastctl(8) documents (PROTOCOL); in detail:
  *   "state": {"file": PATH, "ok": bool, "error": "..." | null,
  *             "load_error": "..." | null, "save_error": "..." | null}
  * (ok is false while the last load found a corrupted file or the last write
