@@ -1,13 +1,13 @@
 #!/bin/bash
 # test_e2e_bird.sh - the agent stays true to BIRD, and BIRD's own life does not hurt the network.
 # One PoP: web announced (nginx up), dns withdrawn (its check's port is closed). Asserted at the
-# upstream (issue 4, scenarios 6, 7, 8 and drift):
-#   (6) `birdc configure` on the PoP: zero withdraws at the peer, dns stays withdrawn (the state
+# upstream:
+#   `birdc configure` on the PoP: zero withdraws at the peer, dns stays withdrawn (the state
 #       files carry the decision through the configure);
 #   drift: `birdc disable anycast_web4` / `birdc enable anycast_dns4` by hand are corrected
 #       within reconcile_interval and logged as drift;
-#   (8) the agent killed with SIGKILL and restarted while healthy: zero withdraws at the peer;
-#   (7) BIRD restarted on the PoP: web comes back, dns stays withdrawn, the agent reconnects.
+#   the agent killed with SIGKILL and restarted while healthy: zero withdraws at the peer;
+#   BIRD restarted on the PoP: web comes back, dns stays withdrawn, the agent reconnects.
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 set -u
 top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -71,7 +71,7 @@ topo_wait_for "grep -q 'announcement \"dns\".*WITHDRAWN' '$E2E_LOG'" 5 ||
 healthy || e2e_die "dns announced with its check down"
 e2e_pass "web announced, dns withdrawn (its check is down)"
 
-# --- (6) birdc configure: nothing moves at the peer
+# --- birdc configure: nothing moves at the peer
 w0=$(withdraws) u0=$(updates)
 [[ $w0 =~ ^[0-9]+$ && $u0 =~ ^[0-9]+$ ]] || e2e_die "cannot read the upstream's counters"
 out=$(topo_configure pop1) || e2e_die "birdc configure failed: $out"
@@ -104,7 +104,7 @@ grep -q 'drifted: protocol anycast_dns4' "$E2E_LOG" || e2e_die "dns correction n
 topo_wait_for "hasnt $DNS" 2 || e2e_die "$DNS still at the peer"
 e2e_pass "birdc enable anycast_dns4 -> disabled again in $ms ms, logged as drift"
 
-# --- (8) hitless restart: SIGKILL the agent, start it again while everything is healthy
+# --- hitless restart: SIGKILL the agent, start it again while everything is healthy
 topo_wait_for healthy 3 || e2e_die "not healthy before the restart"
 w0=$(withdraws) u0=$(updates)
 a0=$(e2e_log_count 'announcement "web".*-> ANNOUNCED')
@@ -120,7 +120,7 @@ w=$(withdraws) u=$(updates)
 [ "$w" = "$w0" ] || e2e_die "SIGKILL + restart caused $((w - w0)) withdraws at the peer"
 e2e_pass "SIGKILL + restart while healthy -> 0 withdraws, $((u - u0)) updates at the peer"
 
-# --- (7) BIRD restarted on the PoP: its state files restore the agent's decision
+# --- BIRD restarted on the PoP: its state files restore the agent's decision
 c0=$(e2e_log_count 'BIRD default: connected')
 topo_bird_restart pop1 || e2e_die "BIRD restart"
 t0=${EPOCHREALTIME/./}

@@ -3,9 +3,9 @@
 # (requires the dns check of a local nsd, its SOA serial compared with a second nsd, the
 # primary). Asserted at the upstream: a DNS check failing - SERVFAIL (the zone stops loading) or a
 # stale serial (the primary moves ahead, max_serial_lag 0) - withdraws the dns announcement only;
-# nginx failing withdraws web only; web and dns fail and recover independently of each other
-# (issue 4, scenarios 4 and 11). Each withdraw is counted at the upstream (exactly one per
-# failure), the other announcement's route is checked on every poll.
+# nginx failing withdraws web only; web and dns fail and recover independently of each other.
+# Each withdraw is counted at the upstream (exactly one per failure), the other announcement's
+# route is checked on every poll.
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 set -u
 top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -103,7 +103,7 @@ topo_wait_for "has $WEB && has $DNS && has $WEB6 && has $DNS6" 10 ||
 	e2e_die "web and dns were not both announced (v4 and v6)"
 e2e_pass "web and dns announced at the upstream (v4 and v6)"
 
-# --- (4) SERVFAIL: the zone breaks, only dns is withdrawn
+# --- SERVFAIL: the zone breaks, only dns is withdrawn
 w0=$(withdraws) t0=${EPOCHREALTIME/./}
 break_zone
 fail_one "nsd SERVFAIL" "$DNS" "$WEB" 'check "dns".*DNS_RCODE.*SERVFAIL' "$w0" "$t0"
@@ -111,7 +111,7 @@ nsd_set_serial local 100 || e2e_die "repairing the zone"
 e2e_wait_keeping "has $DNS" "has $WEB" "$RETURN" || e2e_die "dns not re-announced after repair"
 e2e_pass "zone repaired -> $DNS back after $((TOPO_WAITED_US / 1000)) ms (rise + hold-down)"
 
-# --- (4) stale serial: the primary moves on, the local server does not follow
+# --- stale serial: the primary moves on, the local server does not follow
 w0=$(withdraws) t0=${EPOCHREALTIME/./}
 nsd_set_serial primary 101 || e2e_die "primary serial"
 fail_one "serial 100 behind primary 101" "$DNS" "$WEB" 'check "dns".*DNS_SERIAL_LAG' "$w0" "$t0"
@@ -119,7 +119,7 @@ nsd_set_serial local 101 || e2e_die "local serial"
 e2e_wait_keeping "has $DNS" "has $WEB" "$RETURN" || e2e_die "dns not re-announced after catch-up"
 e2e_pass "serial caught up -> $DNS back after $((TOPO_WAITED_US / 1000)) ms"
 
-# --- (11) independent failures: web fails alone, then dns fails too, web recovers alone
+# --- independent failures: web fails alone, then dns fails too, web recovers alone
 w0=$(withdraws)
 nginx_stop
 t0=${EPOCHREALTIME/./}

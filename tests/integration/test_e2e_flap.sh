@@ -1,5 +1,5 @@
 #!/bin/bash
-# test_e2e_flap.sh - a service flapping every 2 s for 2 minutes (issue 4, scenario 9): nginx is
+# test_e2e_flap.sh - a service flapping every 2 s for 2 minutes: nginx is
 # stopped and started every 2 s; its check (interval 0.2 s, rise 3, fall 2) follows every flap,
 # while the announcement (default hold-down and damping) may cost the upstream at most the
 # damping budget of BGP updates (withdraws + announces) that engine_damping_budget() computes for
