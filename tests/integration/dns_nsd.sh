@@ -10,6 +10,7 @@ srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
 builddir=${top_builddir:-$srcdir/build}
 PROBE="$builddir/tests/integration/dns_probe"
 . "$srcdir/tests/lib/nsd.sh"
+. "$srcdir/tests/lib/tally.sh"
 . "$srcdir/tests/lib/probe.sh"
 
 if ! nsd_available; then
@@ -77,4 +78,4 @@ probe_expect CONNECT_REFUSED "tcp failed: connection refused" $L $Z --transport 
 probe_expect CONNECT_REFUSED "udp failed: port unreachable (ICMP)" $L $Z --transport udp
 probe_expect CONNECT_REFUSED "udp failed: port unreachable (ICMP), nothing listens" $L $Z --transport both
 
-probe_done
+tally_end "the dns check against nsd"

@@ -14,6 +14,7 @@ builddir=${top_builddir:-$srcdir/build}
 PROBE="$builddir/tests/integration/dns_probe"
 AGENT="$builddir/anycast-agent"
 . "$srcdir/tests/lib/nsd.sh"
+. "$srcdir/tests/lib/tally.sh"
 . "$srcdir/tests/lib/probe.sh"
 
 if ! nsd_available; then
@@ -177,10 +178,9 @@ out=$(ip netns exec "$NS" "$AGENT" -f "$W/agent.conf" --probe 2>&1)
 when=$(date -u -d "@$exp" +%Y-%m-%dT%H:%M:%SZ)
 case "$out" in
 *"zone"*"DNSSEC_EXPIRING"*"SOA example.test.: RRSIG key"*"expires $when, in 3.0 days (rrsig_warn_days 7)"*)
-	echo "ok   --probe: $out" ;;
+	pass "--probe: $out" ;;
 *)
-	echo "FAIL --probe: want DNSSEC_EXPIRING, expires $when: $out"
-	fails=$((fails + 1)) ;;
+	fail "--probe: want DNSSEC_EXPIRING, expires $when: $out" ;;
 esac
 
-probe_done
+tally_end "the dns check's DNSSEC judgement against nsd"

@@ -10,6 +10,7 @@ top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
 top_builddir=${top_builddir:-.}
 PROBE=$top_builddir/tests/integration/http_probe
 . "$top_srcdir/tests/lib/nginx.sh"
+. "$top_srcdir/tests/lib/tally.sh"
 . "$top_srcdir/tests/lib/probe.sh"
 
 nginx_require
@@ -84,10 +85,9 @@ probe_expect TLS_ERROR "" --url https://www.example.net/ $H
 probe --url https://soon.example.net/ $S --warn-days 30
 days=$(echo "$out" | cut -d' ' -f4)
 if [ "$days" = 9 ] || [ "$days" = 10 ]; then
-	echo "ok   cert_days_left: $days"
+	pass "cert_days_left: $days"
 else
-	echo "FAIL cert_days_left: want 9 or 10, got \"$days\" in: $out"
-	fails=$((fails + 1))
+	fail "cert_days_left: want 9 or 10, got \"$days\" in: $out"
 fi
 
 # First HTTPS probe vs later ones, with a full CA bundle (the system store plus our CA):
@@ -104,23 +104,20 @@ later_med=$(echo "$out" | tail -n +2 | cut -d' ' -f2 | sort -n | sed -n 5p)
 echo "     https first probe (ms, loop late ms): $first; later: median $later_med ms," \
 	"worst loop lateness $later_worst_late ms"
 if [ "$(echo "$out" | grep -c '^OK ')" != 10 ]; then
-	echo "FAIL https_repeated: not every probe passed"
-	fails=$((fails + 1))
+	fail "https_repeated: not every probe passed"
 elif awk "BEGIN { exit !($later_med_late < 15) }"; then
-	echo "ok   https_repeated: later probes leave the loop late by $later_med_late ms (median)"
+	pass "https_repeated: later probes leave the loop late by $later_med_late ms (median)"
 else
-	echo "FAIL https_repeated: later probes delay the loop by $later_med_late ms (median):" \
+	fail "https_repeated: later probes delay the loop by $later_med_late ms (median):" \
 		"is the CA store reloaded on every probe?"
-	fails=$((fails + 1))
 fi
 
 nginx_stop
 probe_expect CONNECT_REFUSED "Connection refused" --url http://www.example.net/ $H
 probe_expect CONNECT_REFUSED "Connection refused" --url https://a.example.net/ $S
 
-if [ $fails -ne 0 ]; then
-	echo "$fails failure(s); nginx error log:"
+tally_on_die() {
+	echo "--- nginx error log"
 	cat "$NGINX_DIR/logs/error.log" 2>/dev/null
-	exit 1
-fi
-exit 0
+}
+tally_end "the http check against nginx"

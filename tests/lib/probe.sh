@@ -1,21 +1,19 @@
 # probe.sh - network namespaces for the tests that need loopback ports of their own, and what
 # the probe scripts share (tests/integration/dns_nsd.sh, dnssec_nsd.sh, http.sh): run a check's
-# probe program inside the namespace and judge the verdict line it prints (POSIX sh).
+# probe program inside the namespace and judge the verdict line it prints (POSIX sh; source
+# tests/lib/tally.sh first).
 #
 #   probe_own_netns NAME SCRIPT      outside it ($PROBE_NS unset): run `sh SCRIPT` again inside
 #                                    a new namespace NAME (lo up), delete it, exit with SCRIPT's
 #                                    status; skip (77) unless root
 #   probe_netns NAME CLEANUP         skip (77) unless root, fail unless $PROBE (the probe
-#                                    program) is built; create
-#                                    the namespace NS=NAME (lo up); at exit run the command
-#                                    CLEANUP, then delete NS
+#                                    program) is built; create the namespace NS=NAME (lo up);
+#                                    at exit run the command CLEANUP, then delete NS
 #   probe ARGS...                    run PROBE ARGS... in NS; everything it printed in $out
 #   probe_expect CODE SUBSTRING ARGS...
 #                                    the last line PROBE ARGS... prints starts with the result
-#                                    CODE and contains SUBSTRING; else FAIL, counted in $fails
-#   probe_done                       exit 1 if anything failed, else 0
+#                                    CODE and contains SUBSTRING: pass, else fail
 
-fails=0
 out=
 
 probe_own_netns() {
@@ -64,18 +62,8 @@ probe_expect() {
 	*"$_sub"*) _has=1 ;;
 	esac
 	if [ "${_last%% *}" = "$_want" ] && [ $_has = 1 ]; then
-		echo "ok   $_want: $_last"
+		pass "$_want: $_last"
 	else
-		echo "FAIL want $_want \"$_sub\": $_last    (args: $*)"
-		fails=$((fails + 1))
+		fail "want $_want \"$_sub\": $_last    (args: $*)"
 	fi
-}
-
-probe_done() {
-	if [ "$fails" -gt 0 ]; then
-		echo "$fails failed"
-		exit 1
-	fi
-	echo "all passed"
-	exit 0
 }
