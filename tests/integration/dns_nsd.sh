@@ -13,10 +13,7 @@ PROBE="$builddir/tests/integration/dns_probe"
 . "$srcdir/tests/lib/tally.sh"
 . "$srcdir/tests/lib/probe.sh"
 
-if ! nsd_available; then
-	echo "SKIP: nsd or /usr/bin/python3 missing: apt-get install nsd python3"
-	exit 77
-fi
+nsd_require
 probe_netns "aa-dns-$$" nsd_cleanup
 NSD_BASE=$(mktemp -d "${TMPDIR:-/tmp}/aa-dns-nsd.$$.XXXXXX")
 

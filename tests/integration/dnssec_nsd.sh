@@ -17,10 +17,7 @@ AGENT="$builddir/anycast-agent"
 . "$srcdir/tests/lib/tally.sh"
 . "$srcdir/tests/lib/probe.sh"
 
-if ! nsd_available; then
-	echo "SKIP: nsd or /usr/bin/python3 missing: apt-get install nsd python3"
-	exit 77
-fi
+nsd_require
 if ! command -v ldns-signzone >/dev/null 2>&1 || ! command -v ldns-keygen >/dev/null 2>&1; then
 	echo "SKIP: ldns-signzone/ldns-keygen missing: apt-get install ldnsutils"
 	exit 77

@@ -9,7 +9,7 @@
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 . "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib/e2e.sh"
 e2e_require
-e2e_require_nsd
+nsd_require
 
 WEB=192.0.2.80/32 DNS=192.0.2.53/32 WEB6=2001:db8::80/128 DNS6=2001:db8::53/128
 # detection bound of both checks (interval 0.2, fall 2, timeout 0.1; engine.h) is 0.756 s;

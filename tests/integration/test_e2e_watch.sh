@@ -13,7 +13,7 @@
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 . "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib/e2e.sh"
 e2e_require
-e2e_require_nsd
+nsd_require
 CTL=$top_builddir/anycastctl
 WEB=192.0.2.80/32 DNS=192.0.2.53/32
 # the watch's path is milliseconds; the probes' is at least 10 x 0.3 s

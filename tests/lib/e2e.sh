@@ -6,7 +6,6 @@
 # topo.sh, nginx.sh and nsd.sh.
 #
 #   e2e_require                          skip (exit 77) without ip, root, BIRD, nginx or openssl
-#   e2e_require_nsd                      skip (exit 77) without nsd or /usr/bin/python3
 #   e2e_workdir NAME                     topo_init NAME; E2E_WORK=$TOPO_DIR/agent (created), the
 #                                        agent's log E2E_LOG, control socket E2E_CTL and state
 #                                        file E2E_STATE in it, NSD_BASE=$E2E_WORK/nsd; the agent,
@@ -62,13 +61,6 @@ E2E_STATE=
 e2e_require() {
 	topo_require || exit 77
 	nginx_require
-}
-
-e2e_require_nsd() {
-	nsd_available || {
-		echo "SKIP: nsd or /usr/bin/python3 missing (Debian packages nsd, python3)"
-		exit 77
-	}
 }
 
 e2e_die() {
