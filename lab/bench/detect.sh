@@ -1,5 +1,5 @@
 #!/bin/bash
-# detect.sh - benchmark: detection-to-withdraw latency at the upstream peer (issue 4).
+# detect.sh - benchmark: detection-to-withdraw latency at the upstream peer.
 #
 #   sudo top_builddir=build lab/bench/detect.sh [TRIALS]      (default 30 trials; not in make check)
 #   sudo top_builddir=build BENCH_BIRDS="2.0.12 2.17 3.1" lab/bench/detect.sh [TRIALS]

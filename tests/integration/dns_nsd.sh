@@ -10,46 +10,13 @@ srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
 builddir=${top_builddir:-$srcdir/build}
 PROBE="$builddir/tests/integration/dns_probe"
 . "$srcdir/tests/lib/nsd.sh"
+. "$srcdir/tests/lib/tally.sh"
+. "$srcdir/tests/lib/probe.sh"
 
-if ! nsd_available; then
-	echo "SKIP: nsd or /usr/bin/python3 missing: apt-get install nsd python3"
-	exit 77
-fi
-if [ "$(id -u)" != 0 ]; then
-	echo "SKIP: needs root for a network namespace"
-	exit 77
-fi
-[ -x "$PROBE" ] || { echo "FAIL: $PROBE not built"; exit 1; }
-
-NS="aa-dns-$$"
+nsd_require
+probe_netns "aa-dns-$$" nsd_cleanup
 NSD_BASE=$(mktemp -d "${TMPDIR:-/tmp}/aa-dns-nsd.$$.XXXXXX")
-cleanup() {
-	nsd_cleanup
-	ip netns del "$NS" 2>/dev/null
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
-ip netns add "$NS" || exit 1
-ip -n "$NS" link set lo up
 
-fails=0
-# expect CODE SUBSTRING PROBE-ARGS...: run the probe in the namespace, check its last line
-expect() {
-	_want=$1 _sub=$2
-	shift 2
-	_out=$(ip netns exec "$NS" "$PROBE" "$@" 2>&1 | tail -n 1)
-	_code=${_out%% *}
-	case "$_out" in
-	*"$_sub"*) _ok=1 ;;
-	*) _ok=0 ;;
-	esac
-	if [ "$_code" = "$_want" ] && [ $_ok = 1 ]; then
-		echo "ok   $_want: $_out"
-	else
-		echo "FAIL want $_want \"$_sub\": $_out    (args: $*)"
-		fails=$((fails + 1))
-	fi
-}
 
 # local = the secondary under test, primary = the soa_reference
 nsd_start local 127.0.0.1 5353 100 "$NS" || exit 1
@@ -59,42 +26,42 @@ L="--server 127.0.0.1 --port 5353"
 Z="--qname example.test."
 
 echo "# queries"
-expect OK "udp: NOERROR flags=aa an=1 serial=100" $L $Z --transport udp
-expect OK "tcp: NOERROR flags=aa an=1 serial=100" $L $Z --transport tcp
-expect OK "udp: NOERROR flags=aa an=1 serial=100" $L $Z --transport both
-expect OK "tcp: NOERROR" $L $Z --transport both --qtype SOA \
+probe_expect OK "udp: NOERROR flags=aa an=1 serial=100" $L $Z --transport udp
+probe_expect OK "tcp: NOERROR flags=aa an=1 serial=100" $L $Z --transport tcp
+probe_expect OK "udp: NOERROR flags=aa an=1 serial=100" $L $Z --transport both
+probe_expect OK "tcp: NOERROR" $L $Z --transport both --qtype SOA \
 	--answer "ns1.example.test. hostmaster.example.test. 100 3600 900 604800 300"
-expect OK "an=1" $L --qname www.example.test --qtype A --transport both --answer 192.0.2.80
-expect OK "an=1" $L --qname www.example.test --qtype AAAA --answer 2001:DB8::80
-expect OK "an=1" $L --qname txt.example.test --qtype TXT --transport tcp --answer helloworld
-expect OK "an=1" $L $Z --qtype TXT --answer "v=spf1 -all"
-expect OK "an=1" $L $Z --qtype MX --answer "10 mx.example.test"
-expect OK "an=1" $L $Z --qtype NS --answer ns1.example.test.
-expect OK "an=1" $L --qname alias.example.test --qtype CNAME --answer www.example.test.
-expect DNS_ANSWER_MISMATCH 'expected "192.0.2.81" not in answer (got: 192.0.2.80)' \
+probe_expect OK "an=1" $L --qname www.example.test --qtype A --transport both --answer 192.0.2.80
+probe_expect OK "an=1" $L --qname www.example.test --qtype AAAA --answer 2001:DB8::80
+probe_expect OK "an=1" $L --qname txt.example.test --qtype TXT --transport tcp --answer helloworld
+probe_expect OK "an=1" $L $Z --qtype TXT --answer "v=spf1 -all"
+probe_expect OK "an=1" $L $Z --qtype MX --answer "10 mx.example.test"
+probe_expect OK "an=1" $L $Z --qtype NS --answer ns1.example.test.
+probe_expect OK "an=1" $L --qname alias.example.test --qtype CNAME --answer www.example.test.
+probe_expect DNS_ANSWER_MISMATCH 'expected "192.0.2.81" not in answer (got: 192.0.2.80)' \
 	$L --qname www.example.test --qtype A --answer 192.0.2.81
-expect DNS_RCODE "udp failed: rcode NXDOMAIN, expected NOERROR" $L --qname nope.example.test --qtype A
-expect DNS_RCODE "tcp failed: rcode NXDOMAIN" $L --qname nope.example.test --qtype A --transport tcp
-expect OK "NXDOMAIN flags=aa" $L --qname nope.example.test --qtype A --rcode NXDOMAIN
-expect DNS_RCODE "rcode REFUSED, expected NOERROR" $L --qname example.org --transport both
-expect DNS_NOT_AUTHORITATIVE "AA bit clear" $L --qname example.org --rcode REFUSED
-expect OK "udp: NOERROR flags=aa an=1 serial=7" --server ::1 --port 5354 $Z --transport both
+probe_expect DNS_RCODE "udp failed: rcode NXDOMAIN, expected NOERROR" $L --qname nope.example.test --qtype A
+probe_expect DNS_RCODE "tcp failed: rcode NXDOMAIN" $L --qname nope.example.test --qtype A --transport tcp
+probe_expect OK "NXDOMAIN flags=aa" $L --qname nope.example.test --qtype A --rcode NXDOMAIN
+probe_expect DNS_RCODE "rcode REFUSED, expected NOERROR" $L --qname example.org --transport both
+probe_expect DNS_NOT_AUTHORITATIVE "AA bit clear" $L --qname example.org --rcode REFUSED
+probe_expect OK "udp: NOERROR flags=aa an=1 serial=7" --server ::1 --port 5354 $Z --transport both
 
 echo "# serial freshness (primary 127.0.0.2 serves 110)"
 R="--ref 127.0.0.2 --ref-port 5353"
-expect OK "serial 100, reference 110, lag 10" $L $Z $R --max-lag 10 --transport both
-expect DNS_SERIAL_LAG "serial 100 trails reference 110 by 10 (max_serial_lag 9)" $L $Z $R --max-lag 9
-expect DNS_SERIAL_LAG "by 10" $L --qname www.example.test --qtype A $R --max-lag 0
+probe_expect OK "serial 100, reference 110, lag 10" $L $Z $R --max-lag 10 --transport both
+probe_expect DNS_SERIAL_LAG "serial 100 trails reference 110 by 10 (max_serial_lag 9)" $L $Z $R --max-lag 9
+probe_expect DNS_SERIAL_LAG "by 10" $L --qname www.example.test --qtype A $R --max-lag 0
 nsd_set_serial local 110 || exit 1
-expect OK "lag 0" $L $Z $R --max-lag 0 --transport tcp
+probe_expect OK "lag 0" $L $Z $R --max-lag 0 --transport tcp
 nsd_set_serial local 4294967290 || exit 1
 nsd_set_serial primary 5 || exit 1
-expect OK "serial 4294967290, reference 5, lag 11" $L $Z $R --max-lag 11
-expect DNS_SERIAL_LAG "trails reference 5 by 11" $L $Z $R --max-lag 10
+probe_expect OK "serial 4294967290, reference 5, lag 11" $L $Z $R --max-lag 11
+probe_expect DNS_SERIAL_LAG "trails reference 5 by 11" $L $Z $R --max-lag 10
 nsd_set_serial local 6 || exit 1
-expect OK "serial 6 ahead of reference 5" $L $Z $R --max-lag 0
+probe_expect OK "serial 6 ahead of reference 5" $L $Z $R --max-lag 0
 nsd_stop primary
-expect OK "reference unreachable (CONNECT_REFUSED" $L $Z $R --max-lag 0
+probe_expect OK "reference unreachable (CONNECT_REFUSED" $L $Z $R --max-lag 0
 
 echo "# timing: 100 runs udp+tcp SOA against nsd"
 ip netns exec "$NS" "$PROBE" $L $Z --transport both --count 100 | sort -n -k2 | awk '
@@ -104,13 +71,8 @@ ip netns exec "$NS" "$PROBE" $L $Z --transport both --count 100 | sort -n -k2 | 
 
 echo "# server stopped: TCP gets RST, UDP gets ICMP port unreachable on loopback"
 nsd_stop local
-expect CONNECT_REFUSED "tcp failed: connection refused" $L $Z --transport tcp
-expect CONNECT_REFUSED "udp failed: port unreachable (ICMP)" $L $Z --transport udp
-expect CONNECT_REFUSED "udp failed: port unreachable (ICMP), nothing listens" $L $Z --transport both
+probe_expect CONNECT_REFUSED "tcp failed: connection refused" $L $Z --transport tcp
+probe_expect CONNECT_REFUSED "udp failed: port unreachable (ICMP)" $L $Z --transport udp
+probe_expect CONNECT_REFUSED "udp failed: port unreachable (ICMP), nothing listens" $L $Z --transport both
 
-if [ "$fails" -gt 0 ]; then
-	echo "$fails failed"
-	exit 1
-fi
-echo "all passed"
-exit 0
+tally_end "the dns check against nsd"

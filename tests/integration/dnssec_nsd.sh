@@ -14,57 +14,27 @@ builddir=${top_builddir:-$srcdir/build}
 PROBE="$builddir/tests/integration/dns_probe"
 AGENT="$builddir/anycast-agent"
 . "$srcdir/tests/lib/nsd.sh"
+. "$srcdir/tests/lib/tally.sh"
+. "$srcdir/tests/lib/probe.sh"
 
-if ! nsd_available; then
-	echo "SKIP: nsd or /usr/bin/python3 missing: apt-get install nsd python3"
-	exit 77
-fi
+nsd_require
 if ! command -v ldns-signzone >/dev/null 2>&1 || ! command -v ldns-keygen >/dev/null 2>&1; then
 	echo "SKIP: ldns-signzone/ldns-keygen missing: apt-get install ldnsutils"
 	exit 77
 fi
-if [ "$(id -u)" != 0 ]; then
-	echo "SKIP: needs root for a network namespace"
-	exit 77
-fi
-[ -x "$PROBE" ] || { echo "FAIL: $PROBE not built"; exit 1; }
-
-NS="aa-dnssec-$$"
-W=$(mktemp -d "${TMPDIR:-/tmp}/aa-dnssec.$$.XXXXXX")
-NSD_BASE=$W/nsd
 cleanup() {
 	nsd_cleanup
-	ip netns del "$NS" 2>/dev/null
-	rm -rf "$W"
+	rm -rf "${W:-}"
 }
-trap cleanup EXIT
-trap 'exit 1' INT TERM
-ip netns add "$NS" || exit 1
-ip -n "$NS" link set lo up
+probe_netns "aa-dnssec-$$" cleanup
+W=$(mktemp -d "${TMPDIR:-/tmp}/aa-dnssec.$$.XXXXXX")
+NSD_BASE=$W/nsd
 
 # a TXT RRset of about 320 bytes: its answer fits 512 bytes, not with an RSA RRSIG beside it
 big='"0123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789"'
 NSD_RECORDS="big	IN TXT $big $big $big
 big	IN TXT x"
 
-fails=0
-# expect CODE SUBSTRING PROBE-ARGS...: run the probe in the namespace, check its last line
-expect() {
-	_want=$1 _sub=$2
-	shift 2
-	_out=$(ip netns exec "$NS" "$PROBE" "$@" 2>&1 | tail -n 1)
-	_code=${_out%% *}
-	case "$_out" in
-	*"$_sub"*) _ok=1 ;;
-	*) _ok=0 ;;
-	esac
-	if [ "$_code" = "$_want" ] && [ $_ok = 1 ]; then
-		echo "ok   $_want: $_out"
-	else
-		echo "FAIL want $_want \"$_sub\": $_out    (args: $*)"
-		fails=$((fails + 1))
-	fi
-}
 
 mkdir -p "$W/keys"
 # key ALG [-k]: a new key pair in $W/keys; prints its base name
@@ -102,36 +72,36 @@ V="--dnssec --validate"
 echo "# valid signatures, three algorithms"
 exp=$((now + 30 * day))
 serve $((now - 3600)) "$exp" "$ksk" "$zsk"
-expect OK "udp: NOERROR flags=aa an=2 serial=$serial" $L $V --transport udp
-expect OK "verified [rrsig_expires=$exp]" $L $V --transport udp
-expect OK "tcp: NOERROR flags=aa an=2" $L $V --transport tcp
-expect OK "RRSIG SOA example.test. key" $L $V --transport both --rrsig-warn 7 --rrsig-fail 2
-expect OK "RRSIG A www.example.test." --server 127.0.0.1 --port 5353 --qname www.example.test \
+probe_expect OK "udp: NOERROR flags=aa an=2 serial=$serial" $L $V --transport udp
+probe_expect OK "verified [rrsig_expires=$exp]" $L $V --transport udp
+probe_expect OK "tcp: NOERROR flags=aa an=2" $L $V --transport tcp
+probe_expect OK "RRSIG SOA example.test. key" $L $V --transport both --rrsig-warn 7 --rrsig-fail 2
+probe_expect OK "RRSIG A www.example.test." --server 127.0.0.1 --port 5353 --qname www.example.test \
 	--qtype A --answer 192.0.2.80 $V --transport both
-expect OK "[rrsig_expires=$exp]" $L --dnssec --transport udp
+probe_expect OK "[rrsig_expires=$exp]" $L --dnssec --transport udp
 serve $((now - 3600)) "$exp" "$rsa_ksk" "$rsa_zsk"
-expect OK "verified [rrsig_expires=$exp]" $L $V --transport both
+probe_expect OK "verified [rrsig_expires=$exp]" $L $V --transport both
 serve $((now - 3600)) "$exp" "$ed_ksk" "$ed_zsk"
-expect OK "verified [rrsig_expires=$exp]" $L $V --transport both
+probe_expect OK "verified [rrsig_expires=$exp]" $L $V --transport both
 
 echo "# validity window (rrsig_warn_days 7, rrsig_fail_days 2)"
 T="--rrsig-warn 7 --rrsig-fail 2"
 exp=$((now + 5 * day))
 serve $((now - 3600)) "$exp" "$ksk" "$zsk"
-expect DNSSEC_EXPIRING "(rrsig_warn_days 7)" $L $V $T --transport both
-expect DNSSEC_EXPIRING "[rrsig_expires=$exp]" $L $V $T --transport tcp
-expect OK "[rrsig_expires=$exp]" $L $V --transport udp
+probe_expect DNSSEC_EXPIRING "(rrsig_warn_days 7)" $L $V $T --transport both
+probe_expect DNSSEC_EXPIRING "[rrsig_expires=$exp]" $L $V $T --transport tcp
+probe_expect OK "[rrsig_expires=$exp]" $L $V --transport udp
 exp=$((now + day))
 serve $((now - 3600)) "$exp" "$ksk" "$zsk"
-expect DNSSEC_EXPIRED "in 1.0 days (rrsig_fail_days 2)" $L $V $T --transport udp
-expect DNSSEC_EXPIRED "[rrsig_expires=$exp]" $L --dnssec $T --transport tcp
+probe_expect DNSSEC_EXPIRED "in 1.0 days (rrsig_fail_days 2)" $L $V $T --transport udp
+probe_expect DNSSEC_EXPIRED "[rrsig_expires=$exp]" $L --dnssec $T --transport tcp
 exp=$((now - day))
 serve $((now - 10 * day)) "$exp" "$ksk" "$zsk"
-expect DNSSEC_EXPIRED "SOA example.test.: RRSIG key" $L $V --transport both
-expect DNSSEC_EXPIRED "(1.0 days ago)" $L --dnssec --transport udp
+probe_expect DNSSEC_EXPIRED "SOA example.test.: RRSIG key" $L $V --transport both
+probe_expect DNSSEC_EXPIRED "(1.0 days ago)" $L --dnssec --transport udp
 serve $((now + 2 * day)) $((now + 30 * day)) "$ksk" "$zsk"
-expect DNSSEC_NOT_YET_VALID "is in the future (2.0 days; clock skew" $L $V --transport udp
-expect DNSSEC_NOT_YET_VALID "in the future" $L --dnssec --transport tcp
+probe_expect DNSSEC_NOT_YET_VALID "is in the future (2.0 days; clock skew" $L $V --transport udp
+probe_expect DNSSEC_NOT_YET_VALID "in the future" $L --dnssec --transport tcp
 
 echo "# broken zones"
 exp=$((now + 30 * day))
@@ -139,8 +109,8 @@ signed $((now - 3600)) "$exp" "$ksk" "$zsk"
 # nsd keeps answering with RRSIGs while an RRSIG over DNSKEY stays at the apex
 awk '$4 != "DNSKEY"' "$W/signed.$serial" >"$W/nokey"
 nsd_serve local "$serial" "$W/nokey" || exit 1
-expect DNSSEC_MISSING "no DNSKEY RRset at example.test." $L $V --transport both
-expect DNSSEC_MISSING "no DNSKEY RRset" $L --dnssec --transport udp
+probe_expect DNSSEC_MISSING "no DNSKEY RRset at example.test." $L $V --transport both
+probe_expect DNSSEC_MISSING "no DNSKEY RRset" $L --dnssec --transport udp
 # the SOA signed by a key the zone does not publish: one zone text signed twice
 serial=$((serial + 1))
 nsd_zone_text "$serial" >"$W/zone.other"
@@ -153,22 +123,22 @@ tag=$(awk '$4 == "RRSIG" && $5 == "SOA" { print $11 }' "$W/b")
 	awk '$4 == "RRSIG" && $5 == "SOA"' "$W/b"
 } >"$W/otherkey"
 nsd_serve local "$serial" "$W/otherkey" || exit 1
-expect DNSSEC_BOGUS "RRSIG key $tag algorithm 13: no such key in the DNSKEY RRset of example.test. (signed by another key)" \
+probe_expect DNSSEC_BOGUS "RRSIG key $tag algorithm 13: no such key in the DNSKEY RRset of example.test. (signed by another key)" \
 	$L $V --transport both
-expect OK "[rrsig_expires=$exp]" $L --dnssec --transport udp
+probe_expect OK "[rrsig_expires=$exp]" $L --dnssec --transport udp
 # the SOA's refresh changed after signing
 signed $((now - 3600)) "$exp" "$ksk" "$zsk"
 awk '$4 == "SOA" { $8 = 7200 } { print }' "$W/signed.$serial" >"$W/tampered"
 nsd_serve local "$serial" "$W/tampered" || exit 1
-expect DNSSEC_BOGUS "does not verify (RRset or signature altered)" $L $V --transport udp
-expect DNSSEC_BOGUS "does not verify" $L $V --transport tcp
-expect OK "[rrsig_expires=$exp]" $L --dnssec --transport both
+probe_expect DNSSEC_BOGUS "does not verify (RRset or signature altered)" $L $V --transport udp
+probe_expect DNSSEC_BOGUS "does not verify" $L $V --transport tcp
+probe_expect OK "[rrsig_expires=$exp]" $L --dnssec --transport both
 # no signatures at all
 serial=$((serial + 1))
 nsd_zone_text "$serial" >"$W/unsigned"
 nsd_serve local "$serial" "$W/unsigned" || exit 1
-expect DNSSEC_MISSING "SOA example.test.: no RRSIG in the answer" $L --dnssec --transport both
-expect OK "udp: NOERROR flags=aa an=1 serial=$serial" $L --transport udp
+probe_expect DNSSEC_MISSING "SOA example.test.: no RRSIG in the answer" $L --dnssec --transport both
+probe_expect OK "udp: NOERROR flags=aa an=1 serial=$serial" $L --transport udp
 
 echo "# truncated over UDP (nsd ipv4-edns-size 512): retried over TCP"
 NSD_SERVER_OPTS="	ipv4-edns-size: 512"
@@ -176,17 +146,17 @@ nsd_start small 127.0.0.2 5353 "$serial" "$NS" || exit 1
 signed $((now - 3600)) "$exp" "$rsa_ksk" "$rsa_zsk"
 nsd_serve small "$serial" "$W/signed.$serial" || exit 1
 S="--server 127.0.0.2 --port 5353"
-expect OK "udp: NOERROR flags=aa an=2 serial=$serial" $S --qname example.test. $V --transport udp
-expect OK "DNSKEY over TCP (UDP reply truncated)" $S --qname example.test. $V --transport udp
-expect OK "udp TC, tcp: NOERROR flags=aa an=3" $S --qname big.example.test --qtype TXT $V \
+probe_expect OK "udp: NOERROR flags=aa an=2 serial=$serial" $S --qname example.test. $V --transport udp
+probe_expect OK "DNSKEY over TCP (UDP reply truncated)" $S --qname example.test. $V --transport udp
+probe_expect OK "udp TC, tcp: NOERROR flags=aa an=3" $S --qname big.example.test --qtype TXT $V \
 	--transport udp
-expect OK "udp TC, tcp: NOERROR flags=aa an=3 " $S --qname big.example.test --qtype TXT $V \
+probe_expect OK "udp TC, tcp: NOERROR flags=aa an=3 " $S --qname big.example.test --qtype TXT $V \
 	--transport both
-expect OK "[rrsig_expires=$exp]" $S --qname big.example.test --qtype TXT --dnssec --transport udp
+probe_expect OK "[rrsig_expires=$exp]" $S --qname big.example.test --qtype TXT --dnssec --transport udp
 # without DO the answer fits: the TXT RRset alone is under 512 bytes
-expect OK "udp: NOERROR flags=aa an=2 " $S --qname big.example.test --qtype TXT --transport udp
+probe_expect OK "udp: NOERROR flags=aa an=2 " $S --qname big.example.test --qtype TXT --transport udp
 nsd_stop small
-expect CONNECT_REFUSED "udp failed: port unreachable" $S --qname example.test. $V --transport udp
+probe_expect CONNECT_REFUSED "udp failed: port unreachable" $S --qname example.test. $V --transport udp
 
 echo "# --probe shows the expiry"
 cat >"$W/agent.conf" <<EOF
@@ -205,15 +175,9 @@ out=$(ip netns exec "$NS" "$AGENT" -f "$W/agent.conf" --probe 2>&1)
 when=$(date -u -d "@$exp" +%Y-%m-%dT%H:%M:%SZ)
 case "$out" in
 *"zone"*"DNSSEC_EXPIRING"*"SOA example.test.: RRSIG key"*"expires $when, in 3.0 days (rrsig_warn_days 7)"*)
-	echo "ok   --probe: $out" ;;
+	pass "--probe: $out" ;;
 *)
-	echo "FAIL --probe: want DNSSEC_EXPIRING, expires $when: $out"
-	fails=$((fails + 1)) ;;
+	fail "--probe: want DNSSEC_EXPIRING, expires $when: $out" ;;
 esac
 
-if [ "$fails" -gt 0 ]; then
-	echo "$fails failed"
-	exit 1
-fi
-echo "all passed"
-exit 0
+tally_end "the dns check's DNSSEC judgement against nsd"

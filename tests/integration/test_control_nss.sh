@@ -14,6 +14,7 @@
 set -u
 top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
 top_builddir=${top_builddir:-$top_srcdir}
+. "$top_srcdir/tests/lib/tally.sh"
 agent=$top_builddir/anycast-agent
 anycastctl=$top_builddir/anycastctl
 ctl=$top_builddir/tests/integration/ctl_client
@@ -39,13 +40,8 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 1' INT TERM HUP
 
-fails=0
-ok() { echo "ok: $*"; }
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
-die() {
-	fail "$*"
+tally_on_die() {
 	[ -f "$dir/agent.log" ] && { echo "--- agent log"; tail -n 30 "$dir/agent.log"; }
-	exit 1
 }
 poll() { # SECONDS CMD...: until CMD succeeds
 	local end=$((${EPOCHREALTIME/./} + $1 * 1000000))
@@ -85,16 +81,16 @@ unshare --mount --propagation private sh -c \
 	"$dir/agent.conf" >"$dir/agent.log" 2>&1 &
 apid=$!
 poll 10 answers || die "the agent with admin_group $big ($len bytes in /etc/group) did not start"
-ok "admin_group $big, a group entry of $len bytes, is accepted at start"
+pass "admin_group $big, a group entry of $len bytes, is accepted at start"
 out=$(setpriv --reuid=65534 --regid=65534 --groups=$gid -- "$anycastctl" -s "$sock" drain web \
 	--reason "big group" 2>&1)
 rc=$?
 [ $rc = 0 ] && echo "$out" | grep -q 'drained: web' &&
-	ok "a process in $big drains: $out" || fail "a member of $big could not drain (exit $rc): $out"
+	pass "a process in $big drains: $out" || fail "a member of $big could not drain (exit $rc): $out"
 out=$(setpriv --reuid=65534 --regid=65534 --clear-groups -- "$anycastctl" -s "$sock" undrain 2>&1)
 rc=$?
 [ $rc != 0 ] && echo "$out" | grep -q "needs root or membership of group $big" &&
-	ok "a process outside it is denied: $out" || fail "a non-member (exit $rc): $out"
+	pass "a process outside it is denied: $out" || fail "a non-member (exit $rc): $out"
 kill -TERM $apid
 wait $apid
 apid=
@@ -107,7 +103,7 @@ AA_FAKE_NSS=$dir/nss LD_PRELOAD=$shim ASAN_OPTIONS=verify_asan_link_order=0 \
 rc=$?
 msg=$(grep -o 'cannot look up control.admin_group "root": [^;]*' "$dir/agent.log")
 [ $rc = 1 ] && [ -n "$msg" ] && ! grep -q 'does not exist' "$dir/agent.log" &&
-	ok "a failing name service stops the start as such: $msg" ||
+	pass "a failing name service stops the start as such: $msg" ||
 	fail "exit $rc: $(tail -n 2 "$dir/agent.log")"
 rm -f "$dir/nss" "$dir/state"
 
@@ -130,15 +126,15 @@ wait $dpid
 drc=$?
 td=$(ms_since $t0)
 echo "  the name service answers after 2000 ms; drain answered after $td ms, status after $ts ms"
-[ $drc = 0 ] && [ $td -lt 1500 ] && ok "the drain did not wait for the name service: $td ms, $(cat "$dir/drain.out")" ||
+[ $drc = 0 ] && [ $td -lt 1500 ] && pass "the drain did not wait for the name service: $td ms, $(cat "$dir/drain.out")" ||
 	fail "drain: exit $drc after $td ms: $(cat "$dir/drain.out")"
 echo "$out" | grep -q '"ok":true' && [ $ts -lt 1500 ] &&
-	ok "a status request meanwhile is answered in $ts ms" || fail "status after $ts ms: $out"
+	pass "a status request meanwhile is answered in $ts ms" || fail "status after $ts ms: $out"
 who=$(status | grep -o '"who":"[^"]*"' | head -n 1)
-[ "$who" = '"who":"uid 65534"' ] && ok "the drain is recorded as $who (the name was not known in time)" ||
+[ "$who" = '"who":"uid 65534"' ] && pass "the drain is recorded as $who (the name was not known in time)" ||
 	fail "drain recorded as $who"
 l=$(lag)
-awk "BEGIN { exit !($l < 500) }" && ok "the checks kept their schedule: lag at most $l ms" ||
+awk "BEGIN { exit !($l < 500) }" && pass "the checks kept their schedule: lag at most $l ms" ||
 	fail "the checks were held up: schedule lag $l ms (the loop waited for the name service)"
 # the name arrives off the loop; once the service is quick again, it is used
 rm -f "$dir/nss"
@@ -146,7 +142,7 @@ named() {
 	setpriv --reuid=65534 --regid=65534 --groups=0 -- "$anycastctl" -s "$sock" undrain &&
 		grep -q 'control: uid 65534 (nobody) pid [0-9]*: {"verb":"undrain"' "$dir/agent.log"
 }
-poll 10 named && ok "later requests are named: $(grep -o 'control: uid 65534 (nobody)[^:]*' "$dir/agent.log" | tail -n 1)" ||
+poll 10 named && pass "later requests are named: $(grep -o 'control: uid 65534 (nobody)[^:]*' "$dir/agent.log" | tail -n 1)" ||
 	fail "nobody was never named: $(grep 'control: uid 65534' "$dir/agent.log" | tail -n 2)"
 kill -TERM $apid
 wait $apid
@@ -154,5 +150,4 @@ rc=$?
 apid=
 [ $rc = 0 ] || fail "the agent exited $rc"
 
-[ $fails = 0 ] && echo "PASS: control socket and name service" || echo "$fails failure(s)"
-[ $fails = 0 ]
+tally_end "control socket and name service"

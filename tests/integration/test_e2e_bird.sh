@@ -1,22 +1,16 @@
 #!/bin/bash
 # test_e2e_bird.sh - the agent stays true to BIRD, and BIRD's own life does not hurt the network.
 # One PoP: web announced (nginx up), dns withdrawn (its check's port is closed). Asserted at the
-# upstream (issue 4, scenarios 6, 7, 8 and drift):
-#   (6) `birdc configure` on the PoP: zero withdraws at the peer, dns stays withdrawn (the state
+# upstream:
+#   `birdc configure` on the PoP: zero withdraws at the peer, dns stays withdrawn (the state
 #       files carry the decision through the configure);
 #   drift: `birdc disable anycast_web4` / `birdc enable anycast_dns4` by hand are corrected
 #       within reconcile_interval and logged as drift;
-#   (8) the agent killed with SIGKILL and restarted while healthy: zero withdraws at the peer;
-#   (7) BIRD restarted on the PoP: web comes back, dns stays withdrawn, the agent reconnects.
+#   the agent killed with SIGKILL and restarted while healthy: zero withdraws at the peer;
+#   BIRD restarted on the PoP: web comes back, dns stays withdrawn, the agent reconnects.
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
-set -u
-top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
-top_builddir=${top_builddir:-$top_srcdir}
-. "$top_srcdir/tests/lib/topo.sh"
-. "$top_srcdir/tests/lib/nginx.sh"
-. "$top_srcdir/tests/lib/e2e.sh"
-topo_require || exit 77
-nginx_require
+. "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib/e2e.sh"
+e2e_require
 
 WEB=192.0.2.80/32 DNS=192.0.2.53/32 WEB6=2001:db8::80/128
 RECONCILE=0.5
@@ -24,28 +18,10 @@ RECONCILE=0.5
 # loaded CI machine (measured 100-490 ms, ASan build included)
 DRIFT_MAX_MS=1000
 
-topo_init "e2ebd$$" || e2e_die "topo_init"
-work=$TOPO_DIR/agent
-mkdir -p "$work"
-E2E_LOG=$work/agent.log
-topo_on_cleanup e2e_kill_agent
-topo_on_cleanup nginx_cleanup
-topo_add_upstream up1 1 && topo_add_pop pop1 1 && topo_link pop1 up1 && topo_start ||
-	e2e_die "topology"
-topo_wait_established 30 || e2e_die "BGP not Established"
-
-nginx_setup "$work/nginx"
-nginx_vhost "192.0.2.80:80" www.example.test
-nginx_start "$(topo_ns pop1)" || e2e_die "nginx"
-
-cat >"$work/agent.conf" <<CONF
-bird: { socket = "$(topo_socket pop1)"; state_dir = "$(topo_state_dir pop1)";
-        reconcile_interval = $RECONCILE; };
-control: { socket = "$work/agent.ctl"; };
-state_file = "$work/operator.state";
+e2e_web_pop "e2ebd$$"
+e2e_conf "reconcile_interval = $RECONCILE;" >"$E2E_WORK/agent.conf" <<CONF
 checks: {
-  web: { type = "http"; url = "http://www.example.test/"; connect_to = "192.0.2.80:80";
-         interval = 0.2; timeout = 0.1; rise = 3; fall = 2; };
+$(e2e_check_web)
   dns: { type = "tcp"; address = "192.0.2.53:53"; interval = 0.2; timeout = 0.1; };
 };
 announcements: {
@@ -64,14 +40,14 @@ withdraws() { sum2 "$(topo_upstream_withdraws pop1 4)" "$(topo_upstream_withdraw
 updates() { sum2 "$(topo_upstream_updates pop1 4)" "$(topo_upstream_updates pop1 6)"; }
 healthy() { has "$WEB" && has "$WEB6" && hasnt "$DNS"; }
 
-e2e_start_agent pop1 "$work/agent.conf"
+e2e_start_agent pop1 "$E2E_WORK/agent.conf"
 topo_wait_for "has $WEB && has $WEB6" 10 || e2e_die "web never announced"
 topo_wait_for "grep -q 'announcement \"dns\".*WITHDRAWN' '$E2E_LOG'" 5 ||
 	e2e_die "dns never decided withdrawn"
 healthy || e2e_die "dns announced with its check down"
 e2e_pass "web announced, dns withdrawn (its check is down)"
 
-# --- (6) birdc configure: nothing moves at the peer
+# --- birdc configure: nothing moves at the peer
 w0=$(withdraws) u0=$(updates)
 [[ $w0 =~ ^[0-9]+$ && $u0 =~ ^[0-9]+$ ]] || e2e_die "cannot read the upstream's counters"
 out=$(topo_configure pop1) || e2e_die "birdc configure failed: $out"
@@ -83,34 +59,31 @@ w=$(withdraws) u=$(updates)
 e2e_pass "birdc configure -> 0 withdraws, 0 updates at the peer; dns stayed withdrawn"
 
 # --- drift: an operator toggles protocols by hand; the agent puts them back and says so
-d0=$(e2e_log_count 'drifted: protocol anycast_web4')
-t0=${EPOCHREALTIME/./}
-topo_birdc pop1 disable anycast_web4 >/dev/null || e2e_die "birdc disable"
-topo_wait_for "[ \"\$(topo_proto_state pop1 anycast_web4)\" = up ]" 3 ||
-	e2e_die "anycast_web4 left disabled"
-ms=$(e2e_ms_since "$t0")
-[ "$ms" -le "$DRIFT_MAX_MS" ] || e2e_die "drift corrected after $ms ms (reconcile_interval $RECONCILE s)"
-topo_wait_for "[ $(e2e_log_count 'drifted: protocol anycast_web4') -gt $d0 ]" 1 ||
-	e2e_die "the correction of anycast_web4 was not logged as drift"
-topo_wait_for "has $WEB" 2 || e2e_die "$WEB not back at the peer"
-e2e_pass "birdc disable anycast_web4 -> re-enabled in $ms ms, logged as drift"
-t0=${EPOCHREALTIME/./}
-topo_birdc pop1 enable anycast_dns4 >/dev/null || e2e_die "birdc enable"
-topo_wait_for "[ \"\$(topo_proto_state pop1 anycast_dns4)\" = down ]" 3 ||
-	e2e_die "anycast_dns4 left enabled"
-ms=$(e2e_ms_since "$t0")
-[ "$ms" -le "$DRIFT_MAX_MS" ] || e2e_die "drift corrected after $ms ms (reconcile_interval $RECONCILE s)"
-grep -q 'drifted: protocol anycast_dns4' "$E2E_LOG" || e2e_die "dns correction not logged as drift"
-topo_wait_for "hasnt $DNS" 2 || e2e_die "$DNS still at the peer"
-e2e_pass "birdc enable anycast_dns4 -> disabled again in $ms ms, logged as drift"
+# drift ACTION PROTO STATE AT_PEER: `birdc ACTION PROTO` by hand; PROTO is STATE again within
+# DRIFT_MAX_MS, the correction is logged as drift, and the peer sees AT_PEER again
+drift() {
+	local d0 t0 ms
+	d0=$(e2e_log_count "drifted: protocol $2")
+	t0=${EPOCHREALTIME/./}
+	topo_birdc pop1 "$1" "$2" >/dev/null || e2e_die "birdc $1 $2"
+	topo_wait_for "[ \"\$(topo_proto_state pop1 $2)\" = $3 ]" 3 || e2e_die "$2 left ${1}d"
+	ms=$(e2e_ms_since "$t0")
+	[ "$ms" -le "$DRIFT_MAX_MS" ] || e2e_die "drift corrected after $ms ms (reconcile_interval $RECONCILE s)"
+	topo_wait_for "[ \$(e2e_log_count 'drifted: protocol $2') -gt $d0 ]" 1 ||
+		e2e_die "the correction of $2 was not logged as drift"
+	topo_wait_for "$4" 2 || e2e_die "after birdc $1 $2 the peer does not see: $4"
+	e2e_pass "birdc $1 $2 -> $3 again in $ms ms, logged as drift"
+}
+drift disable anycast_web4 up "has $WEB"
+drift enable anycast_dns4 down "hasnt $DNS"
 
-# --- (8) hitless restart: SIGKILL the agent, start it again while everything is healthy
+# --- hitless restart: SIGKILL the agent, start it again while everything is healthy
 topo_wait_for healthy 3 || e2e_die "not healthy before the restart"
 w0=$(withdraws) u0=$(updates)
 a0=$(e2e_log_count 'announcement "web".*-> ANNOUNCED')
 e2e_kill_agent KILL
 grep -q "disabled no;" "$(topo_state_dir pop1)/anycast_web4.conf" || e2e_die "state file lost"
-e2e_start_agent pop1 "$work/agent.conf"
+e2e_start_agent pop1 "$E2E_WORK/agent.conf"
 # the new agent has decided (its check rose) ...
 e2e_wait_keeping "[ \$(e2e_log_count 'announcement \"web\".*-> ANNOUNCED') -gt $a0 ]" healthy 10 ||
 	e2e_die "restarted agent: the peer saw a change before the checks decided"
@@ -120,7 +93,7 @@ w=$(withdraws) u=$(updates)
 [ "$w" = "$w0" ] || e2e_die "SIGKILL + restart caused $((w - w0)) withdraws at the peer"
 e2e_pass "SIGKILL + restart while healthy -> 0 withdraws, $((u - u0)) updates at the peer"
 
-# --- (7) BIRD restarted on the PoP: its state files restore the agent's decision
+# --- BIRD restarted on the PoP: its state files restore the agent's decision
 c0=$(e2e_log_count 'BIRD default: connected')
 topo_bird_restart pop1 || e2e_die "BIRD restart"
 t0=${EPOCHREALTIME/./}

@@ -3,57 +3,28 @@
 # (requires the dns check of a local nsd, its SOA serial compared with a second nsd, the
 # primary). Asserted at the upstream: a DNS check failing - SERVFAIL (the zone stops loading) or a
 # stale serial (the primary moves ahead, max_serial_lag 0) - withdraws the dns announcement only;
-# nginx failing withdraws web only; web and dns fail and recover independently of each other
-# (issue 4, scenarios 4 and 11). Each withdraw is counted at the upstream (exactly one per
-# failure), the other announcement's route is checked on every poll.
+# nginx failing withdraws web only; web and dns fail and recover independently of each other.
+# Each withdraw is counted at the upstream (exactly one per failure), the other announcement's
+# route is checked on every poll.
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
-set -u
-top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
-top_builddir=${top_builddir:-$top_srcdir}
-. "$top_srcdir/tests/lib/topo.sh"
-. "$top_srcdir/tests/lib/nginx.sh"
-. "$top_srcdir/tests/lib/nsd.sh"
-. "$top_srcdir/tests/lib/e2e.sh"
-topo_require || exit 77
-nginx_require
-nsd_available || {
-	echo "SKIP: nsd or /usr/bin/python3 missing (Debian packages nsd, python3)"
-	exit 77
-}
+. "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib/e2e.sh"
+e2e_require
+nsd_require
 
 WEB=192.0.2.80/32 DNS=192.0.2.53/32 WEB6=2001:db8::80/128 DNS6=2001:db8::53/128
 # detection bound of both checks (interval 0.2, fall 2, timeout 0.1; engine.h) is 0.756 s;
 # rise 3 x 0.2 s + hold_down 1 s to come back
 DETECT=2 RETURN=6
 
-topo_init "e2ed$$" || e2e_die "topo_init"
-work=$TOPO_DIR/agent
-mkdir -p "$work"
-E2E_LOG=$work/agent.log
-NSD_BASE=$work/nsd
-topo_on_cleanup e2e_kill_agent
-topo_on_cleanup nginx_cleanup
-topo_on_cleanup nsd_cleanup
-topo_add_upstream up1 1 && topo_add_pop pop1 1 && topo_link pop1 up1 && topo_start ||
-	e2e_die "topology"
-topo_wait_established 30 || e2e_die "BGP not Established"
+e2e_web_pop "e2ed$$"
 ns=$(topo_ns pop1)
-
-nginx_setup "$work/nginx"
-nginx_vhost "192.0.2.80:80" www.example.test
-nginx_start "$ns" || e2e_die "nginx"
 # the PoP's DNS server on the anycast address, the primary it must keep up with beside it
 nsd_start local 192.0.2.53 53 100 "$ns" || e2e_die "nsd local"
 nsd_start primary 127.0.0.1 5300 100 "$ns" || e2e_die "nsd primary"
 
-cat >"$work/agent.conf" <<CONF
-bird: { socket = "$(topo_socket pop1)"; state_dir = "$(topo_state_dir pop1)";
-        reconcile_interval = 0.5; };
-control: { socket = "$work/agent.ctl"; };
-state_file = "$work/operator.state";
+e2e_conf >"$E2E_WORK/agent.conf" <<CONF
 checks: {
-  web: { type = "http"; url = "http://www.example.test/"; connect_to = "192.0.2.80:80";
-         interval = 0.2; timeout = 0.1; rise = 3; fall = 2; };
+$(e2e_check_web)
   dns: { type = "dns"; server = "192.0.2.53"; qname = "example.test."; transport = "udp";
          expect_authoritative = true; soa_reference = "127.0.0.1:5300"; max_serial_lag = 0;
          interval = 0.2; timeout = 0.1; rise = 3; fall = 2; };
@@ -98,12 +69,12 @@ fail_one() {
 }
 
 # --- both announced once their checks have risen
-e2e_start_agent pop1 "$work/agent.conf"
+e2e_start_agent pop1 "$E2E_WORK/agent.conf"
 topo_wait_for "has $WEB && has $DNS && has $WEB6 && has $DNS6" 10 ||
 	e2e_die "web and dns were not both announced (v4 and v6)"
 e2e_pass "web and dns announced at the upstream (v4 and v6)"
 
-# --- (4) SERVFAIL: the zone breaks, only dns is withdrawn
+# --- SERVFAIL: the zone breaks, only dns is withdrawn
 w0=$(withdraws) t0=${EPOCHREALTIME/./}
 break_zone
 fail_one "nsd SERVFAIL" "$DNS" "$WEB" 'check "dns".*DNS_RCODE.*SERVFAIL' "$w0" "$t0"
@@ -111,7 +82,7 @@ nsd_set_serial local 100 || e2e_die "repairing the zone"
 e2e_wait_keeping "has $DNS" "has $WEB" "$RETURN" || e2e_die "dns not re-announced after repair"
 e2e_pass "zone repaired -> $DNS back after $((TOPO_WAITED_US / 1000)) ms (rise + hold-down)"
 
-# --- (4) stale serial: the primary moves on, the local server does not follow
+# --- stale serial: the primary moves on, the local server does not follow
 w0=$(withdraws) t0=${EPOCHREALTIME/./}
 nsd_set_serial primary 101 || e2e_die "primary serial"
 fail_one "serial 100 behind primary 101" "$DNS" "$WEB" 'check "dns".*DNS_SERIAL_LAG' "$w0" "$t0"
@@ -119,7 +90,7 @@ nsd_set_serial local 101 || e2e_die "local serial"
 e2e_wait_keeping "has $DNS" "has $WEB" "$RETURN" || e2e_die "dns not re-announced after catch-up"
 e2e_pass "serial caught up -> $DNS back after $((TOPO_WAITED_US / 1000)) ms"
 
-# --- (11) independent failures: web fails alone, then dns fails too, web recovers alone
+# --- independent failures: web fails alone, then dns fails too, web recovers alone
 w0=$(withdraws)
 nginx_stop
 t0=${EPOCHREALTIME/./}

@@ -1,49 +1,26 @@
 #!/bin/bash
-# test_e2e_flap.sh - a service flapping every 2 s for 2 minutes (issue 4, scenario 9): nginx is
+# test_e2e_flap.sh - a service flapping every 2 s for 2 minutes: nginx is
 # stopped and started every 2 s; its check (interval 0.2 s, rise 3, fall 2) follows every flap,
 # while the announcement (default hold-down and damping) may cost the upstream at most the
 # damping budget of BGP updates (withdraws + announces) that engine_damping_budget() computes for
 # this config - the numbers engine.h documents. Counted from the upstream's import statistics of
 # each session (IPv4 and IPv6, one prefix each). E2E_FLAP_SECONDS shortens it for development.
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
-set -u
-top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
-top_builddir=${top_builddir:-$top_srcdir}
-. "$top_srcdir/tests/lib/topo.sh"
-. "$top_srcdir/tests/lib/nginx.sh"
-. "$top_srcdir/tests/lib/e2e.sh"
-topo_require || exit 77
-nginx_require
+. "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib/e2e.sh"
+e2e_require
 
 WEB=192.0.2.80/32 WEB6=2001:db8::80/128
 PERIOD=${E2E_FLAP_SECONDS:-120} EVERY=2
 budget_tool=$top_builddir/tests/integration/flap_budget
 [ -x "$budget_tool" ] || e2e_die "$budget_tool not built (make check builds it)"
 
-topo_init "e2ef$$" || e2e_die "topo_init"
-work=$TOPO_DIR/agent
-mkdir -p "$work"
-E2E_LOG=$work/agent.log
-topo_on_cleanup e2e_kill_agent
-topo_on_cleanup nginx_cleanup
-topo_add_upstream up1 1 && topo_add_pop pop1 1 && topo_link pop1 up1 && topo_start ||
-	e2e_die "topology"
-topo_wait_established 30 || e2e_die "BGP not Established"
+e2e_web_pop "e2ef$$"
 ns=$(topo_ns pop1)
 
-nginx_setup "$work/nginx"
-nginx_vhost "192.0.2.80:80" www.example.test
-nginx_start "$ns" || e2e_die "nginx"
-
 # hold-down and damping: the defaults (10 s; penalty 1000, suppress 2000, half-life 900 s)
-cat >"$work/agent.conf" <<CONF
-bird: { socket = "$(topo_socket pop1)"; state_dir = "$(topo_state_dir pop1)";
-        reconcile_interval = 0.5; };
-control: { socket = "$work/agent.ctl"; };
-state_file = "$work/operator.state";
+e2e_conf >"$E2E_WORK/agent.conf" <<CONF
 checks: {
-  web: { type = "http"; url = "http://www.example.test/"; connect_to = "192.0.2.80:80";
-         interval = 0.2; timeout = 0.1; rise = 3; fall = 2; };
+$(e2e_check_web)
 };
 announcements: {
   web: { protocols = [ "anycast_web4", "anycast_web6" ]; requires = [ "web" ];
@@ -51,11 +28,11 @@ announcements: {
 };
 CONF
 # the check rises rise x interval = 0.6 s after the service recovers
-read -r _ bw _ ba _ bs _ budget < <("$budget_tool" "$work/agent.conf" web "$PERIOD" "$EVERY" 0.6) ||
+read -r _ bw _ ba _ bs _ budget < <("$budget_tool" "$E2E_WORK/agent.conf" web "$PERIOD" "$EVERY" 0.6) ||
 	e2e_die "flap_budget failed"
 [[ $budget =~ ^[0-9]+$ ]] || e2e_die "flap_budget printed no budget"
 
-e2e_start_agent pop1 "$work/agent.conf"
+e2e_start_agent pop1 "$E2E_WORK/agent.conf"
 topo_wait_for "topo_upstream_has_route $WEB && topo_upstream_has_route $WEB6" 10 ||
 	e2e_die "web never announced"
 count() { # AF: withdraws + updates the upstream imported from pop1

@@ -7,43 +7,16 @@
 #   pop2 withdrawn     -> nginx on pop1 fails -> pop1 keeps announcing (guarded, logged);
 #   pop2 comes back    -> the held withdraw happens at the next observation.
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
-set -u
-top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
-top_builddir=${top_builddir:-$top_srcdir}
-. "$top_srcdir/tests/lib/topo.sh"
-. "$top_srcdir/tests/lib/nginx.sh"
-. "$top_srcdir/tests/lib/e2e.sh"
-topo_require || exit 77
-nginx_require
+. "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib/e2e.sh"
+e2e_require
 
 WEB=192.0.2.80/32
 RECONCILE=0.3
 
-topo_init "e2eg$$" || e2e_die "topo_init"
-work=$TOPO_DIR/agent
-mkdir -p "$work"
-E2E_LOG=$work/agent.log
-topo_on_cleanup e2e_kill_agent
-topo_on_cleanup nginx_cleanup
-topo_add_upstream up1 1 && topo_add_pop pop1 1 && topo_add_pop pop2 2 &&
-	topo_link pop1 up1 && topo_link pop2 up1 && topo_ibgp pop1 pop2 && topo_start ||
-	e2e_die "topology"
-topo_wait_established 30 || e2e_die "BGP not Established"
-topo_wait_for "topo_ibgp_established pop1 pop2 4 && topo_ibgp_established pop1 pop2 6" 30 ||
-	e2e_die "iBGP between the PoPs not Established"
-
-nginx_setup "$work/nginx"
-nginx_vhost "192.0.2.80:80" www.example.test
-nginx_start "$(topo_ns pop1)" || e2e_die "nginx"
-
-cat >"$work/agent.conf" <<CONF
-bird: { socket = "$(topo_socket pop1)"; state_dir = "$(topo_state_dir pop1)";
-        reconcile_interval = $RECONCILE; };
-control: { socket = "$work/agent.ctl"; };
-state_file = "$work/operator.state";
+e2e_web_pops_ibgp "e2eg$$"
+e2e_conf "reconcile_interval = $RECONCILE;" >"$E2E_WORK/agent.conf" <<CONF
 checks: {
-  web: { type = "http"; url = "http://www.example.test/"; connect_to = "192.0.2.80:80";
-         interval = 0.2; timeout = 0.1; rise = 3; fall = 2; };
+$(e2e_check_web)
 };
 announcements: {
   web: { protocols = [ "anycast_web4", "anycast_web6" ]; requires = [ "web" ];
@@ -66,7 +39,7 @@ pop1_sees_pop2() { topo_birdc pop1 show route for "$WEB" all | grep -q "ibgp_pop
 seen() { e2e_log_count "announcement \"web\": $1"; }
 
 pop2 enable
-e2e_start_agent pop1 "$work/agent.conf"
+e2e_start_agent pop1 "$E2E_WORK/agent.conf"
 topo_wait_for "[ \$(routes) = 2 ]" 10 || e2e_die "the upstream does not have both PoPs' routes"
 topo_wait_for "[ \$(seen 'another PoP has a path') -ge 1 ]" 3 ||
 	e2e_die "the agent did not see pop2's path"

@@ -16,31 +16,18 @@
 #   a reboot (everything killed, the runtime decision directory emptied, BIRD started first)
 #     announces nothing until the agent's checks pass again, and nothing while nginx is down.
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
-set -u
-top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
-top_builddir=${top_builddir:-$top_srcdir}
-. "$top_srcdir/tests/lib/topo.sh"
-. "$top_srcdir/tests/lib/nginx.sh"
-. "$top_srcdir/tests/lib/e2e.sh"
-topo_require || exit 77
-nginx_require
+. "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib/e2e.sh"
+e2e_require
 
 WEB=192.0.2.80/32 DNS=192.0.2.53/32
-E2E_LOG=/dev/null
-e2e_web_pop "e2elc$$" || e2e_die "topology"
+e2e_web_pop "e2elc$$"
 work=$E2E_WORK
-E2E_LOG=$work/agent.log
-topo_on_cleanup e2e_kill_agent
 sdir=$(topo_state_dir pop1)
 
 conf() { # conf HOLD_DOWN WITH_EXTRA
-	cat <<CONF
-bird: { socket = "$(topo_socket pop1)"; state_dir = "$sdir"; reconcile_interval = 0.5; };
-control: { socket = "$work/agent.ctl"; };
-state_file = "$work/operator.state";
+	e2e_conf <<CONF
 checks: {
-  web: { type = "http"; url = "http://www.example.test/"; connect_to = "192.0.2.80:80";
-         interval = 0.2; timeout = 0.1; rise = 3; fall = 2; };
+$(e2e_check_web)
 };
 announcements: {
   web: { protocols = [ "anycast_web4" ]; drain_protocols = [ "anycast_web4_drain" ];
@@ -53,7 +40,7 @@ CONF
 	echo "};"
 }
 conf 0.5 yes >"$work/agent.conf"
-agent=$top_builddir/anycast-agent
+agent=$E2E_AGENT
 has() { topo_upstream_has_route "$1"; }
 hasnt() { ! topo_upstream_has_route "$1"; }
 mode() { stat -c %a "$1"; }

@@ -11,14 +11,8 @@
 #   - a drain --wait whose -t ends before drain_time exits 2, the drain in effect.
 # And what the drain buys: the same stop without it (nginx's own ExecStop= alone) fails requests.
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
-set -u
-top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
-top_builddir=${top_builddir:-$top_srcdir}
-. "$top_srcdir/tests/lib/topo.sh"
-. "$top_srcdir/tests/lib/nginx.sh"
-. "$top_srcdir/tests/lib/e2e.sh"
-topo_require || exit 77
-nginx_require
+. "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib/e2e.sh"
+e2e_require
 SSD=$(command -v start-stop-daemon || echo /sbin/start-stop-daemon)
 [ -x "$SSD" ] || {
 	echo "SKIP: start-stop-daemon not found (Debian package dpkg)"
@@ -29,11 +23,9 @@ LOADGEN=$top_builddir/tests/integration/loadgen
 DROPIN=$top_srcdir/contrib/nginx-anycast-drain.conf
 WEB=192.0.2.80/32
 
-topo_init "e2ep$$" || e2e_die "topo_init"
-work=$TOPO_DIR/agent
-mkdir -p "$work"
+e2e_workdir "e2ep$$"
+work=$E2E_WORK
 chmod 755 "$TOPO_DIR" "$work"
-E2E_LOG=$work/agent.log
 lg_pid=
 stop_loadgen() { [ -n "$lg_pid" ] && kill "$lg_pid" 2>/dev/null && wait "$lg_pid" 2>/dev/null; lg_pid=; }
 nginx_both_cleanup() {
@@ -42,7 +34,6 @@ nginx_both_cleanup() {
 		nginx_cleanup
 	done
 }
-topo_on_cleanup e2e_kill_agent
 topo_on_cleanup stop_loadgen
 topo_on_cleanup nginx_both_cleanup
 topo_add_upstream up1 1 && topo_add_pop pop1 1 && topo_add_pop pop2 2 &&
@@ -62,14 +53,9 @@ for i in 1 2; do
 done
 topo_birdc pop2 enable anycast_web4 >/dev/null || e2e_die "pop2's static announcement"
 
-cat >"$work/agent.conf" <<CONF
-bird: { socket = "$(topo_socket pop1)"; state_dir = "$(topo_state_dir pop1)";
-        reconcile_interval = 0.5; };
-control: { socket = "$work/agent.ctl"; };
-state_file = "$work/operator.state";
+e2e_conf >"$work/agent.conf" <<CONF
 checks: {
-  web: { type = "http"; url = "http://www.example.test/"; connect_to = "192.0.2.80:80";
-         interval = 0.5; fast_interval = 0.25; timeout = 0.2; rise = 2; fall = 2; };
+$(e2e_check_web "interval = 0.5; fast_interval = 0.25; timeout = 0.2; rise = 2; fall = 2;")
 };
 announcements: {
   web: { protocols = [ "anycast_web4" ]; drain_protocols = [ "anycast_web4_drain" ];

@@ -11,46 +11,19 @@
 #   - nginx stopped and started (a restart with a new pid): withdrawn, then back, new pid followed;
 #   - nsd reloaded: nothing; the whole of nsd killed: dns withdrawn at once, web untouched.
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
-set -u
-top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
-top_builddir=${top_builddir:-$top_srcdir}
-. "$top_srcdir/tests/lib/topo.sh"
-. "$top_srcdir/tests/lib/nginx.sh"
-. "$top_srcdir/tests/lib/nsd.sh"
-. "$top_srcdir/tests/lib/e2e.sh"
-topo_require || exit 77
-nginx_require
-nsd_available || {
-	echo "SKIP: nsd or /usr/bin/python3 missing (Debian packages nsd, python3)"
-	exit 77
-}
+. "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib/e2e.sh"
+e2e_require
+nsd_require
 CTL=$top_builddir/anycastctl
 WEB=192.0.2.80/32 DNS=192.0.2.53/32
 # the watch's path is milliseconds; the probes' is at least 10 x 0.3 s
 WITHDRAW=1.5 RETURN=5
 
-topo_init "e2ew$$" || e2e_die "topo_init"
-work=$TOPO_DIR/agent
-mkdir -p "$work"
-E2E_LOG=$work/agent.log
-NSD_BASE=$work/nsd
-topo_on_cleanup e2e_kill_agent
-topo_on_cleanup nginx_cleanup
-topo_on_cleanup nsd_cleanup
-topo_add_upstream up1 1 && topo_add_pop pop1 1 && topo_link pop1 up1 && topo_start ||
-	e2e_die "topology"
-topo_wait_established 30 || e2e_die "BGP not Established"
+e2e_web_pop "e2ew$$"
 ns=$(topo_ns pop1)
-nginx_setup "$work/nginx"
-nginx_vhost "192.0.2.80:80" www.example.test
-nginx_start "$ns" || e2e_die "nginx"
 nsd_start local 192.0.2.53 53 100 "$ns" || e2e_die "nsd"
 
-cat >"$work/agent.conf" <<CONF
-bird: { socket = "$(topo_socket pop1)"; state_dir = "$(topo_state_dir pop1)";
-        reconcile_interval = 0.5; };
-control: { socket = "$work/agent.ctl"; };
-state_file = "$work/operator.state";
+e2e_conf >"$E2E_WORK/agent.conf" <<CONF
 checks: {
   web: { type = "http"; url = "http://www.example.test/"; connect_to = "192.0.2.80:80";
          interval = 30; fast_interval = 0.3; timeout = 0.2; rise = 2; fall = 10;
@@ -69,7 +42,7 @@ CONF
 
 has() { topo_upstream_has_route "$1"; }
 hasnt() { ! topo_upstream_has_route "$1"; }
-ctl() { "$CTL" -s "$work/agent.ctl" "$@"; }
+ctl() { "$CTL" -s "$E2E_CTL" "$@"; }
 # watch_field CHECK KEY FIELD: a field of one of the check's watches in the agent's status
 watch_field() {
 	ctl status -o json | /usr/bin/python3 -c '
@@ -103,8 +76,8 @@ back() {
 }
 
 # --- announced: the first probes now, not somewhere in the first 30 s
-e2e_start_agent pop1 "$work/agent.conf"
-topo_wait_for "[ -S $work/agent.ctl ]" 5 || e2e_die "no control socket"
+e2e_start_agent pop1 "$E2E_WORK/agent.conf"
+topo_wait_for "[ -S $E2E_CTL ]" 5 || e2e_die "no control socket"
 ctl check web >/dev/null
 ctl check dns >/dev/null
 topo_wait_for "has $WEB && has $DNS" 10 || e2e_die "web and dns not announced"

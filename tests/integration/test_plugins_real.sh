@@ -5,6 +5,8 @@
 set -u
 . "$top_srcdir/tests/lib/nginx.sh"
 . "$top_srcdir/tests/lib/nsd.sh"
+. "$top_srcdir/tests/lib/tally.sh"
+. "$top_srcdir/tests/lib/probe.sh"
 P=/usr/lib/nagios/plugins
 for p in check_http check_dig check_disk; do
 	[ -x "$P/$p" ] || {
@@ -13,19 +15,9 @@ for p in check_http check_dig check_disk; do
 	}
 done
 nginx_require
-nsd_available || { echo "SKIP: nsd or /usr/bin/python3 missing"; exit 77; }
+nsd_require
 
-if [ -z "${PLUGINS_NS:-}" ]; then
-	[ "$(id -u)" = 0 ] || { echo "SKIP: needs root for a private network namespace"; exit 77; }
-	PLUGINS_NS=aaplug$$
-	export PLUGINS_NS
-	ip netns add "$PLUGINS_NS" || exit 99
-	ip -n "$PLUGINS_NS" link set lo up
-	ip netns exec "$PLUGINS_NS" sh "$0"
-	rc=$?
-	ip netns del "$PLUGINS_NS"
-	exit $rc
-fi
+probe_own_netns "aaplug$$" "$0"
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/plugins.XXXXXX")
 cleanup() {
@@ -35,17 +27,13 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 1' INT TERM
-fail() {
-	echo "FAIL: $*"
-	cat "$work/probe.out" 2>/dev/null
-	exit 1
-}
+tally_on_die() { cat "$work/probe.out" 2>/dev/null; }
 
 nginx_setup "$work/nginx"
 nginx_vhost "127.0.0.1:8080" www.example.test
-nginx_start || fail "nginx"
+nginx_start || die "nginx"
 NSD_BASE=$work/nsd
-nsd_start auth 127.0.0.1 5353 2026112501 || fail "nsd"
+nsd_start auth 127.0.0.1 5353 2026112501 || die "nsd"
 
 cat >"$work/agent.conf" <<CONF
 bird: { socket = "$work/bird.ctl"; state_dir = "$work/state"; };
@@ -63,9 +51,9 @@ checks: {
 CONF
 
 "$top_builddir/anycast-agent" -f "$work/agent.conf" --probe >"$work/probe.out" 2>&1 ||
-	fail "--probe with the servers up did not exit 0"
+	die "--probe with the servers up did not exit 0"
 for c in http dig disk; do
-	grep -q "^$c .* OK " "$work/probe.out" || fail "$c did not pass"
+	grep -q "^$c .* OK " "$work/probe.out" || die "$c did not pass"
 done
 echo "ok: check_http, check_dig and check_disk pass as exec checks:"
 sed 's/^/    /' "$work/probe.out"
@@ -74,12 +62,12 @@ nginx_stop
 nsd_stop auth
 "$top_builddir/anycast-agent" -f "$work/agent.conf" --probe http dig >"$work/probe.out" 2>&1
 rc=$?
-[ $rc = 2 ] || fail "--probe with the servers down exited $rc, not 2"
-grep -q "^http .* EXEC_CRITICAL " "$work/probe.out" || fail "http did not fail as EXEC_CRITICAL"
+[ $rc = 2 ] || die "--probe with the servers down exited $rc, not 2"
+grep -q "^http .* EXEC_CRITICAL " "$work/probe.out" || die "http did not fail as EXEC_CRITICAL"
 # check_dig's own choice: an unreachable server is WARNING (exit 1), which passes degraded;
 # anycast-agent.conf(5) says so and recommends the native dns check for DNS service health
 grep -q "^dig .* WARNING .*dig returned an error status" "$work/probe.out" ||
-	fail "dig did not report the plugin's WARNING"
+	die "dig did not report the plugin's WARNING"
 echo "ok: with nginx and nsd stopped, check_http fails (EXEC_CRITICAL), check_dig warns:"
 sed 's/^/    /' "$work/probe.out"
 echo PASS

@@ -35,6 +35,7 @@ agent=$top_builddir/anycast-agent
 	exit 77
 }
 . "$top_srcdir/tests/lib/bird.sh"
+. "$top_srcdir/tests/lib/tally.sh"
 bird_fixture_init || exit 99
 TMP=$BIRD_FIXTURE_DIR/print-bird
 mkdir -p "$TMP" && chmod 0755 "$BIRD_FIXTURE_DIR" "$TMP"
@@ -50,13 +51,7 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-failures=0
 tested=()
-pass() { echo "ok: $*"; }
-fail() {
-	echo "FAIL: $*"
-	failures=$((failures + 1))
-}
 
 # decision FILE [yes|no]: what the agent writes into a decision file
 decision() {
@@ -140,17 +135,6 @@ up_with_description() { # BIRDC DIR PROTOCOL DECISION_FILE
 	got=$($1 -s "$2/bird.ctl" show protocols all "$3") &&
 		echo "$got" | grep -Eq "^$3 +Static +[^ ]+ +up" &&
 		echo "$got" | grep -Eq "^ +Description: +anycast-agent decision $4\$"
-}
-
-bird_down() { # BIRDC DIR
-	local pid i
-	pid=$(cat "$2/bird.pid" 2>/dev/null) || return 0
-	$1 -s "$2/bird.ctl" down >/dev/null 2>&1
-	for ((i = 0; i < 200; i++)); do
-		kill -0 "$pid" 2>/dev/null || return 0
-		sleep 0.05
-	done
-	kill -9 "$pid" 2>/dev/null
 }
 
 # check LABEL VER BIRD BIRDC FAMILY(4, 6 or 46) AGENT_ARGS...: everything above for one BIRD and
@@ -262,7 +246,7 @@ check() {
 	done
 	[ -z "$bad" ] && pass "$label: $n protocols up with their preference and marking" ||
 		fail "$label: wrong route attributes:$bad"
-	bird_down "$birdc" "$dir"
+	bird_stop "$dir"
 	if grep -q '<ERR>' "$dir/bird.log"; then
 		fail "$label: BIRD logged errors: $(grep '<ERR>' "$dir/bird.log" | sort -u)"
 	else
@@ -361,14 +345,5 @@ else
 fi
 
 echo
-if [ "$failures" != 0 ]; then
-	echo "$failures check(s) failed"
-	exit 1
-fi
-if [ -n "$skip16" ]; then
-	echo "SKIP: passed for ${tested[*]}; BIRD 1.6 not tested: $skip16"
-	exit 77
-fi
 for n in "${notes[@]}"; do echo "note: $n"; done
-echo "--print-bird output taken by ${tested[*]}"
-exit 0
+tally_end "--print-bird output taken by ${tested[*]}" "${skip16:+BIRD 1.6 not tested: $skip16}"

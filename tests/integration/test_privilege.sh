@@ -24,6 +24,7 @@ set -u
 top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
 top_builddir=${top_builddir:-$top_srcdir}
 . "$top_srcdir/tests/lib/bird.sh"
+. "$top_srcdir/tests/lib/tally.sh"
 agent=$top_builddir/anycast-agent
 anycastctl=$top_builddir/anycastctl
 ctl=$top_builddir/tests/integration/ctl_client
@@ -70,25 +71,10 @@ pkill_helpers() {
 trap cleanup EXIT
 trap 'exit 1' INT TERM HUP
 
-bird_fixture_init || {
-	echo "FAIL: cannot make a temp dir"
-	exit 1
-}
-if ! bird_find 2; then
-	echo "SKIP: $BIRD_SKIP_REASON"
-	exit 77
-fi
+bird_fixture_need 2
 
-fails=0
-ok() { echo "ok: $*"; }
-fail() {
-	echo "FAIL: $*"
-	fails=$((fails + 1))
-}
-die() {
-	fail "$*"
+tally_on_die() {
 	[ -f "$dir/agent.log" ] && { echo "--- agent log"; tail -n 40 "$dir/agent.log"; }
-	exit 1
 }
 poll() { bird_poll "$@"; }
 
@@ -202,6 +188,14 @@ proto_row() { bird_cli "$dir/bird" show protocols anycast_web4 | awk '$1 == "any
 proto_state() { proto_row | awk '{ print $4 }'; }
 proto_is() { [ "$(proto_state)" = "$1" ]; }
 plugin_ran() { check_detail whoami | grep -q 'ID OK'; }
+# plugin_as_exec_user WHAT: the plugin ran as exec_user (X, XG), its primary group only
+plugin_as_exec_user() {
+	local det
+	poll 10 plugin_ran || die "the plugin never ran"
+	det=$(check_detail whoami)
+	[ "$det" = "ID OK - uid=$X gid=$XG groups=$XG proc_groups=" ] && pass "$1: $det" ||
+		fail "plugin identity '$det', want uid=$X gid=$XG groups=$XG and no supplementary group"
+}
 hostile_ran() { check_detail hostile | grep -q 'HOSTILE'; }
 counter() { # CHECK NAME
 	status | grep -o "\"name\":\"$1\",\"type\".*" | grep -o "\"$2\":[0-9]*" | head -n 1 | cut -d: -f2
@@ -219,52 +213,48 @@ X=$(uid_of "$U_EXEC") XG=$(gid_of "$U_EXEC")
 
 uids=$(proc_field "$apid" Uid) gids=$(proc_field "$apid" Gid) groups=$(proc_field "$apid" Groups)
 [ "$(echo $uids)" = "$U $U $U $U" ] && [ "$(echo $gids)" = "$G $G $G $G" ] &&
-	ok "the agent runs as $U_AGENT: Uid: $uids, Gid: $gids (real, effective, saved, fs)" ||
+	pass "the agent runs as $U_AGENT: Uid: $uids, Gid: $gids (real, effective, saved, fs)" ||
 	fail "the agent's ids are Uid: $uids, Gid: $gids; want all $U and $G"
 case " $groups " in
 *" 0 "*) fail "the agent kept group root: Groups: $groups" ;;
-*" $GB "*) ok "its supplementary groups are $U_AGENT's: Groups: $groups ($G_BIRD = $GB)" ;;
+*" $GB "*) pass "its supplementary groups are $U_AGENT's: Groups: $groups ($G_BIRD = $GB)" ;;
 *) fail "the agent is not in $G_BIRD ($GB): Groups: $groups" ;;
 esac
 caps=$(proc_field "$apid" CapEff)/$(proc_field "$apid" CapPrm)
-[ "$caps" = 0000000000000000/0000000000000000 ] && ok "no capability left: CapEff/CapPrm $caps" ||
+[ "$caps" = 0000000000000000/0000000000000000 ] && pass "no capability left: CapEff/CapPrm $caps" ||
 	fail "the agent kept capabilities: CapEff/CapPrm $caps"
-grep -q "dropped root: running as user $U_AGENT" "$dir/agent.log" && ok "the drop is logged" ||
+grep -q "dropped root: running as user $U_AGENT" "$dir/agent.log" && pass "the drop is logged" ||
 	fail "no 'dropped root' line in the log"
 
 perm=$(stat -c '%a %U %G' "$sock")
-[ "$perm" = "660 $U_AGENT $G_CTL" ] && ok "control socket: $perm" ||
+[ "$perm" = "660 $U_AGENT $G_CTL" ] && pass "control socket: $perm" ||
 	fail "control socket is '$perm', want '660 $U_AGENT $G_CTL'"
 for d in "$dir/run" "$dir/lib" "$dir/lib/bird"; do
 	o=$(stat -c '%U:%G %a' "$d")
 	[ "$o" = "$U_AGENT:$U_AGENT 755" ] || fail "$d is $o, want $U_AGENT:$U_AGENT 755"
 done
-ok "the directories it created are $U_AGENT's"
+pass "the directories it created are $U_AGENT's"
 
 # the helper: a process of exec_user, not dumpable, child of the agent
 hp=$(helper_pid "$U_EXEC")
 [ -n "$hp" ] || die "no exec helper running as $U_EXEC"
 [ "$(echo $(proc_field "$hp" Uid))" = "$X $X $X $X" ] && [ "$(proc_field "$hp" PPid)" = "$apid" ] &&
 	[ -z "$(proc_field "$hp" Groups)" ] &&
-	ok "the exec helper (pid $hp, $(cat /proc/$hp/comm)) runs as $U_EXEC, no supplementary group, child of the agent" ||
+	pass "the exec helper (pid $hp, $(cat /proc/$hp/comm)) runs as $U_EXEC, no supplementary group, child of the agent" ||
 	fail "exec helper $hp: Uid $(proc_field "$hp" Uid), PPid $(proc_field "$hp" PPid), Groups $(proc_field "$hp" Groups)"
 [ "$(stat -c %U "/proc/$hp/mem" 2>/dev/null)" = root ] &&
-	ok "the helper is not dumpable: its /proc files are root's, plugins cannot ptrace it" ||
+	pass "the helper is not dumpable: its /proc files are root's, plugins cannot ptrace it" ||
 	fail "the helper's /proc/$hp/mem belongs to $(stat -c %U "/proc/$hp/mem")"
 grep -q "exec checks run as $U_EXEC (uid $X, gid $XG) in the exec helper, pid $hp" "$dir/agent.log" &&
-	ok "logged: $(grep -o 'exec checks run as .*, pid [0-9]*' "$dir/agent.log")" ||
+	pass "logged: $(grep -o 'exec checks run as .*, pid [0-9]*' "$dir/agent.log")" ||
 	fail "no 'exec checks run as $U_EXEC' line"
 
-poll 10 plugin_ran || die "the plugin never ran"
-det=$(check_detail whoami)
-[ "$det" = "ID OK - uid=$X gid=$XG groups=$XG proc_groups=" ] &&
-	ok "the plugin runs as exec_user $U_EXEC, no BIRD group in /proc/self/status: $det" ||
-	fail "plugin identity '$det', want uid=$X gid=$XG groups=$XG and no supplementary group"
+plugin_as_exec_user "the plugin runs as exec_user $U_EXEC, no BIRD group in /proc/self/status"
 
-poll 10 bird_connected && ok "BIRD (socket 0660 root:$G_BIRD) reached through the supplementary group" ||
+poll 10 bird_connected && pass "BIRD (socket 0660 root:$G_BIRD) reached through the supplementary group" ||
 	fail "not connected to BIRD: $(bird_error)"
 poll 10 proto_is up &&
-	ok "the dropped agent enabled anycast_web4 in BIRD" ||
+	pass "the dropped agent enabled anycast_web4 in BIRD" ||
 	fail "anycast_web4 is $(proto_state), not up"
 
 # the hostile plugin, seen from its own report, from BIRD and from the files
@@ -277,54 +267,54 @@ poll 10 three_more || fail "the hostile plugin stopped running"
 det=$(check_detail hostile)
 case $det in
 "HOSTILE OK - overwrite: denied; create: denied; birdc: denied ("*"ermission denied"*)
-	ok "a hostile plugin is refused everything: $det" ;;
+	pass "a hostile plugin is refused everything: $det" ;;
 *) fail "the hostile plugin reports: $det" ;;
 esac
-[ "$(counter hostile failures)" = 0 ] && ok "in all $(counter hostile runs) runs it never got through" ||
+[ "$(counter hostile failures)" = 0 ] && pass "in all $(counter hostile runs) runs it never got through" ||
 	fail "the hostile plugin failed $(counter hostile failures) of $(counter hostile runs) runs: $det"
 [ "$(proto_row | awk '{ print $5, $6 }')" = "$since" ] && proto_is up &&
-	ok "BIRD's anycast_web4 stayed up since $since: the plugin's birdc disable never reached BIRD" ||
+	pass "BIRD's anycast_web4 stayed up since $since: the plugin's birdc disable never reached BIRD" ||
 	fail "anycast_web4 changed: $(proto_row) (was up since $since)"
 grep -q 'drifted' "$dir/agent.log" && fail "the agent corrected a drift: $(grep drifted "$dir/agent.log" | head -n 1)" ||
-	ok "no drift for the agent to correct"
+	pass "no drift for the agent to correct"
 [ "$(cat "$dir/lib/bird/anycast_web4.conf")" = "$decision" ] && [ ! -e "$dir/lib/bird/injected.conf" ] &&
-	ok "the decision file is unchanged and nothing was added to bird.state_dir" ||
+	pass "the decision file is unchanged and nothing was added to bird.state_dir" ||
 	fail "bird.state_dir changed: $(ls -l "$dir/lib/bird")"
 
 # BIRD restarts; its new socket is root's group first: refused, then given to the group
 bird_stop "$dir/bird"
 start_bird wrong-group
 poll 15 bird_refused &&
-	ok "with BIRD's socket in group root the agent is refused: $(bird_error)" ||
+	pass "with BIRD's socket in group root the agent is refused: $(bird_error)" ||
 	fail "no 'permission denied' from BIRD's socket in group root: $(bird_error)"
 chgrp "$G_BIRD" "$dir/bird/bird.ctl"
-poll 15 bird_connected && ok "after chgrp $G_BIRD the agent reconnects as $U_AGENT" ||
+poll 15 bird_connected && pass "after chgrp $G_BIRD the agent reconnects as $U_AGENT" ||
 	fail "no reconnect after chgrp: $(bird_error)"
 
 # who may do what on the control socket
 out=$(runuser -u "$U_READ" -- "$anycastctl" -s "$sock" status -o json 2>&1)
-case $out in *'"version"'*) ok "$U_READ (in $G_CTL) reads status" ;;
+case $out in *'"version"'*) pass "$U_READ (in $G_CTL) reads status" ;;
 *) fail "$U_READ cannot read status: $out" ;;
 esac
 out=$(runuser -u "$U_READ" -- "$anycastctl" -s "$sock" drain --reason test 2>&1)
 rc=$?
 [ $rc != 0 ] && echo "$out" | grep -q "needs root or membership of group $G_ADM" &&
-	ok "$U_READ cannot drain: $out" ||
+	pass "$U_READ cannot drain: $out" ||
 	fail "$U_READ drained (exit $rc): $out"
 out=$(runuser -u "$U_OUT" -- "$anycastctl" -s "$sock" status -o json 2>&1)
 rc=$?
 [ $rc != 0 ] && echo "$out" | grep -q 'not permitted to connect' &&
-	ok "$U_OUT (not in $G_CTL) cannot connect: $out" ||
+	pass "$U_OUT (not in $G_CTL) cannot connect: $out" ||
 	fail "$U_OUT got an answer (exit $rc): $out"
 out=$(runuser -u "$U_ADMIN" -- "$anycastctl" -s "$sock" drain --reason "privilege test" 2>&1)
 rc=$?
-[ $rc = 0 ] && ! echo "$out" | grep -qi warning && ok "$U_ADMIN (in $G_ADM) drains: $out" ||
+[ $rc = 0 ] && ! echo "$out" | grep -qi warning && pass "$U_ADMIN (in $G_ADM) drains: $out" ||
 	fail "$U_ADMIN could not drain cleanly (exit $rc): $out"
 o=$(stat -c '%U' "$dir/lib/operator.state" 2>&1)
-[ "$o" = "$U_AGENT" ] && ok "the dropped agent wrote the state file (owner $o)" ||
+[ "$o" = "$U_AGENT" ] && pass "the dropped agent wrote the state file (owner $o)" ||
 	fail "state file: $o"
 poll 10 proto_is down &&
-	ok "the drain disabled anycast_web4 in BIRD" || fail "anycast_web4 is $(proto_state) after the drain"
+	pass "the drain disabled anycast_web4 in BIRD" || fail "anycast_web4 is $(proto_state) after the drain"
 runuser -u "$U_ADMIN" -- "$anycastctl" -s "$sock" undrain >/dev/null 2>&1 || fail "undrain"
 poll 10 proto_is up || fail "anycast_web4 is $(proto_state) after the undrain"
 
@@ -334,29 +324,29 @@ exec_user = \"$U_OUT\";"
 out=$("$anycastctl" -s "$sock" reload 2>&1)
 rc=$?
 [ $rc != 0 ] && echo "$out" | grep -q "exec_user \"$U_OUT\" differs from the user plugins run as ($U_EXEC)" &&
-	ok "reload with another exec_user refused: $(echo "$out" | grep differs | head -n 1)" ||
+	pass "reload with another exec_user refused: $(echo "$out" | grep differs | head -n 1)" ||
 	fail "reload with another exec_user (exit $rc): $out"
 kill -0 "$apid" 2>/dev/null || die "the agent died on the refused reload"
 
 # the helper dies: exec checks fail closed, the announcement is withdrawn, logged once
 kill -9 "$hp"
 gone() { check_detail whoami | grep -q 'exec helper gone'; }
-poll 10 gone && ok "the helper killed: the check says '$(check_detail whoami)'" ||
+poll 10 gone && pass "the helper killed: the check says '$(check_detail whoami)'" ||
 	fail "after the helper died the check says: $(check_detail whoami)"
-poll 10 proto_is down && ok "fail closed: anycast_web4 withdrawn in BIRD" ||
+poll 10 proto_is down && pass "fail closed: anycast_web4 withdrawn in BIRD" ||
 	fail "anycast_web4 is $(proto_state) with no helper"
 status | grep -q '"name":"whoami","type":"exec","state":"DOWN"' &&
-	ok "status: whoami is down" || fail "status: $(status | grep -o '"name":"whoami"[^}]*')"
+	pass "status: whoami is down" || fail "status: $(status | grep -o '"name":"whoami"[^}]*')"
 nlog=$(grep -c 'exec checks fail from now on: the exec helper' "$dir/agent.log")
 [ "$nlog" = 1 ] && grep -q "the exec helper (pid $hp, user $U_EXEC) was killed by signal 9" "$dir/agent.log" &&
-	ok "logged once: $(grep -o 'exec checks fail from now on.*' "$dir/agent.log")" ||
+	pass "logged once: $(grep -o 'exec checks fail from now on.*' "$dir/agent.log")" ||
 	fail "the helper's death logged $nlog times: $(grep 'exec helper' "$dir/agent.log")"
-kill -0 "$apid" 2>/dev/null && ok "the agent keeps running (other checks, drains, BIRD)" ||
+kill -0 "$apid" 2>/dev/null && pass "the agent keeps running (other checks, drains, BIRD)" ||
 	die "the agent died with its helper"
 
 stop_agent || fail "the agent exited $rc on SIGTERM"
 [ -e "$sock" ] && fail "the control socket was left behind" ||
-	ok "SIGTERM: the dropped agent removed its control socket"
+	pass "SIGTERM: the dropped agent removed its control socket"
 [ -z "$(helper_pid "$U_EXEC")" ] || fail "a helper was left behind"
 
 # --- a stop ends the helper and what it runs ----------------------------------------------------
@@ -368,7 +358,7 @@ poll 10 plugin_ran || die "the plugin never ran"
 hp=$(helper_pid "$U_EXEC")
 stop_agent || fail "the agent exited $rc on SIGTERM"
 helper_left() { kill -0 "$hp" 2>/dev/null; }
-poll 5 sh -c "! kill -0 $hp 2>/dev/null" && ok "SIGTERM to the agent: its helper (pid $hp) exited too" ||
+poll 5 sh -c "! kill -0 $hp 2>/dev/null" && pass "SIGTERM to the agent: its helper (pid $hp) exited too" ||
 	fail "the helper $hp outlived the agent"
 
 # --- refusals ------------------------------------------------------------------------------------
@@ -378,7 +368,7 @@ try() { # EXPECTED-MESSAGE [runuser -u USER --]: the agent must exit 1 within 10
 	timeout 10 "$@" "$agent" -d -f "$dir/agent.conf" >"$dir/agent.log" 2>&1
 	rc=$?
 	msg=$(grep -F "$want" "$dir/agent.log" | head -n 1)
-	[ $rc = 1 ] && [ -n "$msg" ] && ok "exit 1: $msg" ||
+	[ $rc = 1 ] && [ -n "$msg" ] && pass "exit 1: $msg" ||
 		fail "exit $rc, want 1 with '$want': $(tail -n 3 "$dir/agent.log")"
 	[ -e "$sock" ] && fail "a refused start left $sock"
 	pkill_helpers
@@ -424,7 +414,7 @@ poll 10 plugin_ran || die "the plugin never ran"
 S=$(uid_of "$U_SUPP") SG=$(gid_of "$U_SUPP")
 det=$(check_detail whoami)
 [ "$det" = "ID OK - uid=$S gid=$SG groups=$SG proc_groups=" ] &&
-	ok "exec_user $U_SUPP, listed in $G_BIRD and $G_ADM: the plugin has neither: $det" ||
+	pass "exec_user $U_SUPP, listed in $G_BIRD and $G_ADM: the plugin has neither: $det" ||
 	fail "plugin identity '$det', want uid=$S gid=$SG and no supplementary group"
 stop_agent || fail "the agent exited $rc on SIGTERM"
 
@@ -434,13 +424,9 @@ write_conf "exec_user = \"$U_EXEC\";"
 start_agent
 [ "$(echo $(proc_field "$apid" Uid))" = "0 0 0 0" ] || fail "the agent without user is not root"
 grep -q 'running as root: set user = ' "$dir/agent.log" &&
-	ok "root without user: warns '$(grep -o 'running as root: set user[^;]*' "$dir/agent.log")'" ||
+	pass "root without user: warns '$(grep -o 'running as root: set user[^;]*' "$dir/agent.log")'" ||
 	fail "no warning about running as root"
-poll 10 plugin_ran || die "the plugin never ran"
-det=$(check_detail whoami)
-[ "$det" = "ID OK - uid=$X gid=$XG groups=$XG proc_groups=" ] &&
-	ok "a root agent runs the plugin as exec_user $U_EXEC in the helper, primary group only: $det" ||
-	fail "plugin identity '$det', want uid=$X gid=$XG groups=$XG"
+plugin_as_exec_user "a root agent runs the plugin as exec_user $U_EXEC in the helper, primary group only"
 stop_agent || fail "the agent exited $rc on SIGTERM"
 
 # --- started unprivileged: plugins run as the agent, said once ------------------------------------
@@ -454,14 +440,13 @@ poll 10 "$ctl" "$sock" '{"verb":"status"}' || die "the unprivileged agent never 
 poll 10 plugin_ran || die "the plugin never ran"
 R=$(uid_of "$U_READ")
 det=$(check_detail whoami)
-case $det in "ID OK - uid=$R "*) ok "unprivileged: the plugin runs as the agent: $det" ;;
+case $det in "ID OK - uid=$R "*) pass "unprivileged: the plugin runs as the agent: $det" ;;
 *) fail "unprivileged: plugin identity '$det', want uid=$R" ;; esac
 [ "$(grep -c 'not started as root: exec checks (plugins) run as the agent itself' "$dir/agent.log")" = 1 ] &&
-	ok "warned once: $(grep -o 'not started as root:[^;]*' "$dir/agent.log")" ||
+	pass "warned once: $(grep -o 'not started as root:[^;]*' "$dir/agent.log")" ||
 	fail "no single 'not started as root' warning: $(grep -c 'not started as root' "$dir/agent.log")"
 kill -TERM "$apid"
 wait "$apid"
 apid=
 
-[ $fails = 0 ] && echo "PASS: least privilege" || echo "$fails failure(s)"
-[ $fails = 0 ]
+tally_end "least privilege"

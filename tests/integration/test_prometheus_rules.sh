@@ -1,6 +1,7 @@
 #!/bin/sh
-# The fleet rules (contrib/prometheus/anycast-agent.rules.yml): promtool accepts them and their
-# unit tests pass (tests/prometheus/anycast-agent.rules.test.yml: every alert firing and not
+# The metrics of every snapshot fixture pass `promtool check metrics` (Prometheus' own parser and
+# linter). The fleet rules (contrib/prometheus/anycast-agent.rules.yml): promtool accepts them and
+# their unit tests pass (tests/prometheus/anycast-agent.rules.test.yml: every alert firing and not
 # firing over several PoPs), and the tests speak the agent's language: every anycast_agent_*
 # series they feed in, with its labels, is one the agent writes (metrics of every snapshot
 # fixture), so a renamed metric or label cannot leave the rules silently matching nothing.
@@ -20,10 +21,21 @@ fail=0
 promtool check rules "$rules" || fail=1
 promtool test rules "$tests" || fail=1
 
-# "name label,label" for every sample the agent writes (target labels come from the scrape)
+# the metrics of every snapshot; "name label,label" for every sample the agent writes (target
+# labels come from the scrape)
+n=0
 for f in "$top_srcdir"/tests/data/snapshots/*.json; do
-	"$top_builddir/tests/integration/metrics_dump" "$f" metrics || exit 99
-done | grep '^anycast_agent_' >"$tmp/written"
+	name=$(basename "$f" .json)
+	"$top_builddir/tests/integration/metrics_dump" "$f" metrics >"$tmp/$name.prom" || exit 99
+	if ! promtool check metrics <"$tmp/$name.prom" >"$tmp/$name.out" 2>&1; then
+		echo "FAIL: promtool check metrics on $name:"
+		cat "$tmp/$name.out"
+		fail=1
+	fi
+	n=$((n + 1))
+done
+[ $n -gt 0 ] || { echo "FAIL: no fixtures under $top_srcdir/tests/data/snapshots"; exit 1; }
+cat "$tmp"/*.prom | grep '^anycast_agent_' >"$tmp/written"
 series_keys() { # lines of metric{labels} value -> "name sorted,label,keys" without instance/job
 	awk 'match($0, /anycast_agent_[a-z_]*(\{[^}]*\})?/) {
 		s = substr($0, RSTART, RLENGTH); name = s; keys = ""
@@ -61,5 +73,6 @@ if [ -n "$missing" ]; then
 	echo "FAIL: the rules use metrics the agent never writes: $missing"
 	fail=1
 fi
-[ $fail = 0 ] && echo "the fleet rules pass promtool's tests, over $(wc -l <"$tmp/fed.keys") kinds of agent series"
+[ $fail = 0 ] && echo "promtool accepts the metrics of $n snapshots;" \
+	"the fleet rules pass its tests, over $(wc -l <"$tmp/fed.keys") kinds of agent series"
 exit $fail

@@ -15,6 +15,7 @@
 set -u
 
 top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
+. "$top_srcdir/tests/lib/tally.sh"
 SNIP=$top_srcdir/bird-snippets
 TEMPLATE_STATE_DIR=/run/anycast-agent/bird
 
@@ -43,12 +44,6 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-failures=0
-pass() { echo "ok: $*"; }
-fail() {
-	echo "FAIL: $*"
-	failures=$((failures + 1))
-}
 
 # snip_copy SRC DST STATE: copy the snippet templates, state dir substituted (the README's sed).
 snip_copy() {
@@ -123,6 +118,19 @@ covered() {
 }
 
 # --- running BIRD -------------------------------------------------------------------------
+
+# snip_setup VERSION DIR ARRAY: bird-snippets/VERSION copied into DIR/snippets with the state
+# directory DIR/state, BIRD's run directory DIR/run, the includes linted; ARRAY gets the
+# state-file includes (at least 12)
+snip_setup() {
+	local -n files=$3
+	snip_copy "$SNIP/$1" "$2/snippets" "$2/state" || exit 99
+	mkdir -p "$2/run" && chown "${bird_user:-root}" "$2/run"
+	lint_includes "$SNIP/$1"
+	mapfile -t "$3" < <(state_files "$2/snippets")
+	[ "${#files[@]}" -ge 12 ] && pass "$1: ${#files[@]} state-file includes" ||
+		fail "$1: only ${#files[@]} state-file includes found"
+}
 
 # bird_start BIRD CONF SOCK PIDFILE [USER]: start a daemon, wait until its socket answers.
 bird_start() {
@@ -305,12 +313,7 @@ echo "--- BIRD 2: $(bird --version 2>&1)"
 BIRDC=birdc
 B2=$TMP/b2
 ST2=$B2/state
-snip_copy "$SNIP/bird2" "$B2/snippets" "$ST2" || exit 99
-mkdir -p "$B2/run" && chown "${bird_user:-root}" "$B2/run"
-lint_includes "$SNIP/bird2"
-mapfile -t states2 < <(state_files "$B2/snippets")
-[ "${#states2[@]}" -ge 12 ] && pass "bird2: ${#states2[@]} state-file includes" ||
-	fail "bird2: only ${#states2[@]} state-file includes found"
+snip_setup bird2 "$B2" states2
 
 cat >"$B2/pop.conf" <<EOF
 router id 192.0.2.1;
@@ -406,12 +409,7 @@ find_bird16() {
 if find_bird16; then
 	B16=$TMP/b16
 	ST16=$B16/state
-	snip_copy "$SNIP/bird1.6" "$B16/snippets" "$ST16" || exit 99
-	mkdir -p "$B16/run" && chown "${bird_user:-root}" "$B16/run"
-	lint_includes "$SNIP/bird1.6"
-	mapfile -t states16 < <(state_files "$B16/snippets")
-	[ "${#states16[@]}" -ge 12 ] && pass "bird1.6: ${#states16[@]} state-file includes" ||
-		fail "bird1.6: only ${#states16[@]} state-file includes found"
+	snip_setup bird1.6 "$B16" states16
 	for fam in 4 6; do
 		cat >"$B16/pop$fam.conf" <<EOF
 router id 192.0.2.1;
@@ -460,13 +458,4 @@ EOF
 fi
 
 echo
-if [ "$failures" != 0 ]; then
-	echo "$failures check(s) failed"
-	exit 1
-fi
-if [ -n "$skip16" ]; then
-	echo "SKIP: BIRD 2 checks passed, BIRD 1.6 not tested: $skip16"
-	exit 77
-fi
-echo "all snippet checks passed (BIRD 2 and BIRD 1.6)"
-exit 0
+tally_end "every snippet check of BIRD 2 (and BIRD 1.6)" "${skip16:+BIRD 1.6 not tested: $skip16}"

@@ -14,6 +14,7 @@
 set -u
 top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
 . "$top_srcdir/tests/lib/bird.sh"
+. "$top_srcdir/tests/lib/tally.sh"
 SNIP=$top_srcdir/bird-snippets/bird3
 TEMPLATE_DIR=/run/anycast-agent/bird
 
@@ -38,12 +39,6 @@ T=$BIRD_FIXTURE_DIR
 ST=$T/state
 mkdir -p "$T/snippets" "$ST" "$T/run" || exit 99
 
-failures=0
-pass() { echo "ok: $*"; }
-fail() {
-	echo "FAIL: $*"
-	failures=$((failures + 1))
-}
 
 for f in "$SNIP"/*.conf; do
 	sed "s|$TEMPLATE_DIR|$ST|g" "$f" >"$T/snippets/${f##*/}" || exit 99
@@ -212,8 +207,4 @@ else
 fi
 
 echo
-if [ "$failures" != 0 ]; then
-	echo "$failures check(s) failed"
-	exit 1
-fi
-echo "all BIRD 3 snippet checks passed"
+tally_end "every BIRD 3 snippet check"

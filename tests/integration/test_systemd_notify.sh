@@ -13,6 +13,7 @@ set -u
 top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
 top_builddir=${top_builddir:-$top_srcdir}
 . "$top_srcdir/tests/lib/bird.sh"
+. "$top_srcdir/tests/lib/tally.sh"
 agent=$top_builddir/anycast-agent
 listen=$top_builddir/tests/integration/notify_listen
 [ -x "$listen" ] || {
@@ -29,14 +30,7 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 1' INT TERM HUP
-bird_fixture_init || {
-	echo "FAIL: cannot make a temp dir"
-	exit 1
-}
-if ! bird_find 2; then
-	echo "SKIP: $BIRD_SKIP_REASON"
-	exit 77
-fi
+bird_fixture_need 2
 dir=$BIRD_FIXTURE_DIR/notify
 mkdir -p "$dir/state"
 cat >"$dir/bird.conf" <<CONF
@@ -55,19 +49,11 @@ printf 'description "anycast-agent decision %s";\ndisabled yes;\n' "$dir/state/a
 	>"$dir/state/anycast_web4.conf"
 bird_start "$dir" 2 || exit 1
 
-fails=0
-ok() { echo "ok: $*"; }
-fail() {
-	echo "FAIL: $*"
-	fails=$((fails + 1))
-}
-die() {
-	fail "$*"
+tally_on_die() {
 	echo "--- notifications"
 	cat "$dir/notify.log"
 	echo "--- agent log"
 	cat "$dir/agent.log"
-	exit 1
 }
 # poll SECONDS CMD...: until CMD succeeds or the deadline passes
 poll() { bird_poll "$@"; }
@@ -123,20 +109,20 @@ printf '%s\n' "$pre" | grep -q '^WATCHDOG=1$' || fail "no WATCHDOG=1 before READ
 after=$(payloads | sed -n "$((ready + 1))p")
 printf '%s\n' "$after" | grep -q '^STATUS=ANYCAST ' &&
 	! printf '%s\n' "$after" | grep -q 'not connected' &&
-	ok "READY=1 after the first reconcile, then STATUS: $after" ||
+	pass "READY=1 after the first reconcile, then STATUS: $after" ||
 	fail "STATUS after READY=1 is not a summary with BIRD connected: $after"
 poll 10 has '^STATUS=ANYCAST OK - 1/1 announced' || die "STATUS never said 'ANYCAST OK - 1/1 announced'"
-ok "STATUS follows the announcement: $(payloads | grep '^STATUS=ANYCAST OK' | head -n 1)"
+pass "STATUS follows the announcement: $(payloads | grep '^STATUS=ANYCAST OK' | head -n 1)"
 
 poll 10 sh -c "[ \$(cut -d' ' -f3- '$dir/notify.log' | grep -c '^WATCHDOG=1\$') -ge 5 ]" ||
 	die "fewer than 5 WATCHDOG=1 within 10 s"
 gaps=$(awk '$3 == "WATCHDOG=1" { if (t) printf "%.2f\n", $1 - t; t = $1 }' "$dir/notify.log")
 worst=$(printf '%s\n' "$gaps" | sort -n | tail -n 1)
 awk "BEGIN { exit !($worst < 0.9) }" &&
-	ok "WATCHDOG=1 every $(printf '%s\n' "$gaps" | sort -n | sed -n 2p) s, worst gap $worst s (WATCHDOG_USEC=1 s)" ||
+	pass "WATCHDOG=1 every $(printf '%s\n' "$gaps" | sort -n | sed -n 2p) s, worst gap $worst s (WATCHDOG_USEC=1 s)" ||
 	fail "WATCHDOG=1 gap $worst s exceeds WATCHDOG_USEC/2 + slack (0.9 s)"
 awk -v pid="$apid" '$2 != pid { bad = 1 } END { exit bad }' "$dir/notify.log" &&
-	ok "every datagram from the agent's own pid $apid (NotifyAccess=main)" ||
+	pass "every datagram from the agent's own pid $apid (NotifyAccess=main)" ||
 	fail "a datagram from another pid than the agent ($apid)"
 
 # --- reload ---------------------------------------------------------------------------------
@@ -149,7 +135,7 @@ for cfg in good broken; do
 	r=$(first_after '^RELOADING=1[|]MONOTONIC_USEC=[0-9]+$' "$mark")
 	d=$(first_after '^READY=1$' "$mark")
 	[ -n "$r" ] && [ "$r" -lt "$d" ] &&
-		ok "SIGHUP ($cfg config): RELOADING=1|MONOTONIC_USEC=... then READY=1" ||
+		pass "SIGHUP ($cfg config): RELOADING=1|MONOTONIC_USEC=... then READY=1" ||
 		fail "SIGHUP ($cfg config): no RELOADING=1 with MONOTONIC_USEC before READY=1"
 done
 kill -0 "$apid" || die "the agent died on a broken reload"
@@ -163,7 +149,7 @@ rc=$?
 s=$(first_after '^STOPPING=1$' "$mark")
 [ -n "$s" ] || die "no STOPPING=1 after SIGTERM"
 payloads | tail -n +$((s + 1)) | grep -q '^WATCHDOG=1$' && fail "WATCHDOG=1 after STOPPING=1" ||
-	ok "SIGTERM: STOPPING=1, $(payloads | tail -n +$((s + 1)) | tr '\n' ' ')no WATCHDOG after, exit 0"
+	pass "SIGTERM: STOPPING=1, $(payloads | tail -n +$((s + 1)) | tr '\n' ' ')no WATCHDOG after, exit 0"
 
 # --- BIRD unreachable ------------------------------------------------------------------------
 write_conf "$dir/nonexistent.ctl"
@@ -173,13 +159,8 @@ poll 10 has '^READY=1$' || die "no READY=1 with BIRD unreachable"
 grep -q "did not confirm the first reconcile" "$dir/agent.log" ||
 	fail "the unreachable BIRD at start was not logged"
 poll 5 has 'ANYCAST CRITICAL - BIRD socket default not connected' &&
-	ok "BIRD unreachable: READY=1 anyway, STATUS: $(payloads | grep 'not connected' | tail -n 1)" ||
+	pass "BIRD unreachable: READY=1 anyway, STATUS: $(payloads | grep 'not connected' | tail -n 1)" ||
 	fail "STATUS does not say the BIRD socket is not connected"
 stop
 
-[ $fails = 0 ] && echo "PASS: systemd notifications" || {
-	echo "$fails failure(s)"
-	echo "--- notifications"
-	cat "$dir/notify.log"
-}
-[ $fails = 0 ]
+tally_end "systemd notifications"

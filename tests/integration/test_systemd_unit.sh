@@ -22,6 +22,7 @@ set -u
 
 top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
 top_builddir=${top_builddir:-$top_srcdir}
+. "$top_srcdir/tests/lib/tally.sh"
 unit=$top_builddir/contrib/anycast-agent.service
 
 if ! command -v systemd-analyze >/dev/null 2>&1; then
@@ -35,14 +36,6 @@ fi
 
 tmp=$(mktemp -d "/tmp/anycast-systemd.$$.XXXXXX") || exit 99
 trap 'rm -rf "$tmp"' EXIT INT TERM
-fails=0
-fail() {
-	echo "FAIL: $*"
-	fails=$((fails + 1))
-}
-ok() {
-	echo "ok: $*"
-}
 
 # --- 1. substitution --------------------------------------------------------------------------
 init=$top_builddir/contrib/anycast-agent-init.service
@@ -52,7 +45,7 @@ dropin=$top_srcdir/contrib/bird.service.d/anycast-agent.conf
 if grep -n '@[a-z_]*@' "$unit" "$init" "$withdraw" "$tmpfiles"; then
 	fail "unsubstituted @variable@ left"
 else
-	ok "every @variable@ substituted"
+	pass "every @variable@ substituted"
 fi
 
 # --- 2. systemd-analyze verify ----------------------------------------------------------------
@@ -77,7 +70,7 @@ verify() { # UNIT: from inside the directory (verify reads a unit's name from it
 		fail "systemd-analyze verify $1 exited $rc:"
 		printf '%s\n' "$out"
 	else
-		ok "systemd-analyze verify $1: no warnings"
+		pass "systemd-analyze verify $1: no warnings"
 	fi
 }
 for u in anycast-agent.service anycast-agent-init.service anycast-agent-withdraw.service; do
@@ -90,7 +83,7 @@ if [ -f /lib/systemd/system/bird.service ]; then
 	deps=$(cd "$units" && SYSTEMD_UNIT_PATH="$units:" systemd-analyze verify bird.service >/dev/null 2>&1 &&
 		grep -h '^\(Wants\|After\)=' "$units/bird.service.d/anycast-agent.conf")
 	[ "$(echo "$deps" | grep -c 'anycast-agent-init.service')" = 2 ] &&
-		ok "bird.service drop-in: Wants= and After= anycast-agent-init.service" ||
+		pass "bird.service drop-in: Wants= and After= anycast-agent-init.service" ||
 		fail "bird.service drop-in does not order anycast-agent-init.service before BIRD: $deps"
 else
 	fail "no /lib/systemd/system/bird.service to verify the drop-in with (install bird2)"
@@ -99,22 +92,22 @@ fi
 # --- 3. an agent that cannot come back withdraws; BIRD starts from withdrawn decisions ---------
 val() { sed -n "s/^$2=//p" "$1" | tail -n 1; }
 [ "$(val "$unit" OnFailure)" = anycast-agent-withdraw.service ] &&
-	ok "OnFailure=anycast-agent-withdraw.service" || fail "OnFailure= is '$(val "$unit" OnFailure)'"
+	pass "OnFailure=anycast-agent-withdraw.service" || fail "OnFailure= is '$(val "$unit" OnFailure)'"
 rs=$(val "$unit" RestartSec) burst=$(val "$unit" StartLimitBurst) iv=$(val "$unit" StartLimitIntervalSec)
 if [ -n "$rs" ] && [ -n "$burst" ] && [ -n "$iv" ] && [ $((rs * burst)) -lt "$iv" ] &&
 	[ "$(val "$unit" Restart)" = on-failure ]; then
-	ok "a crash loop fails the unit: $burst starts $rs s apart within StartLimitIntervalSec=$iv"
+	pass "a crash loop fails the unit: $burst starts $rs s apart within StartLimitIntervalSec=$iv"
 else
 	fail "RestartSec=$rs x StartLimitBurst=$burst must stay under StartLimitIntervalSec=$iv"
 fi
 [ "$(val "$withdraw" ExecStart)" = "$exec_start --withdraw-all -f $conf" ] &&
-	ok "the withdraw unit runs --withdraw-all -f $conf" ||
+	pass "the withdraw unit runs --withdraw-all -f $conf" ||
 	fail "withdraw unit ExecStart=$(val "$withdraw" ExecStart)"
 [ "$(val "$init" ExecStart)" = "$exec_start --init -f $conf" ] &&
-	ok "the init unit runs --init -f $conf" || fail "init unit ExecStart=$(val "$init" ExecStart)"
+	pass "the init unit runs --init -f $conf" || fail "init unit ExecStart=$(val "$init" ExecStart)"
 grep -q "^Before=.*bird.service" "$init" || fail "the init unit is not ordered before bird.service"
 [ "$(val "$unit" RuntimeDirectoryPreserve)" = yes ] &&
-	ok "RuntimeDirectoryPreserve=yes: a stop leaves the decisions BIRD includes" ||
+	pass "RuntimeDirectoryPreserve=yes: a stop leaves the decisions BIRD includes" ||
 	fail "RuntimeDirectoryPreserve is not yes: a stop would delete the decision files"
 rundir=$(sed -n 's/^RuntimeDirectory=//p' "$unit")
 # the example as `make install` installs it: this build's runstatedir
@@ -123,7 +116,7 @@ grep -q "^d $statedir_run 0755 " "$tmpfiles" || fail "tmpfiles.d does not make $
 if command -v systemd-tmpfiles >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && id anycast-agent >/dev/null 2>&1; then
 	mkdir -p "$tmp/root/run"
 	systemd-tmpfiles --create --root="$tmp/root" "$tmpfiles" >/dev/null 2>&1
-	[ -d "$tmp/root$statedir_run" ] && ok "systemd-tmpfiles makes $statedir_run" ||
+	[ -d "$tmp/root$statedir_run" ] && pass "systemd-tmpfiles makes $statedir_run" ||
 		fail "systemd-tmpfiles did not make $statedir_run"
 fi
 
@@ -133,7 +126,7 @@ level=$(cd "$units" && systemd-analyze security --offline=yes anycast-agent.serv
 if [ -z "$level" ]; then
 	fail "systemd-analyze security gave no exposure level"
 elif awk "BEGIN { exit !($level < 2.5) }"; then
-	ok "systemd-analyze security: exposure $level"
+	pass "systemd-analyze security: exposure $level"
 else
 	fail "systemd-analyze security: exposure $level, want < 2.5 (hardening removed?)"
 fi
@@ -145,7 +138,7 @@ sed '/^User=/d; /^Group=/d; /^SupplementaryGroups=/d' "$units/anycast-agent.serv
 level=$(cd "$tmp/asroot" && systemd-analyze security --offline=yes anycast-agent.service 2>&1 |
 	sed -n 's/.*Overall exposure level for anycast-agent.service: \([0-9.]*\).*/\1/p')
 if [ -n "$level" ] && awk "BEGIN { exit !($level < 2.5) }"; then
-	ok "systemd-analyze security, scored as root until the drop: exposure $level"
+	pass "systemd-analyze security, scored as root until the drop: exposure $level"
 else
 	fail "systemd-analyze security scored as root: exposure '$level', want < 2.5"
 fi
@@ -157,7 +150,7 @@ user=$(sed -n 's/^User=//p' "$unit")
 grep -q "state_dir = \"/run/$rundir/" "$example" &&
 	grep -q "state_file = \"/var/lib/$statedir/" "$example" &&
 	grep -q "socket = \"/run/$rundir/" "$example" &&
-	ok "example config: decisions and socket in /run/$rundir, drains in /var/lib/$statedir" ||
+	pass "example config: decisions and socket in /run/$rundir, drains in /var/lib/$statedir" ||
 	fail "contrib/anycast-agent.conf paths are outside StateDirectory=$statedir or" \
 		"RuntimeDirectory=$rundir (ProtectSystem=strict makes them read-only)"
 sysusers=$top_srcdir/contrib/sysusers.d/anycast-agent.conf
@@ -167,7 +160,7 @@ if command -v systemd-sysusers >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
 	if systemd-sysusers --root="$tmp/root" "$sysusers" >"$tmp/sysusers.out" 2>&1 &&
 		grep -q "^$user:x:[0-9]*:[0-9]*:.*:/var/lib/$statedir:" "$tmp/root/etc/passwd" &&
 		grep -q "^$user:x:" "$tmp/root/etc/group"; then
-		ok "systemd-sysusers creates user and group $user"
+		pass "systemd-sysusers creates user and group $user"
 	else
 		fail "systemd-sysusers did not create $user:"
 		cat "$tmp/sysusers.out" "$tmp/root/etc/passwd" 2>/dev/null
@@ -175,10 +168,10 @@ if command -v systemd-sysusers >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
 fi
 
 # --- 6. privilege separation -------------------------------------------------------------------
-grep -q '^ExecStart=!/' "$unit" && ok "ExecStart=! : the agent starts as root to start its exec helper and drop" ||
+grep -q '^ExecStart=!/' "$unit" && pass "ExecStart=! : the agent starts as root to start its exec helper and drop" ||
 	fail "ExecStart= lacks the \"!\" prefix: the agent could not start its exec helper as exec_user"
 caps=$(sed -n 's/^CapabilityBoundingSet=//p' "$unit")
-[ "$caps" = "CAP_SETUID CAP_SETGID" ] && ok "CapabilityBoundingSet=$caps" ||
+[ "$caps" = "CAP_SETUID CAP_SETGID" ] && pass "CapabilityBoundingSet=$caps" ||
 	fail "CapabilityBoundingSet=$caps, want exactly CAP_SETUID CAP_SETGID"
 [ -z "$(sed -n 's/^AmbientCapabilities=//p' "$unit")" ] || fail "AmbientCapabilities= is not empty"
 # the unit's SystemCallFilter= lines in order (an allow list, then ~ removes, a plain one adds
@@ -209,18 +202,17 @@ for sc in setgroups setresgid setresuid getresuid getresgid capget prctl close_r
 	grep -qx "$sc" "$tmp/allowed" || missing="$missing $sc"
 done
 [ -z "$missing" ] && [ -s "$tmp/allowed" ] &&
-	ok "SystemCallFilter= allows what the drop and the exec helper call ($(wc -l <"$tmp/allowed") calls)" ||
+	pass "SystemCallFilter= allows what the drop and the exec helper call ($(wc -l <"$tmp/allowed") calls)" ||
 	fail "SystemCallFilter= refuses:$missing (the start would fail with EPERM under the unit)"
 cuser=$(sed -n 's/^user = "\([^"]*\)".*/\1/p' "$example")
 cexec=$(sed -n 's/^exec_user = "\([^"]*\)".*/\1/p' "$example")
 [ "$cuser" = "$user" ] && [ -n "$cexec" ] && [ "$cexec" != "$user" ] &&
 	grep -q "^u $cexec " "$sysusers" &&
-	ok "the example config drops to user = $cuser (User=) and runs plugins as exec_user = $cexec (sysusers.d)" ||
+	pass "the example config drops to user = $cuser (User=) and runs plugins as exec_user = $cexec (sysusers.d)" ||
 	fail "example config user=\"$cuser\" exec_user=\"$cexec\", User=$user; sysusers.d: $(grep '^u ' "$sysusers")"
 if [ -f "$tmp/root/etc/passwd" ]; then
-	grep -q "^$cexec:x:" "$tmp/root/etc/passwd" && ok "systemd-sysusers creates $cexec" ||
+	grep -q "^$cexec:x:" "$tmp/root/etc/passwd" && pass "systemd-sysusers creates $cexec" ||
 		fail "systemd-sysusers did not create $cexec"
 fi
 
-[ $fails = 0 ] && echo "PASS: systemd unit" || echo "$fails failure(s)"
-[ $fails = 0 ]
+tally_end "systemd unit"

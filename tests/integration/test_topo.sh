@@ -13,18 +13,9 @@ set -u
 top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
 # shellcheck source=../lib/topo.sh
 . "$top_srcdir/tests/lib/topo.sh"
+. "$top_srcdir/tests/lib/tally.sh"
 topo_require || exit 77
 
-failures=0
-pass() { echo "ok: $*"; }
-fail() {
-	echo "FAIL: $*"
-	failures=$((failures + 1))
-}
-die() {
-	echo "FAIL: $*"
-	exit 1
-}
 
 P4=192.0.2.80/32
 P6=2001:db8::80/128
@@ -169,8 +160,4 @@ left=$(topo_leftovers "$prefix")
 [ -z "$left" ] && pass "cleanup: no namespace, link or temp dir left" || fail "cleanup left: $left"
 
 echo
-[ "$failures" = 0 ] || {
-	echo "$failures check(s) failed"
-	exit 1
-}
-echo "all topology checks passed"
+tally_end "every topology check"

@@ -14,11 +14,7 @@
 #   - systemd leaves the bus: unavailable, no death; comes back with the unit failed: a death;
 #   - a unit systemd cannot load: unavailable.
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
-set -u
-top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
-top_builddir=${top_builddir:-$top_srcdir}
-. "$top_srcdir/tests/lib/nginx.sh"
-. "$top_srcdir/tests/lib/e2e.sh"
+. "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib/e2e.sh"
 FAKE=$top_builddir/tests/integration/fake_systemd1
 CTL=$top_builddir/anycastctl
 AGENT=$top_builddir/anycast-agent

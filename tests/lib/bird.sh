@@ -2,6 +2,8 @@
 #
 # Source it (POSIX sh), then:
 #   bird_fixture_init            make $BIRD_FIXTURE_DIR (a private temp dir)
+#   bird_fixture_need VERSION    bird_fixture_init and bird_find VERSION, for a script: exit 1
+#                                when there is no temp dir, skip (77) without that BIRD
 #   bird_find VERSION            VERSION 2 | 1.6 | 1.6v6 | 2.17 | 3.1: set BIRD_BIN and
 #                                BIRDC_BIN; 1.6 is unpacked privately from Debian's `bird`
 #                                .deb (apt-get download, or $BIRD16_DEB if set); it cannot be
@@ -26,6 +28,18 @@ bird_fixture_init()
 	BIRD_FIXTURE_DIR=$(mktemp -d "${TMPDIR:-/tmp}/bird-fixture.$$.XXXXXX") || return 1
 	: >"$BIRD_FIXTURE_DIR/started"
 	export BIRD_FIXTURE_DIR
+}
+
+bird_fixture_need()
+{
+	bird_fixture_init || {
+		echo "FAIL: cannot make a temp dir"
+		exit 1
+	}
+	if ! bird_find "$1"; then
+		echo "SKIP: $BIRD_SKIP_REASON"
+		exit 77
+	fi
 }
 
 # Poll "$@" until it succeeds or DEADLINE (seconds) passes.

@@ -23,6 +23,7 @@
 #   nsd_serial NAME        Print the serial the instance serves now (UDP SOA query).
 #   nsd_dir NAME           Print the instance's directory (config, zone, log, pid).
 #   nsd_available          True if nsd and /usr/bin/python3 are installed.
+#   nsd_require            Skip the test (exit 77) unless they are.
 #
 # Zone content (ZONE = $NSD_ZONE):
 #   @     SOA   ns1.ZONE hostmaster.ZONE SERIAL 3600 900 604800 300
@@ -42,6 +43,13 @@ NSD_BASE=${NSD_BASE:-}
 
 nsd_available() {
 	[ -x "$NSD_BIN" ] && [ -x "$NSD_PY" ]
+}
+
+nsd_require() {
+	nsd_available || {
+		echo "SKIP: nsd or /usr/bin/python3 missing (Debian packages nsd, python3)"
+		exit 77
+	}
 }
 
 nsd_dir() {
