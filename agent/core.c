@@ -143,9 +143,23 @@ static void restore_drains(struct core *c)
 	}
 }
 
+/* BIRD last said protocol name is up (a disable it refused leaves it up whatever the decision
+ * file says). */
+static bool bird_has_enabled(const struct sync *s, const char *name)
+{
+	struct sync_proto_status ps;
+
+	for (size_t i = 0; i < sync_nprotos(s); i++)
+		if (sync_proto_status(s, i, &ps) && !ps.orphan && strcmp(ps.name, name) == 0)
+			return ps.actual == SYNC_ACTUAL_ENABLED;
+	return false;
+}
+
 /* Announcements that start ADOPTING (all at start; after a reload the new ones, not in
- * `before`): what this boot's decision files say they carried, and the penalty the state file
- * kept. */
+ * `before`): what this boot carried for them, and the penalty the state file kept. What was
+ * carried is what the decision files say, and after a reload also what BIRD still has up:
+ * upstream damping counts what the routers saw, so a protocol whose disable BIRD refused
+ * (an announcement renamed while BIRD refused) is carried. */
 static void adopt(struct core *c, const struct strlist *before)
 {
 	double now = mono(c), wnow = wall(c);
@@ -170,7 +184,8 @@ static void adopt(struct core *c, const struct strlist *before)
 		for (size_t r = 0; r < ARRAY_SIZE(order) && carried == VARIANT_NONE; r++) {
 			const struct proto_list *l = conf_role_protocols(a->conf, order[r].role);
 			for (size_t k = 0; k < l->n; k++)
-				if (sync_decision(c->sync, l->v[k].name) == 1)
+				if (sync_decision(c->sync, l->v[k].name) == 1 ||
+				    (before != NULL && bird_has_enabled(c->sync, l->v[k].name)))
 					carried = order[r].v;
 		}
 		engine_announcement_adopt(a, carried);

@@ -209,13 +209,12 @@ double engine_detection_bound(const struct check_conf *conf);
  *     undecided. UNKNOWN arises at start-up and when a reload restarts a
  *     check: undecided never changes what is announced, so neither a restart
  *     nor a reload withdraws anything; the check's first verdict decides.
- *   - ADOPTING (engine_announcement_adopt() says whether this boot's decision
- *     files had it announced): eligible -> ANNOUNCED/DEGRADED at once (no
- *     hold-down: rise is the confidence), unless it was not carried and the
- *     penalty is above damp_suppress -> SUPPRESSED; ineligible -> WITHDRAWN,
- *     adding damp_penalty if it was carried. The sync layer keeps (KEEP) only
- *     what this boot's decision files announce, so nothing is announced
- *     before the checks rise, not after a reboot either.
+ *   - ADOPTING (engine_announcement_adopt() says whether this boot carried it:
+ *     its decision files, after a reload also what BIRD still has up): eligible ->
+ * ANNOUNCED/DEGRADED at once (no hold-down: rise is the confidence), unless it was not carried and
+ * the penalty is above damp_suppress -> SUPPRESSED; ineligible -> WITHDRAWN, adding damp_penalty if
+ * it was carried. The sync layer keeps (KEEP) only what this boot's decision files announce, so
+ * nothing is announced before the checks rise, not after a reboot either.
  *   - ANNOUNCED/DEGRADED: ineligible -> WITHDRAWN at once, adding
  *     damp_penalty to the penalty. DEGRADED while eligible and any UP
  *     required check is degraded, else ANNOUNCED. A switch between them that

@@ -1075,9 +1075,15 @@ static enum bird_status queue(struct client *c, enum cmd_kind kind, const char *
 		int role;
 		const struct mann *a = ann_of_pool(&c->sim->model, idx, &role);
 		struct announcement *ea = a ? engine_ann(c->sim, a->id) : NULL;
-		q->carried =
-		    ea && (ea->variant == VARIANT_NORMAL || ea->variant == VARIANT_DEGRADED ||
-		           ea->variant == VARIANT_DRAIN);
+		int carrier = !ea || !a                         ? -1
+		              : ea->variant == VARIANT_NORMAL   ? a->normal
+		              : ea->variant == VARIANT_DEGRADED ? a->degraded
+		              : ea->variant == VARIANT_DRAIN    ? a->drain
+		                                                : -1;
+		/* a variant this BIRD lacks carries nothing here: a drain whose drain protocol
+		 * is missing withdraws on that socket (sync.h), and an undrain arriving while
+		 * that disable is under way does not make it a gap */
+		q->carried = carrier >= 0 && c->sim->d[k].has[carrier];
 		/* adopting: carried on this socket if this boot's files say so for one of them */
 		if (ea && ea->state == ANN_ADOPTING && a) {
 			int roles[] = {a->normal, a->drain, a->degraded};
