@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * agent.c - the running daemon's lifecycle (see agent.h): start-up order,
  * the check schedule, results and death watches into the core, systemd

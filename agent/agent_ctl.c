@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * agent_ctl.c - the daemon's control verbs (status, drain with its --wait,
  * undrain, check, reload) and its status snapshot, on struct agent

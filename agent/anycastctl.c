@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * anycastctl.c - the operator's tool: talks to the agent's control socket
  * (one JSON request line, one JSON reply line; see anycastctl(8)). `status`

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * bird.c - the BIRD control-socket client (see bird.h): reply parser,
  * command queue, timeouts and reconnect with backoff on the libuv loop.

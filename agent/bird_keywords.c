@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * bird_keywords.c - the words BIRD reserves (its CF_KEYWORDS in 1.6.8, 2.0.12, 2.17.6 and
  * 3.1.8, lower case as its lexer matches them). None can name a BIRD protocol, and `all` on

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * birdconf.c - generates the BIRD configuration of the announcements
  * (anycast-agent --print-bird; see birdconf.h): the templates of

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * check_dns.c - the "dns" check type: one probe of a local DNS server over
  * UDP, TCP or both, judged by dns_eval.c, optionally with the zone's SOA

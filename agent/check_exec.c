@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * check_exec.c - the "exec" check type: runs a Nagios plugin (argv as
  * configured, no shell; exec_job.h says how), maps its exit code to a result

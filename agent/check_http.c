@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * check_http.c - the "http" check type: one HTTP or HTTPS request per run,
  * judged by status code, body and certificate lifetime.

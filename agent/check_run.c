@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * check_run.c - drives one run of any check type on the libuv loop: picks
  * the type's ops, enforces the timeout with a libuv timer, delivers exactly

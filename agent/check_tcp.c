@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * check_tcp.c - the "tcp" check type: a TCP connect to address:port (IPv4
  * or IPv6), optionally from a chosen source address. It passes when the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * config.c - the configuration loader: a libconfig file becomes an immutable
  * struct agent_conf, or a list of "file:line: message" errors.

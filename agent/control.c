@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * control.c - the control-socket server (see control.h): the listening
  * socket, one struct client per connection (framing, caps, timeouts),

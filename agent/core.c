@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * core.c - the agent's decisions without its I/O (see core.h): engine, sync
  * layer and operator state wired together.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * dns_eval.c - judges the bytes of a DNS reply (see dns_eval.h): header,
  * question, a bounded walk over every record, RCODE/AA, expected answers,

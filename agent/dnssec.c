@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * dnssec.c - judges DNSSEC signatures in DNS reply bytes (see dnssec.h):
  * finds the RRset and the RRSIGs that cover it, builds the data a signer

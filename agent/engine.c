@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * engine.c - owns every state transition of the agent: the per-check
  * hysteresis (rise/fall, fast interval, jitter, degraded) and the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * exec_helper.c - the exec helper (see exec_helper.h): the agent's side
  * (start, handshake, runs, death) and the helper process itself.

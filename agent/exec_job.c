@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * exec_job.c - one plugin run on the libuv loop (see exec_job.h).
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * exec_proto.c - the agent <-> exec helper frames (see exec_proto.h).
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * guard.c - the last-site guard's route observation (see guard.h): rounds of
  * `show route for PREFIX all` on the sync layer's BIRD sockets, and the report

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * iowatch.c - owns the epoll set of the check types' sockets (libcurl's and
  * c-ares's) and the dispatch of its events; the libuv loop watches the set's

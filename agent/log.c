@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * log.c - logging (see log.h). Lines go to stderr (foreground, journald)
  * or syslog; each is one line, so journald and grep see whole events.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * main.c - anycast-agent's entry point: argv, then hand over to the
  * library. Nothing a test needs lives here.

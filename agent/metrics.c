@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * metrics.c - the status snapshot as Prometheus text exposition (0.0.4) for
  * node_exporter's textfile collector. Every family is written whole (HELP,

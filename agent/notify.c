@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * notify.c - sd_notify(3) without libsystemd (see notify.h): one datagram per
  * call to $NOTIFY_SOCKET, the STATUS text made safe for systemd, and the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * nss.c - user and group lookups with growing buffers (see nss.h).
  */

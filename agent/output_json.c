@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * output_json.c - the snapshot pretty-printed (anycastctl status -o json),
  * and the typed snapshot readers every renderer shares.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * output_nagios.c - the snapshot as a Nagios plugin report (anycastctl
  * status): the OK/WARNING/CRITICAL verdict, the 1 KiB first line with its

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * output_text.c - the snapshot as tables for people (anycastctl status -o
  * text): agent, announcements, checks, BIRD.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * priv.c - least privilege (see priv.h): the decision who the agent and its
  * exec checks run as, the directories a dropped agent needs, the drop itself

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * probe.c - `anycast-agent --probe`: run configured checks once,
  * concurrently, on a private libuv loop, and print one line per check.

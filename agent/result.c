@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* result.c - the string table of check results (see result.h). */
 #include <config.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * schedq.c - the check schedule (see schedq.h). Owns the heap array of
  * (due, slot) pairs and the one uv_timer_t armed for its top; every move of

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * state.c - persistent operator state (see state.h): the drain list, its
  * JSON file, the atomic write and the tolerant, fail-safe read.

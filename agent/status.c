@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * status.c - builds the status snapshot (see status.h) from the engine, the
  * sync layer, the state file's status and the agent's own numbers. Reads

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * sync.c - keeps BIRD's real state equal to the engine's decision (see
  * sync.h). One reconcile cycle per socket at a time:

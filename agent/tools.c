@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * tools.c - anycast-agent's one-shot modes (see tools.h): --init, --check-bird,
  * --withdraw-all.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* util.c - allocation, clocks, string lists, atomic writes (see util.h). */
 #include <config.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * watch.c - the death watches (see watch.h): pidfiles through inotify and
  * pidfds, systemd units through sd-bus, listening sockets through sock_diag.

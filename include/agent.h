@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * agent.h - the running daemon: one libuv loop that schedules every check
  * (schedq.h), feeds results to the engine, logs each transition with

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * agent_int.h - what agent.c (the daemon's lifecycle) and agent_ctl.c (its
  * control verbs and status) share: struct agent and the few calls each makes

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * bird.h - asynchronous client for BIRD's control socket (bird.ctl).
  *

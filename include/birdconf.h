@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * birdconf.h - the BIRD configuration the announcements need, generated from
  * the agent's configuration (anycast-agent --print-bird): one static protocol

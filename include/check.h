@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * check.h - the interface every check type implements (check_http.c,
  * check_dns.c, check_tcp.c, check_exec.c), and check_run.c which drives

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * check_http.h - what the daemon calls on the http check type beyond the
  * check_ops vtable (check_http_ops in check.h).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * check_util.h - the pure pieces of the check types that judge bytes a
  * service sent (HTTP bodies, plugin output), exposed so unit tests and the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * conf.h - the agent's configuration as loaded from the libconfig file.
  *

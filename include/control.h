@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * control.h - the control-socket server (protocol: control_proto.h).
  *

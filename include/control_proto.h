@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * control_proto.h - the agent's control-socket protocol, shared by the
  * daemon (control.c), anycastctl and the tests. Documented again in

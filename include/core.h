@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * core.h - the agent's decisions without its I/O: the engine (checks and
  * announcements), the sync layer (what BIRD should carry, decision files)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * dns_eval.h - judge the bytes of one DNS reply against what the query
  * asked and what the check expects. Pure: no sockets, no clock, no

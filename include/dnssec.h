@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * dnssec.h - judge the DNSSEC signatures of a zone from the bytes of two DNS
  * replies: the answer to the check's question (asked with the DO bit) and the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * engine.h - the one place that owns state transitions: per-check hysteresis
  * (rise/fall, fast interval, jitter, degraded) and the per-announcement state

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * exec_helper.h - privilege separation for exec checks: a small process with
  * an identity of its own (exec_user) that runs the plugins for the agent.

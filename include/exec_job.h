@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * exec_job.h - one run of a program the way an exec check runs a Nagios
  * plugin: argv as given (no shell), a minimal environment, cwd /, stdin

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * exec_proto.h - the messages between the agent and its exec helper over
  * their socketpair: encoding, and a decoder that trusts no byte.

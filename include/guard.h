@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * guard.h - the last-site guard's route observation. Every reconcile_interval
  * (guard_poll), for each announcement with last_site_guard, it asks `show route

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * iowatch.h - one epoll set for the sockets that libcurl and c-ares open for
  * the checks, watched by the libuv loop as a single uv_poll_t (iowatch.c).

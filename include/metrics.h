@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * metrics.h - the status snapshot in Prometheus text exposition format
  * (version 0.0.4), for node_exporter's textfile collector. Every name starts

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * notify.h - the systemd notification protocol (sd_notify(3)) without libsystemd.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * nss.h - user and group lookups (the name service switch: /etc/passwd,
  * /etc/group, LDAP, sssd, ...) that tell "no such entry" from "the lookup

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * output.h - renderers of one status snapshot (status.h, "version": 1): a Nagios plugin report, a
  * table for people and the pretty-printed JSON. Shared by anycastctl and the daemon (sd_notify

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * priv.h - least privilege: who the agent runs as, who its exec checks run
  * as, and the proof that a plugin holds none of the agent's authority.

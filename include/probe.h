@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * probe.h - run configured checks once and print their results
  * (`anycast-agent -f CONF --probe [NAME...]`).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * result.h - what a check run can report, and the one string table that
  * names each result (shared by the daemon, anycastctl and the tests), and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * schedq.h - when each check runs next (schedq.c): a binary min-heap of due
  * times kept in one array, and one libuv timer armed for the earliest.

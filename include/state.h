@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * state.h - persistent operator state: the drains (announcement, reason,
  * who, uid, since, until) and the flap-damping penalties that must survive a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * status.h - the status snapshot (JSON, "version": 1) that the control
  * socket's `status` verb returns and every renderer (Nagios, text, metrics)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * sync.h - keeps BIRD's real state equal to the engine's decision.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * tools.h - anycast-agent's one-shot modes beside the daemon: they touch only
  * the decision files and BIRD's control sockets (through the sync layer),

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * util.h - small helpers shared by every module: checked allocation,
  * monotonic time, string lists, atomic file writes.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * watch.h - death watches: the agent learns the moment the thing that serves
  * a check goes away, from the kernel (or from systemd), instead of at the

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # shellcheck shell=bash
 # lab/lib.sh - the multi-PoP anycast lab: N PoPs (BIRD + anycast-agent + nginx + nsd on the shared
 # anycast addresses), 1-2 transit routers that learn the anycast prefixes over eBGP from every PoP,

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # The tree follows .clang-format: every C file and header, unchanged by clang-format.
 cd "${top_srcdir:-$(dirname "$0")/..}" || exit 99
 command -v clang-format >/dev/null 2>&1 || {

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # lab/bench/clients.gp - one picture of lab/bench/clients: what clients see around one kind of
 # event at PoP 1, anycast-agent and ExaBGP's healthcheck side by side. Variables (gnuplot -e):
 # dir (where the .dat and .gpvars files are), png (the picture to write), kind (crash|stop), svc

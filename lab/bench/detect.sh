@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # detect.sh - benchmark: detection-to-withdraw latency at the upstream peer.
 #
 #   sudo top_builddir=build lab/bench/detect.sh [TRIALS]      (default 30 trials; not in make check)

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # tests/bench/checks.sh - benchmark (not a test, not in `make check`) of the check scheduler.
 #
 # Starts a private nginx and nsd on loopback (tests/lib fixtures), then for each N runs
@@ -64,7 +65,7 @@ while getopts "w:t:r:m:Fo:h" o; do
 	F) floor=1 ;;
 	o) only=$OPTARG ;;
 	*)
-		sed -n '2,/^set -u/p' "$0" | sed '$d; s/^# \{0,1\}//'
+		sed -n '3,/^set -u/p' "$0" | sed '$d; s/^# \{0,1\}//'
 		exit 2
 		;;
 	esac

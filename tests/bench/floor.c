@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* tests/bench/floor.c - the CPU floor of the check benchmark (tests/bench/checks.sh -F).
  *
  * A standalone client (libc + epoll, nothing of the agent, no libcurl/c-ares/libuv) that does

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # tests/bench/watch.sh - benchmark (not a test, not in `make check`) of the death watches' cost.
 #
 # In a network namespace of its own: N services, each a sleeping process with a pidfile, a

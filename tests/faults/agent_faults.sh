@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # agent_faults.sh - faults of the agent's own resources under a running PoP (BIRD + nginx +
 # anycast-agent, upstream BIRD, network namespaces). Each time: what the upstream sees, what
 # `anycastctl status` says, and that the agent recovers by itself:

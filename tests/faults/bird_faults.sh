@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # bird_faults.sh - faults of BIRD under a running PoP (BIRD + nginx + anycast-agent, upstream
 # BIRD, network namespaces). Each time: what the upstream sees, what `anycastctl status` says
 # (exit code, first line), and that the agent recovers by itself:

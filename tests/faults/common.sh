@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # shellcheck shell=bash
 # common.sh - what the fault-injection scripts share beyond tests/lib/e2e.sh (one PoP: BIRD +
 # nginx on 192.0.2.80:80 + anycast-agent, peering with one upstream BIRD): the agent's start,

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: ISC
 """ctl_storm.py - N control-socket clients at once against the agent, for the fault tests.
 
 Opens N Unix-socket connections (a connect the full listen queue refuses with EAGAIN is

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: ISC
 """fake_dns.py - a fake DNS server for the fault tests, UDP and TCP on ADDR PORT.
 
 Its behaviour is the first word of MODE_FILE, read again for every query:

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # service_faults.sh - faults of the checked services under a running PoP (BIRD + nginx + a fake
 # DNS server + an exec plugin + anycast-agent, upstream BIRD, network namespaces). Each time:
 # what the upstream sees, what `anycastctl status` says, and that the agent recovers by itself:

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # valgrind.sh - the agent under valgrind memcheck through one end-to-end scenario on a real PoP
 # (BIRD + nginx, upstream BIRD, network namespaces): start, announce, nginx down -> withdraw,
 # nginx back, drain and undrain through anycastctl, reload (control socket and SIGHUP, one

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * fuzz_bird.c - libFuzzer harness for what BIRD's control socket sends:
  * the reply parser (bird_parser_feed), the `show protocols` row parser, the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * fuzz_config.c - libFuzzer harness for the config loader (conf_load_string:
  * libconfig's parser, then every validation of config.c).

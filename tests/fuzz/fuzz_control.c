@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * fuzz_control.c - libFuzzer harness for control-socket requests
  * (control_parse_request, agent/control.c): any local user who may connect

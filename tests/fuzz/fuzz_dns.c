@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * fuzz_dns.c - libFuzzer harness for DNS reply evaluation (dns_eval_reply),
  * the code that judges bytes a DNS server sent back.

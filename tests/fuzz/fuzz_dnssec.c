@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * fuzz_dnssec.c - libFuzzer harness for the DNSSEC judge (dnssec_signer,
  * dnssec_eval in agent/dnssec.c): the answer and the DNSKEY reply a DNS

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * fuzz_exec_helper.c - libFuzzer harness for the frames between the agent and
  * its exec helper (exec_proto_decode, agent/exec_proto.c): the helper runs as

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * fuzz_exec_output.c - libFuzzer harness for a Nagios plugin's output
  * becoming a check result and detail line (check_exec_judge).

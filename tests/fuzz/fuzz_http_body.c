@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * fuzz_http_body.c - libFuzzer harness for HTTP body handling: the body
  * arrives in pieces of any size (check_http_body_append, capped at

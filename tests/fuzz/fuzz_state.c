@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * fuzz_state.c - libFuzzer harness for the readers of the files the agent
  * keeps: the operator state file (state_parse and state_parse_damping,

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 import os, struct, glob, shutil
 top = os.getcwd()
 C = os.path.join(top, 'tests/fuzz/corpus')

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # run.sh - run libFuzzer harnesses one after another, each for SECONDS on its
 # committed seed corpus, and fail on any finding (crash, leak, UBSan report,
 # timeout, out-of-memory). Called by `make fuzz` and scripts/fuzz.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * bird_driver.c - run bird.c's client against a real BIRD from the shell
  * (tests/integration/bird_real.sh, the lab). One connection, the commands

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # bird_matrix_common.sh - the end-to-end suites against one more BIRD version, as a TAP test
 # (one result per suite). Sourced by bird217_matrix.tap and bird3_matrix.tap with
 # BIRD_MATRIX_FLAVOUR set (a TOPO_BIRD of tests/lib/topo.sh: 2.17 or 3.1); the suites run as

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # bird_real_common.sh - the client (bird.c, through tests/integration/bird_driver)
 # against a real BIRD on a private config and socket. Sourced by bird2_real.sh and
 # bird16_real.sh with BIRD_VERSION set; exits 77 (skip) with the reason when that

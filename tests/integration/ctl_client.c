@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * ctl_client.c - a minimal control-socket client for the integration tests:
  * sends each argument as one request line and prints each response line.

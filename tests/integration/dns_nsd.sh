@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # dns_nsd.sh - the dns check against real nsd: UDP/TCP queries with
 # expected answers, RCODE failures, SOA serial freshness against a second
 # nsd (within lag, beyond lag, RFC 1982 wraparound, reference down) and a

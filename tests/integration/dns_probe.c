@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * dns_probe.c - run the dns check type from the command line, for the
  * integration tests, the lab and people: one line per run,

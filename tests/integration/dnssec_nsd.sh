@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # dnssec_nsd.sh - the dns check's DNSSEC judgement against real nsd serving a
 # zone signed by ldns-signzone (ldnsutils) with chosen inception and expiration
 # times: valid (ECDSA P-256, RSA/SHA-256, Ed25519), expiring within

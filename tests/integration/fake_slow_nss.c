@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * fake_slow_nss.c - a fake for a misbehaving name service (LDAP, sssd that
  * hang or fail), loaded with LD_PRELOAD by test_control_nss.sh.

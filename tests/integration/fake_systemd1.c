@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * fake_systemd1.c - a stand-in for systemd on a private D-Bus bus, for
  * test_watch_unit_fakebus.sh (systemd is not PID 1 where the tests run).

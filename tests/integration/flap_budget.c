@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * flap_budget.c - prints what the engine's damping budget allows for one announcement of a
  * config file (engine_damping_budget(), tests/unit/flap_sim.h), so the flapping end-to-end test

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # tests/integration/http.sh - the http check type against a real nginx.
 #
 # nginx runs inside a network namespace this test creates (loopback only), with

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * http_probe.c - run the http check type from the command line, for the
  * integration tests against real nginx (tests/integration/http.sh).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * loadgen.c - what clients of an anycast address see: HTTP GETs, each over a
  * fresh TCP connection, and DNS queries, each from a fresh UDP socket, started

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * metrics_dump.c - render one snapshot file for the shell tests and for
  * people: metrics_dump FILE [metrics|nagios|text|json] [NOW]. Exits with

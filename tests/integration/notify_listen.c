@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * notify_listen.c - a fake systemd for integration tests: binds a Unix
  * datagram socket at PATH and prints each notification it receives as one

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # The daemon runs its checks on one loop and logs each transition with its
 # cause: a real nginx goes away and comes back; --probe agrees; SIGHUP with a
 # broken config keeps the old one; SIGTERM stops cleanly.

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # test_control_e2e.sh - the control socket against a real PoP (BIRD + anycast-agent + nginx,
 # upstream BIRD, network namespaces). Asserted at the upstream and in BIRD:
 #   drain with a reason -> the upstream sees (65535,0), then after drain_time the route is gone;

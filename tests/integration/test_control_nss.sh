@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # test_control_nss.sh - the control socket and the name service, as root:
 #   1. control.admin_group with a member list far larger than 4 KiB (a group database of the
 #      test's own, bind-mounted over /etc/group in a private mount namespace) is accepted at

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # test_e2e_basic.sh - one PoP (BIRD + anycast-agent + nginx) peering with an upstream BIRD in
 # network namespaces. Asserted at the upstream, what the Internet would see:
 #   the route appears only after the check has risen; nginx stopped -> the route is withdrawn;

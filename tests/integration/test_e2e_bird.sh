@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # test_e2e_bird.sh - the agent stays true to BIRD, and BIRD's own life does not hurt the network.
 # One PoP: web announced (nginx up), dns withdrawn (its check's port is closed). Asserted at the
 # upstream:

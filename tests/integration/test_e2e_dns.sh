@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # test_e2e_dns.sh - one PoP with two announcements, web (requires the http check of nginx) and dns
 # (requires the dns check of a local nsd, its SOA serial compared with a second nsd, the
 # primary). Asserted at the upstream: a DNS check failing - SERVFAIL (the zone stops loading) or a

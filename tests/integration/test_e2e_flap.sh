@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # test_e2e_flap.sh - a service flapping every 2 s for 2 minutes: nginx is
 # stopped and started every 2 s; its check (interval 0.2 s, rise 3, fall 2) follows every flap,
 # while the announcement (default hold-down and damping) may cost the upstream at most the

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # test_e2e_guard.sh - the last-site guard over real BIRD: two PoPs peer with one upstream and with
 # each other over iBGP (topo_ibgp), so each PoP's BIRD sees the other's anycast routes. pop1 runs
 # the agent with last_site_guard = true; pop2's web protocols are toggled by hand. Asserted at

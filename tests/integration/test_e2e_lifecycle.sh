@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # test_e2e_lifecycle.sh - the operator's weekly paths never leave a prefix announced with nothing
 # behind it. One PoP (real BIRD 2, real nginx) peering with an upstream BIRD; everything judged
 # at the upstream:

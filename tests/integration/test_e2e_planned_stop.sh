@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # test_e2e_planned_stop.sh - the planned stop of contrib/nginx-anycast-drain.conf, end to end:
 # two PoPs behind one upstream (BIRD), each with nginx on 192.0.2.80, PoP 1 preferred (MED) and
 # driven by the agent, PoP 2 announcing statically; a client behind the upstream sends 500 GETs a

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # test_e2e_watch.sh - death watches (watch_pidfile, watch_listen) against real nginx and nsd in a
 # PoP namespace, asserted at a real BIRD upstream. The checks' probes are made too slow to see
 # anything within the test's windows (interval 30 s, fall 10 at 0.3 s: at least 2.7 s of failing

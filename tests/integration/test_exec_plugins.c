@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * test_exec_plugins.c - exec checks and --probe with the real Nagios
  * plugins of Debian's monitoring-plugins-basic, run exactly as an operator

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # test_nagios_e2e.sh - `anycastctl status` as a Nagios plugin against a real PoP (BIRD +
 # anycast-agent + nginx, upstream BIRD, network namespaces). Every state is reached for real:
 #   OK (announced, checks up, BIRD in sync), WARNING (drained by an operator), CRITICAL

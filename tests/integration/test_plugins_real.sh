@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # Monitoring-plugins' check_http, check_dig and check_disk work as exec checks unchanged:
 # `anycast-agent --probe` runs them against a real nginx and a real nsd (in a private network
 # namespace) and reports OK; with the servers stopped the same checks fail as EXEC_CRITICAL.

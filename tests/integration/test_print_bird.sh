@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # test_print_bird.sh - real BIRDs take what `anycast-agent --print-bird` writes.
 #
 # For each BIRD (2 from Debian's bird2; 1.6 unpacked from Debian's bird package, its IPv4 and its

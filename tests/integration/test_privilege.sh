@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # test_privilege.sh - least privilege and the exec helper, as root, with temporary users and
 # groups (deleted on exit) and a private BIRD 2 whose socket is 0660 root:<a test group
 # standing for bird>:

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # The metrics of every snapshot fixture pass `promtool check metrics` (Prometheus' own parser and
 # linter). The fleet rules (contrib/prometheus/anycast-agent.rules.yml): promtool accepts them and
 # their unit tests pass (tests/prometheus/anycast-agent.rules.test.yml: every alert firing and not

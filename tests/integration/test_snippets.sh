@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # test_snippets.sh - every file in bird-snippets/ is parsed by a real BIRD 2 and BIRD 1.6
 # (`bird -p`) with the agent's state files saying `disabled yes;` and `disabled no;`, and a
 # running BIRD keeps the agent's decision across `birdc configure` and a restart because of the

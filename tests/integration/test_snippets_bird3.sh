@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # test_snippets_bird3.sh - bird-snippets/bird3 against a real BIRD 3.1 (Debian 13's bird3, run
 # from the root of tests/lib/bird-root.sh with chroot):
 #   every snippet parses (`bird -p`) with no decision file (a fresh boot), with `disabled no;`

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # test_systemd_notify.sh - what systemd hears from the real daemon, through a fake systemd
 # (tests/integration/notify_listen on $NOTIFY_SOCKET) and a real BIRD 2:
 #   READY=1 only after the first reconcile with BIRD (STATUS says BIRD connected and in sync);

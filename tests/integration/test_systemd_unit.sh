@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # test_systemd_unit.sh - the generated systemd files (contrib/):
 #  1. every @variable@ was substituted by make;
 #  2. `systemd-analyze verify` prints nothing (no warning at all) for anycast-agent.service,

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # test_topo.sh - end to end over tests/lib/topo.sh: one PoP and one upstream in network
 # namespaces, each with its own BIRD 2, the PoP's config built from bird-snippets/bird2.
 # Enabling and disabling the normal static protocol makes the upstream gain and lose the route;

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # test_watch_unit_fakebus.sh - watch_unit's D-Bus side, without a real systemd (it is not PID 1
 # where the tests run): a private dbus-daemon (Debian package dbus) stands in for the system bus
 # ($DBUS_SYSTEM_BUS_ADDRESS) and tests/integration/fake_systemd1 for systemd on it (the name

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # bird-root.sh - the BIRD versions Debian 13 (trixie) ships, for tests on a Debian 12 machine.
 #
 # Debian 12 has BIRD 2.0.12 only, and trixie's binaries need trixie's glibc, so this builds a

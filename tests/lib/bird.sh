@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # tests/lib/bird.sh - start and stop private BIRD daemons for tests and the lab.
 #
 # Source it (POSIX sh), then:

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # shellcheck shell=bash
 # e2e.sh - the fixture of the end-to-end and fault-injection scripts (bash): PoPs of
 # tests/lib/topo.sh with nginx (tests/lib/nginx.sh) and nsd (tests/lib/nsd.sh), anycast-agent run

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # tests/lib/nginx.sh - a private nginx for tests, the lab and end-to-end runs.
 #
 # Source it from a POSIX sh script. Everything lives in one temp dir

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # nsd.sh - test fixture: private nsd instances with a generated config and
 # zone in a temp dir, for the integration tests, the lab and end-to-end tests.
 # Source it from a POSIX shell; needs nsd (Debian package nsd), runs as root

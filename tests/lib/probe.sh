@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # probe.sh - network namespaces for the tests that need loopback ports of their own, and what
 # the probe scripts share (tests/integration/dns_nsd.sh, dnssec_nsd.sh, http.sh): run a check's
 # probe program inside the namespace and judge the verdict line it prints (POSIX sh; source

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # shellcheck shell=sh
 # tally.sh - pass and fail for the integration scripts that go on after a failed assertion and
 # judge at their end (POSIX sh and bash). A script may define tally_on_die after sourcing it

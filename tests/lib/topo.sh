@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # shellcheck shell=bash
 # topo.sh - network-namespace topology for the end-to-end tests, the fault tests and the
 # multi-PoP lab: PoP and upstream namespaces joined by veth pairs, a private BIRD 2 in each,

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # tests/package/nspawn.sh - the package under systemd itself. Not part of `make check` (it
 # builds the package and a Debian root with systemd; a CI job of its own, see README.md here).
 #

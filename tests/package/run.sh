@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # tests/package/run.sh - the Debian package as an operator meets it. Not part of `make check`:
 # it builds two packages and Debian chroots (a CI job of its own; see README.md here).
 #

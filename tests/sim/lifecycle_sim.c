@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * lifecycle_sim.c - the lifecycle simulation. The agent's real decision code (core.c: the
  * engine, the sync layer with its decision files, the state file) runs on a simulated clock

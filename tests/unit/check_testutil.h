@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * check_testutil.h - helpers shared by the check tests: a loop driven
  * until a condition holds (with a deadline, never a sleep), hand-built

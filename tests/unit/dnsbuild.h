@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * dnsbuild.h - test helper: build DNS messages byte by byte (header,
  * names without compression, records), for the dns_eval table and the fake

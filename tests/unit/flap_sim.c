@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * flap_sim.c - the flap simulator (see flap_sim.h), on the engine's public
  * interface only.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * flap_sim.h - the flap simulator: what a flapping service costs in BGP
  * updates under an announcement's hold-down and damping, computed by driving

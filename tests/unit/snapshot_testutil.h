@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * snapshot_testutil.h - what the renderer and anycastctl tests share: the
  * fixture table (tests/data/snapshots, expected Nagios state from the file

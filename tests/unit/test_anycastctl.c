@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * test_anycastctl.c - the anycastctl binary against a fake control server
  * (a thread on a private Unix socket with canned replies): the request

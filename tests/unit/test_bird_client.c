@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * test_bird_client.c - the BIRD client against a fake BIRD: a Unix socket
  * server on the same libuv loop that replays captured replies, hangs,

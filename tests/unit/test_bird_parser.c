@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * test_bird_parser.c - the BIRD reply parser and `show protocols` row
  * parser, on bytes captured from real BIRD 1.6.8, 2.0.12, 2.17.6 and 3.1.8

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * test_birdconf.c - the generator behind anycast-agent --print-bird: golden
  * outputs for BIRD 1.6 (one daemon per family), 2 and 3 (tests/data/birdconf,

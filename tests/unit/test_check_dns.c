@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * test_check_dns.c - the dns check type on a real libuv loop against fake
  * DNS servers (a thread per fake, UDP and TCP on 127.0.0.1 or ::1) that

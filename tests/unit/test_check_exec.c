@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * test_check_exec.c - the exec check type with plugins written into a
  * private temp dir at test time: exit codes, signals, spawn failures, the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * test_check_http.c - the http check type against fake HTTP servers that
  * misbehave on purpose (garbage, silence, trickling, a 100 MB body, ...).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * test_check_run.c - the generic run driver (check_run.c): the timeout
  * guard, exactly-once delivery, cancel and free semantics, driven with a

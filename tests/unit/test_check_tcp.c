@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * test_check_tcp.c - the tcp check type against loopback sockets the test
  * owns: a listener (v4, v6), a bound port that does not listen (refused),

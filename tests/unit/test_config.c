@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * test_config.c - unit tests of the configuration loader (agent/config.c):
  * inline configurations written to a private temp dir, the errors an

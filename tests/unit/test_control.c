@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * test_control.c - the control-socket server on a real libuv loop (in a
  * thread) with a fake verb table; the tests are blocking clients. Framing,

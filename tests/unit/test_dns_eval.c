@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * test_dns_eval.c - the pure DNS reply evaluator: header, question, walk,
  * RCODE/AA, text forms of answers, SOA serial, RFC 1982 serial lag.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * test_dnssec.c - the pure DNSSEC judge (dnssec.c) at fixed times: real replies
  * of nsd serving zones signed by ldns-signzone (tests/data/dnssec, see its

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * test_engine.c - the engine, driven by a fake clock, fake results and a
  * seeded fake RNG. Checks: rise/fall edges, degraded, fast interval,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * test_iowatch.c - the check sockets' epoll set on a real libuv loop, with
  * socketpairs the test owns: readiness is dispatched to the right socket, a

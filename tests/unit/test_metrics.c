@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * test_metrics.c - the Prometheus exposition of every fixture read back by a
  * strict parser of the text format (HELP/TYPE, name and label grammar,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * test_notify.c - notify.c against a fake systemd: a Unix datagram socket the
  * test binds (a path in a private temp dir, and an abstract "@" name) and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * test_output.c - the snapshot renderers: the Nagios verdict and plugin
  * grammar for every fixture state, the 1 KiB first line with 100

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * test_priv.c - least privilege (priv.c): who the agent and its plugins run
  * as for every combination of user, exec_user and the uid it was started

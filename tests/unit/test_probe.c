@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * test_probe.c - `anycast-agent --probe` (probe.c): which checks run, the
  * printed lines and their order, the exit code, and that checks run

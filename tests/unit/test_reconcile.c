@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * test_reconcile.c - sync.c's reconcile cycle against a scripted fake BIRD (a fake on purpose:
  * the test decides when each reply arrives, to put a change of mind in the middle of a cycle).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * test_schedq.c - the check schedule on a real libuv loop: slots fire in due
  * order and never early, a moved slot fires at its new time and a removed

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * test_state.c - persistent operator state: round trip, expiry at load,
  * corrupted and truncated files fail safe (drained, never undrained), a failed

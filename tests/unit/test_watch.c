@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * test_watch.c - the death watches on a real libuv loop with processes and
  * sockets the test owns: a pidfile's process exits, is replaced the way

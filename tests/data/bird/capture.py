@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 import socket, sys, re
 # usage: cap.py SOCK OUTPREFIX cmd1 cmd2 ... ; writes OUTPREFIX.banner and OUTPREFIX.N (raw reply bytes)
 def read_reply(s, buf):
