@@ -31,8 +31,8 @@
  * Sequence i uses seed SEED + i (SEED defaults to the time). Without -n it runs for -t
  * seconds ($SIM_SECONDS, default 20). A violation prints the seed, the invariant and a
  * shortened replay (the fewest steps found that still break it), and exits 1; with -k it
- * goes on and counts the violations of each invariant instead (to see what a change breaks).
- * The last line says how many sequences, steps and simulated hours ran, and how fast.
+ * goes on, prints one line per violation and counts them by invariant (to see what a change
+ * breaks). The last line says how many sequences, steps and simulated hours ran, and how fast.
  */
 #include <config.h>
 
@@ -1859,6 +1859,8 @@ int main(int argc, char **argv)
 
 		random_steps(s, steps, &n);
 		if (run_sequence(&sim, s, steps, n, NULL, &t) && keep_going) {
+			printf("VIOLATION in sequence seed %llu: %s\n", (unsigned long long)s,
+			       sim.violation);
 			int which = sim.violation[0] == 'I' ? sim.violation[1] - '0' : 7;
 			broken[which >= 1 && which <= 6 ? which : 7]++;
 			nbroken++;
