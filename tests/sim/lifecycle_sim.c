@@ -390,6 +390,7 @@ struct cmd {
 	bool all;
 	bool justified; /* an enable sent while I1 allowed it (it may arrive after a change) */
 	bool carried;   /* a disable sent while the decision carried the prefix (I6) */
+	double decided; /* when the want it carries out was decided (I5's exemptions) */
 	char name[BIRD_NAME_MAX + 1];
 	void *cb, *arg;
 };
@@ -688,7 +689,8 @@ static void up_add(struct upmodel *u, const struct mann *a, double amount)
 		u->suppressed = true;
 }
 
-static void observe_command(struct sim *sim, int k, int idx, bool disabled_now, bool sent_carried)
+static void observe_command(struct sim *sim, int k, int idx, bool disabled_now, bool sent_carried,
+                            double decided)
 {
 	const struct mann *a = NULL;
 	for (int i = 0; i < sim->model.nanns; i++)
@@ -713,7 +715,7 @@ static void observe_command(struct sim *sim, int k, int idx, bool disabled_now, 
 	/* exempt: operator actions, and an adopting agent finishing what the previous one of
 	 * this boot decided (counted then, if the checks caused it) */
 	bool operator= was == UP_DRAIN || is == UP_DRAIN || stopping || finishing_stop || spoiled ||
-	    operator_decided(sim, a->id, sim->decided_at[k][idx]) ||
+	    operator_decided(sim, a->id, decided) ||
 	    (ea && (ea->state == ANN_DRAINING || ea->state == ANN_DRAINED ||
 	            ea->state == ANN_ADOPTING || ea->drain.active));
 
@@ -730,7 +732,7 @@ static void observe_command(struct sim *sim, int k, int idx, bool disabled_now, 
 			        "still carries the prefix: nothing is announced",
 			        a->id, k, up_names[was], announce_variant_name(ea->variant));
 	}
-	double at = fmax(u->at, fmin(sim->now, sim->decided_at[k][idx]));
+	double at = fmax(u->at, fmin(sim->now, decided));
 	up_decay(u, a, at);
 	if (sim->verbose)
 		fprintf(stderr,
@@ -980,7 +982,7 @@ static void ev_client_head(struct sim *sim, void *p, long arg, uint64_t token)
 			observe_enable(sim, c->sock, idx, "enable command", cmd.justified);
 		d->en[idx] = want;
 		if (changed)
-			observe_command(sim, c->sock, idx, !want, cmd.carried);
+			observe_command(sim, c->sock, idx, !want, cmd.carried, cmd.decided);
 		finish(c, &cmd, BIRD_OK, want ? 11 : 9, changed, NULL, 0, NULL, 0);
 	} else if (cmd.kind == CMD_SHOW) {
 		struct bird_protocol pr[POOL];
@@ -1072,6 +1074,13 @@ static enum bird_status queue(struct client *c, enum cmd_kind kind, const char *
 	/* the decision that sent it is judged now, not when it arrives */
 	note_wants(c->sim);
 	q->justified = idx >= 0 && c->sim->justified[k][idx];
+	/* an operator's undrain carried out after BIRD came back is still the operator's */
+	q->decided = c->sim->now;
+	if (kind == CMD_ENABLE || kind == CMD_DISABLE) {
+		int dk, didx = pool_of(q->name, &dk);
+		if (didx >= 0)
+			q->decided = c->sim->decided_at[dk][didx];
+	}
 	if (kind == CMD_DISABLE && (idx = pool_of(q->name, &k)) >= 0) {
 		int role;
 		const struct mann *a = ann_of_pool(&c->sim->model, idx, &role);
