@@ -415,15 +415,23 @@ static int replacement_pending(const struct sync *s, const struct sync_proto *p)
 	return blocked;
 }
 
+/* The order of the disables: the variants upstream prefers least go first (drain: local-pref
+ * 0, degraded: a longer AS path), so taking several down moves the route through no variant it
+ * did not carry (one withdraw, not a switch back to the degraded one and then a withdraw). */
+static const enum proto_role disable_order[PROTO__ROLES] = {PROTO_ROLE_DRAIN, PROTO_ROLE_DEGRADED,
+                                                            PROTO_ROLE_NORMAL};
+
 /* Send the commands of one phase (enables, or disables) for this socket's protocols. */
 static void run_phase(struct sync_socket *ss, bool enables)
 {
 	struct sync *s = ss->s;
 
-	for (size_t i = 0; i < s->nprotos; i++) {
-		struct sync_proto *p = &s->protos[i];
+	for (size_t n = 0; n < s->nprotos * (enables ? 1 : PROTO__ROLES); n++) {
+		struct sync_proto *p = &s->protos[n % s->nprotos];
 		enum sync_want w = enables ? SYNC_ENABLED : SYNC_DISABLED;
 
+		if (!enables && p->role != disable_order[n / s->nprotos])
+			continue;
 		if (p->socket != ss->idx || effective_want(p) != w ||
 		    p->actual == SYNC_ACTUAL_MISSING)
 			continue;

@@ -9,7 +9,8 @@
  * be, what BIRD last said of it, and the reconcile cycle per BIRD socket:
  * on connect, after every change and at every sync_tick() it reads `show
  * protocols`, enables what should be up, then disables what should be down
- * (make-before-break), and logs and counts each drift it corrects. It
+ * (make-before-break; the variant upstream prefers least first: drain,
+ * degraded, normal), and logs and counts each drift it corrects. It
  * decides nothing: what each protocol should be comes from the engine
  * through sync_want(). It talks to BIRD through struct sync_bird_ops (bird.c's
  * client in the daemon, a simulated BIRD in tests) and keeps no timers: the

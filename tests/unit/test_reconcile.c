@@ -2,11 +2,12 @@
 /*
  * test_reconcile.c - sync.c's reconcile cycle against a scripted fake BIRD (a fake on purpose:
  * the test decides when each reply arrives, to put a change of mind in the middle of a cycle).
- * Covers: enables before disables; make-before-break when the wants change while enables are in
- * flight; a missing variant keeps the old one, except a drain's; KEEP keeps only what this
- * boot's decision files announce; a protocol that leaves the configuration is disabled, then
- * forgotten; a decision file removed or spoiled behind the agent's back is written again; the
- * include check reads the description BIRD shows; a refused command is retried at the next tick.
+ * Covers: enables before disables; disables least preferred variant first; make-before-break when
+ * the wants change while enables are in flight; a missing variant keeps the old one, except a
+ * drain's; KEEP keeps only what this boot's decision files announce; a protocol that leaves the
+ * configuration is disabled, then forgotten; a decision file removed or spoiled behind the agent's
+ * back is written again; the include check reads the description BIRD shows; a refused command is
+ * retried at the next tick.
  */
 #include <config.h>
 
@@ -327,6 +328,34 @@ static void test_make_before_break_mid_cycle(void **state)
 	conf_free(conf);
 }
 
+/* A withdraw while two variants are up (a switch back to normal under way) takes the one
+ * upstream prefers less down first: the route goes from normal to none, never back to degraded
+ * on the way (an attribute change damping would count). */
+static void test_withdraw_least_preferred_first(void **state)
+{
+	static const char *const names[] = {"p4", "p4_drain", "p4_deg"};
+	struct agent_conf *conf = load(WEB);
+	(void)state;
+
+	fake_protos(names, 3);
+	struct sync *s = start(conf);
+	sync_want(s, "p4", SYNC_ENABLED, NULL);
+	sync_want(s, "p4_drain", SYNC_ENABLED, NULL);
+	sync_want(s, "p4_deg", SYNC_ENABLED, NULL);
+	sync_kick(s);
+	answer_all();
+	assert_true(fake.en[0] && fake.en[1] && fake.en[2]);
+	fake.log[0] = '\0';
+
+	sync_withdraw_all(s, "x");
+	sync_kick(s);
+	answer_all();
+	assert_false(fake.en[0] || fake.en[1] || fake.en[2]);
+	assert_string_equal(fake.log, "-p4_drain -p4_deg -p4 ");
+	sync_free(s);
+	conf_free(conf);
+}
+
 static void test_missing_variant(void **state)
 {
 	static const char *const names[] = {"p4", "p4_drain", "p4_deg"};
@@ -514,6 +543,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_make_before_break_mid_cycle, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_withdraw_least_preferred_first, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_missing_variant, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_keep_follows_this_boot, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_orphans, setup, teardown),
