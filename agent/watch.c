@@ -37,6 +37,13 @@
 #include "util.h"
 #include "watch.h"
 
+/* NLMSG_OK without its signed/unsigned comparison (clang warns on the kernel's macro). */
+static bool nl_ok(const struct nlmsghdr *h, int len)
+{
+	return len >= (int)sizeof(*h) && h->nlmsg_len >= sizeof(*h) &&
+	       h->nlmsg_len <= (unsigned)len;
+}
+
 #ifndef SYS_pidfd_open
 #define SYS_pidfd_open 434
 #endif
@@ -533,7 +540,7 @@ static int dump_family(int fd, const struct listen_ref *l, int fam, int *count)
 			return -errno;
 		if (got == 0)
 			return -EPROTO;
-		for (struct nlmsghdr *h = (struct nlmsghdr *)buf; NLMSG_OK(h, n);
+		for (struct nlmsghdr *h = (struct nlmsghdr *)buf; nl_ok(h, n);
 		     h = NLMSG_NEXT(h, n)) {
 			const struct inet_diag_msg *m = NLMSG_DATA(h);
 			int v6only = 0, alen;
@@ -732,7 +739,7 @@ static void diag_cb(uv_poll_t *h, int status, int events)
 		}
 		if (got <= 0)
 			break;
-		for (struct nlmsghdr *nh = (struct nlmsghdr *)buf; NLMSG_OK(nh, n);
+		for (struct nlmsghdr *nh = (struct nlmsghdr *)buf; nl_ok(nh, n);
 		     nh = NLMSG_NEXT(nh, n)) {
 			const struct inet_diag_msg *m = NLMSG_DATA(nh);
 			unsigned port;
