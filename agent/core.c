@@ -144,23 +144,24 @@ static void restore_drains(struct core *c)
 	}
 }
 
-/* BIRD last said protocol name is up (a disable it refused leaves it up whatever the decision
+/* BIRD may still have protocol name up: it said so last, or it has not answered since (a
+ * disable it refused, or one that waits for a hung BIRD, leaves it up whatever the decision
  * file says). */
-static bool bird_has_enabled(const struct sync *s, const char *name)
+static bool bird_may_carry(const struct sync *s, const char *name)
 {
 	struct sync_proto_status ps;
 
 	for (size_t i = 0; i < sync_nprotos(s); i++)
 		if (sync_proto_status(s, i, &ps) && !ps.orphan && strcmp(ps.name, name) == 0)
-			return ps.actual == SYNC_ACTUAL_ENABLED;
+			return ps.actual == SYNC_ACTUAL_ENABLED || ps.actual == SYNC_ACTUAL_UNKNOWN;
 	return false;
 }
 
 /* Announcements that start ADOPTING (all at start; after a reload the new ones, not in
  * `before`): what this boot carried for them, and the penalty the state file kept. What was
- * carried is what the decision files say, and after a reload also what BIRD still has up:
- * upstream damping counts what the routers saw, so a protocol whose disable BIRD refused
- * (an announcement renamed while BIRD refused) is carried. */
+ * carried is what the decision files say, and after a reload also what BIRD may still have
+ * up: upstream damping counts what the routers saw, so a protocol whose disable BIRD refused
+ * or has not received yet (an announcement renamed while BIRD refused or hung) is carried. */
 static void adopt(struct core *c, const struct strlist *before)
 {
 	double now = mono(c), wnow = wall(c);
@@ -186,7 +187,7 @@ static void adopt(struct core *c, const struct strlist *before)
 			const struct proto_list *l = conf_role_protocols(a->conf, order[r].role);
 			for (size_t k = 0; k < l->n; k++)
 				if (sync_decision(c->sync, l->v[k].name) == 1 ||
-				    (before != NULL && bird_has_enabled(c->sync, l->v[k].name)))
+				    (before != NULL && bird_may_carry(c->sync, l->v[k].name)))
 					carried = order[r].v;
 		}
 		engine_announcement_adopt(a, carried);

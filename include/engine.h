@@ -211,7 +211,7 @@ double engine_detection_bound(const struct check_conf *conf);
  *     check: undecided never changes what is announced, so neither a restart
  *     nor a reload withdraws anything; the check's first verdict decides.
  *   - ADOPTING (engine_announcement_adopt() says whether this boot carried it:
- *     its decision files, after a reload also what BIRD still has up): eligible ->
+ *     its decision files, after a reload also what BIRD may still have up): eligible ->
  * ANNOUNCED/DEGRADED at once (no hold-down: rise is the confidence), unless it was not carried and
  * the penalty is above damp_suppress -> SUPPRESSED; ineligible -> WITHDRAWN, adding damp_penalty if
  * it was carried. The sync layer keeps (KEEP) only what this boot's decision files announce, so
