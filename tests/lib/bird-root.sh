@@ -37,13 +37,7 @@ arch=$(dpkg --print-architecture)
 TAR=$CACHE/$SUITE-bird-$arch.tar
 ROOT=$CACHE/$SUITE-bird-$arch
 
-# the machine's own Debian mirror, as apt is configured (deb822 or one-line sources)
-apt_mirror() {
-	for f in /etc/apt/sources.list.d/*.sources; do
-		[ -f "$f" ] && awk '/^URIs:/ { for (i = 2; i <= NF; i++) if ($i !~ /security/) { print $i; exit } }' "$f"
-	done
-	awk '$1 == "deb" && $2 !~ /security/ { print $2; exit }' /etc/apt/sources.list 2>/dev/null
-}
+. "$(dirname "$0")/apt.sh"
 
 # versions ROOT: "3.1.8 2.17.6" (bird3's, bird2's), or nothing when a binary does not run
 versions() {

@@ -32,13 +32,7 @@ top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
 
 SUITE=${PKGTEST_SUITE:-bookworm}
 CACHE=${PKGTEST_CACHE:-/var/cache/anycast-agent-pkgtest}
-apt_mirror() {
-	local f
-	for f in /etc/apt/sources.list.d/*.sources; do
-		[ -f "$f" ] && awk '/^URIs:/ { for (i = 2; i <= NF; i++) if ($i !~ /security/) { print $i; exit } }' "$f"
-	done | head -n 1
-	awk '$1 == "deb" && $2 !~ /security/ { print $2; exit }' /etc/apt/sources.list 2>/dev/null
-}
+. "$top_srcdir/tests/lib/apt.sh"
 MIRROR=${PKGTEST_MIRROR:-$(apt_mirror | head -n 1)}
 T_START=${EPOCHREALTIME/./}
 machine=aansp$$

@@ -44,14 +44,7 @@ case $SUITE in
 bookworm) BIRDS=${PKGTEST_BIRD:-bird2} ;;
 *) BIRDS=${PKGTEST_BIRD:-bird3 bird2} ;;
 esac
-# the machine's own Debian mirror, as apt is configured (deb822 or one-line sources)
-apt_mirror() {
-	local f
-	for f in /etc/apt/sources.list.d/*.sources; do
-		[ -f "$f" ] && awk '/^URIs:/ { for (i = 2; i <= NF; i++) if ($i !~ /security/) { print $i; exit } }' "$f"
-	done | head -n 1
-	awk '$1 == "deb" && $2 !~ /security/ { print $2; exit }' /etc/apt/sources.list 2>/dev/null
-}
+. "$top_srcdir/tests/lib/apt.sh"
 MIRROR=${PKGTEST_MIRROR:-$(apt_mirror | head -n 1)}
 CACHE=${PKGTEST_CACHE:-/var/cache/anycast-agent-pkgtest}
 P4=192.0.2.80/32
