@@ -282,6 +282,16 @@ static struct sync *start(struct agent_conf *conf)
 	return s;
 }
 
+/* WEB's three variants wanted up (true) or down, applied: BIRD answers everything. */
+static void want_web(struct sync *s, bool normal, bool drain, bool degraded)
+{
+	sync_want(s, "p4", normal ? SYNC_ENABLED : SYNC_DISABLED, normal ? NULL : "x");
+	sync_want(s, "p4_drain", drain ? SYNC_ENABLED : SYNC_DISABLED, drain ? NULL : "x");
+	sync_want(s, "p4_deg", degraded ? SYNC_ENABLED : SYNC_DISABLED, degraded ? NULL : "x");
+	sync_kick(s);
+	answer_all();
+}
+
 /* ---- tests -------------------------------------------------------------------------------- */
 
 static void test_make_before_break_mid_cycle(void **state)
@@ -292,12 +302,7 @@ static void test_make_before_break_mid_cycle(void **state)
 
 	fake_protos(names, 3);
 	struct sync *s = start(conf);
-	/* announced: normal up */
-	sync_want(s, "p4", SYNC_ENABLED, NULL);
-	sync_want(s, "p4_drain", SYNC_DISABLED, "x");
-	sync_want(s, "p4_deg", SYNC_DISABLED, "x");
-	sync_kick(s);
-	answer_all();
+	want_web(s, true, false, false); /* announced: normal up */
 	assert_true(fake.en[0]);
 	fake.log[0] = '\0';
 
@@ -339,11 +344,7 @@ static void test_withdraw_least_preferred_first(void **state)
 
 	fake_protos(names, 3);
 	struct sync *s = start(conf);
-	sync_want(s, "p4", SYNC_ENABLED, NULL);
-	sync_want(s, "p4_drain", SYNC_ENABLED, NULL);
-	sync_want(s, "p4_deg", SYNC_ENABLED, NULL);
-	sync_kick(s);
-	answer_all();
+	want_web(s, true, true, true);
 	assert_true(fake.en[0] && fake.en[1] && fake.en[2]);
 	fake.log[0] = '\0';
 
