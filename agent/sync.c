@@ -258,12 +258,24 @@ static int decision_write(struct sync *s, struct sync_proto *p, int enabled)
 	return rc;
 }
 
+/* The decision file is the protocol's name's: an orphan of that name on another socket (its
+ * socket was not known) leaves it to the configured protocol once there is one again. */
+static bool file_owner(const struct sync *s, const struct sync_proto *p)
+{
+	if (!p->orphan)
+		return true;
+	for (size_t i = 0; i < s->nprotos; i++)
+		if (!s->protos[i].orphan && strcmp(s->protos[i].name, p->name) == 0)
+			return false;
+	return true;
+}
+
 /* Write the file for the protocol's effective want (never in a dry run). */
 static void decision_update(struct sync *s, struct sync_proto *p)
 {
 	enum sync_want w = effective_want(p);
 
-	if (s->dry_run || w == SYNC_KEEP)
+	if (s->dry_run || w == SYNC_KEEP || !file_owner(s, p))
 		return;
 	if (p->file_state == (w == SYNC_ENABLED) && !p->file_failed)
 		return;
@@ -285,7 +297,7 @@ static void decision_guard(struct sync *s, struct sync_proto *p)
 	char *path;
 	int f;
 
-	if (s->dry_run || p->file_failed || p->file_state < 0)
+	if (s->dry_run || p->file_failed || p->file_state < 0 || !file_owner(s, p))
 		return;
 	path = decision_path(s->conf->bird.state_dir, p->name);
 	if (stat(path, &st) == 0 && p->has_file_st && same_file(&st, &p->file_st) &&

@@ -5,7 +5,8 @@
  * Covers: enables before disables; disables least preferred variant first; make-before-break when
  * the wants change while enables are in flight; a missing variant keeps the old one, except a
  * drain's; KEEP keeps only what this boot's decision files announce; a protocol that leaves the
- * configuration is disabled, then forgotten; a decision file removed or spoiled behind the agent's
+ * configuration is disabled, then forgotten, and an orphan a hung BIRD keeps leaves the decision
+ * file to the protocol configured again; a decision file removed or spoiled behind the agent's
  * back is written again; the include check reads the description BIRD shows; a refused command is
  * retried at the next tick.
  */
@@ -51,6 +52,8 @@ struct fake {
 };
 
 static struct fake fake;
+/* a second BIRD (a socket named "hung") that never connects: what it is asked stays unanswered */
+static struct fake hung;
 
 static int idx(const char *name)
 {
@@ -63,20 +66,20 @@ static int idx(const char *name)
 static void *f_open(void *ops_arg, const struct bird_socket_conf *sc, double timeout,
                     const struct bird_client_cbs *cbs, void *cb_arg)
 {
+	struct fake *f = strcmp(sc->name, "hung") == 0 ? &hung : &fake;
 	(void)ops_arg;
-	(void)sc;
 	(void)timeout;
-	fake.cbs = cbs;
-	fake.cb_arg = cb_arg;
-	return &fake;
+	f->cbs = cbs;
+	f->cb_arg = cb_arg;
+	return f;
 }
 
 static void f_close(void *bird)
 {
 	struct bird_reply r = {.status = BIRD_DISCONNECTED, .text = ""};
-	(void)bird;
-	for (size_t i = 0; i < fake.nq; i++) {
-		struct cmd *c = &fake.q[i];
+	struct fake *f = bird;
+	for (size_t i = 0; i < f->nq; i++) {
+		struct cmd *c = &f->q[i];
 		if (c->kind == K_SHOW)
 			((bird_show_cb)c->cb)(NULL, &r, NULL, 0, c->arg);
 		else if (c->kind == K_ROUTE)
@@ -84,13 +87,14 @@ static void f_close(void *bird)
 		else
 			((bird_done_cb)c->cb)(NULL, &r, c->arg);
 	}
-	fake.nq = 0;
+	f->nq = 0;
 }
 
-static enum bird_status push(enum kind k, const char *name, bool all, void *cb, void *arg)
+static enum bird_status push(void *b, enum kind k, const char *name, bool all, void *cb, void *arg)
 {
-	assert_true(fake.nq < 64);
-	struct cmd *c = &fake.q[fake.nq++];
+	struct fake *f = b;
+	assert_true(f->nq < 64);
+	struct cmd *c = &f->q[f->nq++];
 	memset(c, 0, sizeof(*c));
 	c->kind = k;
 	c->all = all;
@@ -102,28 +106,24 @@ static enum bird_status push(enum kind k, const char *name, bool all, void *cb, 
 
 static enum bird_status f_enable(void *b, const char *p, bird_done_cb cb, void *arg)
 {
-	(void)b;
-	return push(K_ENABLE, p, false, (void *)cb, arg);
+	return push(b, K_ENABLE, p, false, (void *)cb, arg);
 }
 
 static enum bird_status f_disable(void *b, const char *p, const char *m, bird_done_cb cb, void *arg)
 {
-	(void)b;
 	(void)m;
-	return push(K_DISABLE, p, false, (void *)cb, arg);
+	return push(b, K_DISABLE, p, false, (void *)cb, arg);
 }
 
 static enum bird_status f_show(void *b, const char *name, bool all, bird_show_cb cb, void *arg)
 {
-	(void)b;
-	return push(K_SHOW, name, all, (void *)cb, arg);
+	return push(b, K_SHOW, name, all, (void *)cb, arg);
 }
 
 static enum bird_status f_route(void *b, const char *prefix, bird_route_cb cb, void *arg)
 {
-	(void)b;
 	(void)prefix;
-	return push(K_ROUTE, NULL, false, (void *)cb, arg);
+	return push(b, K_ROUTE, NULL, false, (void *)cb, arg);
 }
 
 static const struct sync_bird_ops fake_ops = {f_open,    f_close, f_enable,
@@ -184,6 +184,7 @@ static void answer_all(void)
 static void fake_protos(const char *const *names, size_t n)
 {
 	memset(&fake, 0, sizeof(fake));
+	memset(&hung, 0, sizeof(hung));
 	for (size_t i = 0; i < n; i++) {
 		snprintf(fake.names[i], sizeof(fake.names[i]), "%s", names[i]);
 		fake.has[i] = true;
@@ -195,21 +196,29 @@ static void fake_protos(const char *const *names, size_t n)
 
 static char dir[64];
 
-static struct agent_conf *load(const char *announcements)
+/* A configuration with one BIRD socket, or with a second one named "hung". */
+static struct agent_conf *load_sockets(bool two, const char *announcements)
 {
 	char *text, *err = NULL;
 	struct agent_conf *conf;
 
 	xasprintf(&text,
-	          "bird: { socket = \"%s/bird.ctl\"; state_dir = \"%s/run\"; };\n"
+	          "bird: { sockets = ( { name = \"main\"; path = \"%s/bird.ctl\"; }%s );"
+	          " state_dir = \"%s/run\"; };\n"
 	          "checks: { c: { type = \"tcp\"; address = \"127.0.0.1:9\"; }; };\n"
 	          "announcements: { %s };\n",
-	          dir, dir, announcements);
+	          dir, two ? ", { name = \"hung\"; path = \"/nonexistent\"; }" : "", dir,
+	          announcements);
 	conf = conf_load_string(text, "test.conf", NULL, &err);
 	if (conf == NULL)
 		fail_msg("%s", err);
 	free(text);
 	return conf;
+}
+
+static struct agent_conf *load(const char *announcements)
+{
+	return load_sockets(false, announcements);
 }
 
 #define WEB                                                                                        \
@@ -473,6 +482,45 @@ static void test_orphans(void **state)
 	conf_free(conf2);
 }
 
+/* An orphan is looked for on every socket (a decision file does not say which). One that a hung
+ * BIRD cannot confirm gone leaves the file to the protocol once the configuration names it again:
+ * the two must not take turns writing it (BIRD would read whichever wrote last). */
+static void test_orphan_leaves_file_to_configured(void **state)
+{
+	static const char *const names[] = {"p4", "back"};
+	struct agent_conf *conf =
+	    load_sockets(true, "a: { protocols = [ \"p4\" ]; requires = [ \"c\" ]; };");
+	struct agent_conf *conf2 =
+	    load_sockets(true, "a: { protocols = [ \"p4\", \"back\" ]; requires = [ \"c\" ]; };");
+	(void)state;
+
+	fake_protos(names, 2);
+	char *run;
+	xasprintf(&run, "%s/run", dir);
+	mkdir(run, 0755);
+	free(run);
+	write_file("back", "disabled yes;\n");
+	struct sync *s = start(conf);
+	sync_kick(s);
+	answer_all(); /* main forgets its orphan "back"; hung cannot */
+	sync_reload(s, conf2);
+	answer_all();
+	sync_want(s, "p4", SYNC_ENABLED, NULL);
+	sync_want(s, "back", SYNC_ENABLED, NULL);
+	sync_kick(s);
+	answer_all();
+	assert_true(fake.en[1]);
+	for (int tick = 0; tick < 3; tick++) {
+		sync_tick(s);
+		answer_all();
+		assert_true(file_has("back", "disabled no;"));
+	}
+	assert_true(fake.en[1]);
+	sync_free(s);
+	conf_free(conf);
+	conf_free(conf2);
+}
+
 static void test_files_restored_and_include(void **state)
 {
 	static const char *const names[] = {"p4"};
@@ -548,6 +596,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_missing_variant, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_keep_follows_this_boot, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_orphans, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_orphan_leaves_file_to_configured, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_files_restored_and_include, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_refused_retried, setup, teardown),
 	};
