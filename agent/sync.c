@@ -1085,13 +1085,39 @@ static bool bird_conf_equal(const struct bird_conf *a, const struct bird_conf *b
 	return true;
 }
 
+/* Whether old socket o of before and new socket n of after are the same BIRD. */
+static bool same_socket(const struct bird_conf *before, size_t o, const struct bird_conf *after,
+                        size_t n)
+{
+	return o < before->nsockets && n < after->nsockets &&
+	       strcmp(before->sockets[o].name, after->sockets[n].name) == 0 &&
+	       strcmp(before->sockets[o].path, after->sockets[n].path) == 0;
+}
+
+/* A protocol configured on another BIRD than before is disabled in the BIRD it left (every
+ * other one when the sockets changed), where nothing decides for it any more. */
+static void disable_where_left(struct sync *s, size_t i, size_t from, bool same_sockets)
+{
+	for (size_t k = 0; k < s->conf->bird.nsockets; k++) {
+		const struct sync_proto *q = &s->protos[i];
+
+		if (k == q->socket || (same_sockets && k != from) || find_proto(s, q->name, k))
+			continue;
+		log_notice("BIRD protocol %s moved to BIRD %s: disabling it in BIRD %s", q->name,
+		           s->conf->bird.sockets[q->socket].name, s->conf->bird.sockets[k].name);
+		make_orphan(add_proto(s, q->name, k, NO_GROUP, PROTO_ROLE_NORMAL));
+	}
+}
+
 void sync_reload(struct sync *s, const struct agent_conf *conf)
 {
 	struct sync_proto *old = s->protos;
 	size_t nold = s->nprotos;
-	bool same_sockets = bird_conf_equal(&s->conf->bird, &conf->bird);
+	const struct bird_conf *before = &s->conf->bird;
+	bool same_sockets = bird_conf_equal(before, &conf->bird);
 	bool same_dir = strcmp(s->conf->bird.state_dir, conf->bird.state_dir) == 0;
 	bool *kept = xcalloc(nold ? nold : 1, sizeof(bool));
+	size_t nconf, *moved_from;
 
 	if (!same_sockets)
 		close_sockets(s);
@@ -1100,8 +1126,11 @@ void sync_reload(struct sync *s, const struct agent_conf *conf)
 	s->protos = NULL;
 	s->nprotos = 0;
 	build_protos(s);
+	nconf = s->nprotos;
+	moved_from = xcalloc(nconf ? nconf : 1, sizeof(*moved_from));
 	/* a protocol that stays keeps what the agent decided and what BIRD said */
-	for (size_t i = 0; i < s->nprotos; i++) {
+	for (size_t i = 0; i < nconf; i++) {
+		moved_from[i] = NO_GROUP;
 		struct sync_proto *p = &s->protos[i];
 
 		for (size_t j = 0; j < nold; j++) {
@@ -1113,6 +1142,9 @@ void sync_reload(struct sync *s, const struct agent_conf *conf)
 			enum proto_role role = p->role;
 
 			kept[j] = true;
+			if (!old[j].orphan &&
+			    !same_socket(before, old[j].socket, &conf->bird, sock))
+				moved_from[i] = old[j].socket;
 			*p = old[j];
 			p->name = name;
 			p->group = group;
@@ -1173,6 +1205,10 @@ void sync_reload(struct sync *s, const struct agent_conf *conf)
 		}
 		decision_update(s, p);
 	}
+	for (size_t i = 0; i < nconf; i++)
+		if (moved_from[i] != NO_GROUP)
+			disable_where_left(s, i, moved_from[i], same_sockets);
+	free(moved_from);
 	free(kept);
 	free(old);
 	prepare_decisions(s);

@@ -1173,6 +1173,29 @@ static void on_paths(size_t ann, bool others, void *arg)
 		core_paths(sim->ag.core, ann, others);
 }
 
+/* A drain that expired while the agent was down ends when the next agent starts: what that
+ * agent then announces is the operator's doing, as at an expiry it sees (on_changed). */
+static void expired_drains(struct sim *sim)
+{
+	char path[256], buf[65536], err[200];
+	struct state_drain *v;
+	size_t n, len;
+	bool truncated;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/lib/state", sim->root);
+	if ((f = fopen(path, "r")) == NULL)
+		return;
+	len = fread(buf, 1, sizeof(buf), f);
+	fclose(f);
+	if (state_parse(buf, len, &v, &n, &truncated, err, sizeof(err)) < 0)
+		return;
+	for (size_t i = 0; i < n; i++)
+		if (v[i].until <= clock_wall(sim) && v[i].name[0] == 'a')
+			operator_acted(sim, id_of(v[i].name));
+	state_drains_free(v, n);
+}
+
 static void agent_start(struct sim *sim)
 {
 	struct agent_sim *ag = &sim->ag;
@@ -1188,6 +1211,7 @@ static void agent_start(struct sim *sim)
 	}
 	free(text);
 	ck.arg = sim;
+	expired_drains(sim);
 	ag->core = core_new(ag->conf, &ck, agent_rand, sim, &sim_ops, sim, false);
 	core_set_hooks(ag->core, &(struct core_hooks){on_changed, NULL, sim});
 	sync_set_paths_cb(ag->core->sync, on_paths, sim);

@@ -6,9 +6,9 @@
  * the wants change while enables are in flight; a missing variant keeps the old one, except a
  * drain's; KEEP keeps only what this boot's decision files announce; a protocol that leaves the
  * configuration is disabled, then forgotten, and an orphan a hung BIRD keeps leaves the decision
- * file to the protocol configured again; a decision file removed or spoiled behind the agent's
- * back is written again; the include check reads the description BIRD shows; a refused command is
- * retried at the next tick.
+ * file to the protocol configured again; a protocol moved to another BIRD is disabled in the one
+ * it left; a decision file removed or spoiled behind the agent's back is written again; the
+ * include check reads the description BIRD shows; a refused command is retried at the next tick.
  */
 #include <config.h>
 
@@ -52,13 +52,13 @@ struct fake {
 };
 
 static struct fake fake;
-/* a second BIRD (a socket named "hung") that never connects: what it is asked stays unanswered */
-static struct fake hung;
+/* a second BIRD (the socket named "other"): it answers only when a test connects it */
+static struct fake other;
 
-static int idx(const char *name)
+static int idx(const struct fake *f, const char *name)
 {
-	for (size_t i = 0; i < fake.n; i++)
-		if (strcmp(fake.names[i], name) == 0)
+	for (size_t i = 0; i < f->n; i++)
+		if (strcmp(f->names[i], name) == 0)
 			return (int)i;
 	return -1;
 }
@@ -66,7 +66,7 @@ static int idx(const char *name)
 static void *f_open(void *ops_arg, const struct bird_socket_conf *sc, double timeout,
                     const struct bird_client_cbs *cbs, void *cb_arg)
 {
-	struct fake *f = strcmp(sc->name, "hung") == 0 ? &hung : &fake;
+	struct fake *f = strcmp(sc->name, "other") == 0 ? &other : &fake;
 	(void)ops_arg;
 	(void)timeout;
 	f->cbs = cbs;
@@ -129,48 +129,54 @@ static enum bird_status f_route(void *b, const char *prefix, bird_route_cb cb, v
 static const struct sync_bird_ops fake_ops = {f_open,    f_close, f_enable,
                                               f_disable, f_show,  f_route};
 
-/* BIRD answers the oldest command (as a reply would arrive). */
-static void answer_one(void)
+/* BIRD f answers the oldest command (as a reply would arrive). */
+static void answer_one_of(struct fake *f)
 {
-	assert_true(fake.nq > 0);
-	struct cmd c = fake.q[0];
-	memmove(fake.q, fake.q + 1, --fake.nq * sizeof(fake.q[0]));
+	assert_true(f->nq > 0);
+	struct cmd c = f->q[0];
+	memmove(f->q, f->q + 1, --f->nq * sizeof(f->q[0]));
 	struct bird_reply r = {.status = BIRD_OK, .text = ""};
-	int i = idx(c.name);
+	int i = idx(f, c.name);
 
 	if (c.kind == K_ENABLE || c.kind == K_DISABLE) {
 		bool want = c.kind == K_ENABLE;
-		if (i < 0 || !fake.has[i]) {
+		if (i < 0 || !f->has[i]) {
 			r.status = BIRD_NO_SUCH_PROTOCOL;
-		} else if (fake.refuse) {
+		} else if (f->refuse) {
 			r.status = BIRD_ACCESS_DENIED;
 		} else {
-			r.changed = fake.en[i] != want;
-			fake.en[i] = want;
-			snprintf(fake.log + strlen(fake.log), sizeof(fake.log) - strlen(fake.log),
-			         "%c%s ", want ? '+' : '-', c.name);
+			r.changed = f->en[i] != want;
+			f->en[i] = want;
+			snprintf(f->log + strlen(f->log), sizeof(f->log) - strlen(f->log), "%c%s ",
+			         want ? '+' : '-', c.name);
 		}
 		((bird_done_cb)c.cb)(NULL, &r, c.arg);
 	} else if (c.kind == K_SHOW) {
 		struct bird_protocol p[8];
 		size_t n = 0;
-		for (size_t k = 0; k < fake.n; k++) {
-			if (!fake.has[k] || (c.name[0] && (int)k != i))
+		for (size_t k = 0; k < f->n; k++) {
+			if (!f->has[k] || (c.name[0] && (int)k != i))
 				continue;
 			memset(&p[n], 0, sizeof(p[n]));
-			snprintf(p[n].name, sizeof(p[n].name), "%s", fake.names[k]);
-			snprintf(p[n].state, sizeof(p[n].state), "%s", fake.en[k] ? "up" : "down");
-			p[n].up = fake.en[k];
-			p[n].disabled = !fake.en[k];
+			snprintf(p[n].name, sizeof(p[n].name), "%s", f->names[k]);
+			snprintf(p[n].state, sizeof(p[n].state), "%s", f->en[k] ? "up" : "down");
+			p[n].up = f->en[k];
+			p[n].disabled = !f->en[k];
 			if (c.all)
 				snprintf(p[n].description, sizeof(p[n].description), "%s",
-				         fake.desc[k]);
+				         f->desc[k]);
 			n++;
 		}
 		((bird_show_cb)c.cb)(NULL, &r, p, n, c.arg);
 	} else {
 		((bird_route_cb)c.cb)(NULL, &r, NULL, 0, c.arg);
 	}
+}
+
+/* The main BIRD answers its oldest command. */
+static void answer_one(void)
+{
+	answer_one_of(&fake);
 }
 
 static void answer_all(void)
@@ -181,10 +187,22 @@ static void answer_all(void)
 	}
 }
 
+/* Both BIRDs answer until neither has a command left. */
+static void answer_both(void)
+{
+	for (int guard = 0; fake.nq > 0 || other.nq > 0; guard++) {
+		assert_true(guard < 1000);
+		if (fake.nq > 0)
+			answer_one_of(&fake);
+		if (other.nq > 0)
+			answer_one_of(&other);
+	}
+}
+
 static void fake_protos(const char *const *names, size_t n)
 {
 	memset(&fake, 0, sizeof(fake));
-	memset(&hung, 0, sizeof(hung));
+	memset(&other, 0, sizeof(other));
 	for (size_t i = 0; i < n; i++) {
 		snprintf(fake.names[i], sizeof(fake.names[i]), "%s", names[i]);
 		fake.has[i] = true;
@@ -196,7 +214,7 @@ static void fake_protos(const char *const *names, size_t n)
 
 static char dir[64];
 
-/* A configuration with one BIRD socket, or with a second one named "hung". */
+/* A configuration with one BIRD socket, or with a second one named "other". */
 static struct agent_conf *load_sockets(bool two, const char *announcements)
 {
 	char *text, *err = NULL;
@@ -207,7 +225,7 @@ static struct agent_conf *load_sockets(bool two, const char *announcements)
 	          " state_dir = \"%s/run\"; };\n"
 	          "checks: { c: { type = \"tcp\"; address = \"127.0.0.1:9\"; }; };\n"
 	          "announcements: { %s };\n",
-	          dir, two ? ", { name = \"hung\"; path = \"/nonexistent\"; }" : "", dir,
+	          dir, two ? ", { name = \"other\"; path = \"/nonexistent\"; }" : "", dir,
 	          announcements);
 	conf = conf_load_string(text, "test.conf", NULL, &err);
 	if (conf == NULL)
@@ -502,7 +520,7 @@ static void test_orphan_leaves_file_to_configured(void **state)
 	write_file("back", "disabled yes;\n");
 	struct sync *s = start(conf);
 	sync_kick(s);
-	answer_all(); /* main forgets its orphan "back"; hung cannot */
+	answer_all(); /* main forgets its orphan "back"; other, hung, cannot */
 	sync_reload(s, conf2);
 	answer_all();
 	sync_want(s, "p4", SYNC_ENABLED, NULL);
@@ -516,6 +534,48 @@ static void test_orphan_leaves_file_to_configured(void **state)
 		assert_true(file_has("back", "disabled no;"));
 	}
 	assert_true(fake.en[1]);
+	sync_free(s);
+	conf_free(conf);
+	conf_free(conf2);
+}
+
+/* A protocol the configuration moves to another BIRD is disabled in the one it left: nothing
+ * would decide for it there any more. */
+static void test_moved_to_other_socket(void **state)
+{
+	static const char *const names[] = {"x"};
+	struct agent_conf *conf =
+	    load_sockets(true, "a: { protocols = [ \"x\" ]; requires = [ \"c\" ]; };");
+	struct agent_conf *conf2 =
+	    load_sockets(true, "a: { protocols = [ \"other:x\" ]; requires = [ \"c\" ]; };");
+	(void)state;
+
+	fake_protos(names, 1);
+	snprintf(other.names[0], sizeof(other.names[0]), "x");
+	other.has[0] = true;
+	other.n = 1;
+	struct sync *s = start(conf);
+	other.cbs->connected(NULL, "BIRD 2.0.12", other.cb_arg);
+	sync_want(s, "x", SYNC_ENABLED, NULL);
+	sync_kick(s);
+	answer_both();
+	assert_true(fake.en[0]);
+	assert_false(other.en[0]);
+	sync_reload(s, conf2);
+	answer_both();
+	assert_true(other.en[0]);
+	assert_false(fake.en[0]);
+	assert_true(file_has("x", "disabled no;"));
+	sync_tick(s);
+	answer_both();
+	assert_true(file_has("x", "disabled no;"));
+	size_t n = 0;
+	for (size_t i = 0; i < sync_nprotos(s); i++) {
+		struct sync_proto_status ps;
+		sync_proto_status(s, i, &ps);
+		n += strcmp(ps.name, "x") == 0;
+	}
+	assert_int_equal(n, 1); /* the one left behind was forgotten once disabled */
 	sync_free(s);
 	conf_free(conf);
 	conf_free(conf2);
@@ -597,6 +657,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_keep_follows_this_boot, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_orphans, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_orphan_leaves_file_to_configured, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_moved_to_other_socket, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_files_restored_and_include, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_refused_retried, setup, teardown),
 	};
