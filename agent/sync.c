@@ -1085,28 +1085,32 @@ static bool bird_conf_equal(const struct bird_conf *a, const struct bird_conf *b
 	return true;
 }
 
-/* Whether old socket o of before and new socket n of after are the same BIRD. */
-static bool same_socket(const struct bird_conf *before, size_t o, const struct bird_conf *after,
-                        size_t n)
+/* Where old socket o of before is in after: the socket of that name, else of that path;
+ * NO_GROUP when it is gone. */
+static size_t socket_now(const struct bird_conf *before, size_t o, const struct bird_conf *after)
 {
-	return o < before->nsockets && n < after->nsockets &&
-	       strcmp(before->sockets[o].name, after->sockets[n].name) == 0 &&
-	       strcmp(before->sockets[o].path, after->sockets[n].path) == 0;
+	if (o >= before->nsockets)
+		return NO_GROUP;
+	for (size_t n = 0; n < after->nsockets; n++)
+		if (strcmp(before->sockets[o].name, after->sockets[n].name) == 0)
+			return n;
+	for (size_t n = 0; n < after->nsockets; n++)
+		if (strcmp(before->sockets[o].path, after->sockets[n].path) == 0)
+			return n;
+	return NO_GROUP;
 }
 
-/* A protocol configured on another BIRD than before is disabled in the BIRD it left (every
- * other one when the sockets changed), where nothing decides for it any more. */
-static void disable_where_left(struct sync *s, size_t i, size_t from, bool same_sockets)
+/* A protocol configured on another BIRD than before is disabled in the BIRD it left, where
+ * nothing decides for it any more. */
+static void disable_where_left(struct sync *s, size_t i, size_t from)
 {
-	for (size_t k = 0; k < s->conf->bird.nsockets; k++) {
-		const struct sync_proto *q = &s->protos[i];
+	const struct sync_proto *q = &s->protos[i];
 
-		if (k == q->socket || (same_sockets && k != from) || find_proto(s, q->name, k))
-			continue;
-		log_notice("BIRD protocol %s moved to BIRD %s: disabling it in BIRD %s", q->name,
-		           s->conf->bird.sockets[q->socket].name, s->conf->bird.sockets[k].name);
-		make_orphan(add_proto(s, q->name, k, NO_GROUP, PROTO_ROLE_NORMAL));
-	}
+	if (find_proto(s, q->name, from) != NULL)
+		return;
+	log_notice("BIRD protocol %s moved to BIRD %s: disabling it in BIRD %s", q->name,
+	           s->conf->bird.sockets[q->socket].name, s->conf->bird.sockets[from].name);
+	make_orphan(add_proto(s, q->name, from, NO_GROUP, PROTO_ROLE_NORMAL));
 }
 
 void sync_reload(struct sync *s, const struct agent_conf *conf)
@@ -1140,11 +1144,13 @@ void sync_reload(struct sync *s, const struct agent_conf *conf)
 			char *name = p->name;
 			size_t sock = p->socket, group = p->group;
 			enum proto_role role = p->role;
+			size_t from = old[j].orphan
+			                  ? NO_GROUP
+			                  : socket_now(before, old[j].socket, &conf->bird);
 
 			kept[j] = true;
-			if (!old[j].orphan &&
-			    !same_socket(before, old[j].socket, &conf->bird, sock))
-				moved_from[i] = old[j].socket;
+			if (from != sock)
+				moved_from[i] = from;
 			*p = old[j];
 			p->name = name;
 			p->group = group;
@@ -1207,7 +1213,7 @@ void sync_reload(struct sync *s, const struct agent_conf *conf)
 	}
 	for (size_t i = 0; i < nconf; i++)
 		if (moved_from[i] != NO_GROUP)
-			disable_where_left(s, i, moved_from[i], same_sockets);
+			disable_where_left(s, i, moved_from[i]);
 	free(moved_from);
 	free(kept);
 	free(old);
