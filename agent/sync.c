@@ -1134,9 +1134,9 @@ void sync_reload(struct sync *s, const struct agent_conf *conf)
 	moved_from = xcalloc(nconf ? nconf : 1, sizeof(*moved_from));
 	/* a protocol that stays keeps what the agent decided and what BIRD said */
 	for (size_t i = 0; i < nconf; i++) {
-		moved_from[i] = NO_GROUP;
 		struct sync_proto *p = &s->protos[i];
 
+		moved_from[i] = NO_GROUP;
 		for (size_t j = 0; j < nold; j++) {
 			if (kept[j] || strcmp(p->name, old[j].name) != 0 ||
 			    (old[j].orphan && old[j].socket != p->socket))
