@@ -1367,13 +1367,20 @@ static void note_wants(struct sim *sim)
 		struct sync_proto_status ps;
 		int k, idx, role;
 		sync_proto_status(s, i, &ps);
-		if ((idx = pool_of(ps.name, &k)) < 0 || ps.orphan)
+		if ((idx = pool_of(ps.name, &k)) < 0)
 			continue;
 		int w = (int)ps.want;
+		/* a protocol that left the configuration is disabled by that reload's decision,
+		 * however late BIRD carries it out (an orphan on another socket is not its BIRD's)
+		 */
+		if (ps.orphan && (ps.socket[0] != 's' || atoi(ps.socket + 1) != k))
+			continue;
 		if (w != sim->last_want[k][idx] && w != SYNC_KEEP) {
 			sim->decided_at[k][idx] = sim->now;
 			sim->last_want[k][idx] = w;
 		}
+		if (ps.orphan)
+			continue;
 		if (w == SYNC_ENABLED && ag->prev_want[k][idx] != SYNC_ENABLED) {
 			const struct mann *a = ann_of_pool(&sim->model, idx, &role);
 			struct announcement *ea = a ? engine_ann(sim, a->id) : NULL;
