@@ -144,16 +144,38 @@ static void restore_drains(struct core *c)
 	}
 }
 
-/* BIRD may still have protocol name up: it said so last, or it has not answered since (a
- * disable it refused, or one that waits for a hung BIRD, leaves it up whatever the decision
- * file says). */
-static bool bird_may_carry(const struct sync *s, const char *name)
+/* What BIRD said last of configured protocol name (UNKNOWN: it has not answered since). */
+static enum sync_actual bird_actual(const struct sync *s, const char *name)
 {
 	struct sync_proto_status ps;
 
 	for (size_t i = 0; i < sync_nprotos(s); i++)
 		if (sync_proto_status(s, i, &ps) && !ps.orphan && strcmp(ps.name, name) == 0)
-			return ps.actual == SYNC_ACTUAL_ENABLED || ps.actual == SYNC_ACTUAL_UNKNOWN;
+			return ps.actual;
+	return SYNC_ACTUAL_MISSING;
+}
+
+/* BIRD may still have protocol name up: it said so last, or it has not answered since (a
+ * disable it refused, or one that waits for a hung BIRD, leaves it up whatever the decision
+ * file says). */
+static bool bird_may_carry(const struct sync *s, const char *name)
+{
+	enum sync_actual act = bird_actual(s, name);
+
+	return act == SYNC_ACTUAL_ENABLED || act == SYNC_ACTUAL_UNKNOWN;
+}
+
+/* Whether any protocol the announcement has now is up by this boot's decision files or by
+ * what BIRD showed. */
+static bool still_carried(const struct core *c, const struct announcement *a)
+{
+	for (int r = 0; r < PROTO__ROLES; r++) {
+		const struct proto_list *l = conf_role_protocols(a->conf, r);
+		for (size_t k = 0; k < l->n; k++)
+			if (sync_decision(c->sync, l->v[k].name) == 1 ||
+			    bird_actual(c->sync, l->v[k].name) == SYNC_ACTUAL_ENABLED)
+				return true;
+	}
 	return false;
 }
 
@@ -161,7 +183,8 @@ static bool bird_may_carry(const struct sync *s, const char *name)
  * `before`): what this boot carried for them, and the penalty the state file kept. What was
  * carried is what the decision files say, and after a reload also what BIRD may still have
  * up: upstream damping counts what the routers saw, so a protocol whose disable BIRD refused
- * or has not received yet (an announcement renamed while BIRD refused or hung) is carried. */
+ * or has not received yet (an announcement renamed while BIRD refused or hung) is carried.
+ * One still ADOPTING that a reload left without a carrying protocol carries nothing now. */
 static void adopt(struct core *c, const struct strlist *before)
 {
 	double now = mono(c), wnow = wall(c);
@@ -181,8 +204,15 @@ static void adopt(struct core *c, const struct strlist *before)
 		bool known = false;
 		for (size_t j = 0; before && j < before->n && !known; j++)
 			known = strcmp(before->v[j], a->conf->name) == 0;
-		if (a->state != ANN_ADOPTING || known)
+		if (a->state != ANN_ADOPTING)
 			continue;
+		if (known) {
+			/* a reload took away the protocols that carried it (they are disabled at
+			 * once) before its checks decided: announcing it now is a re-announce */
+			if (a->adopted != VARIANT_NONE && !still_carried(c, a))
+				engine_announcement_adopt(a, VARIANT_NONE);
+			continue;
+		}
 		for (size_t r = 0; r < ARRAY_SIZE(order) && carried == VARIANT_NONE; r++) {
 			const struct proto_list *l = conf_role_protocols(a->conf, order[r].role);
 			for (size_t k = 0; k < l->n; k++)
