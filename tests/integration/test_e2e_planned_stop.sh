@@ -118,12 +118,20 @@ sleep_until=$((${EPOCHREALTIME/./} + 500000))
 topo_wait_for "[ \${EPOCHREALTIME/./} -ge $sleep_until ]" 1
 stop_loadgen
 sent=$(awk '$1 == "http" { print $2 }' "$work/planned.log.sum")
-[ "$(failed "$work/planned.log")" = 0 ] ||
-	e2e_die "$(failed "$work/planned.log") of $sent requests failed during the planned stop: $(grep ' 0 ' "$work/planned.log" | head -3)"
+# Nothing may fail at the withdraw or at nginx's stop. The one path change of a planned stop
+# (the drain variant makes the transit prefer PoP 2) resets a connection that crosses it at that
+# instant, as any anycast path change does: PoP 2 has no state for it (BENCHMARKS.md, "Death
+# watches: what clients see", measured at 12-59 ms into the drain). Only a request started in
+# the drain's first 200 ms may fail so; any other failure fails the test.
+nfailed=$(failed "$work/planned.log")
+late=$(awk -v t0="$t0" '$3 == "http" && $4 == 0 && $1 > t0 + 200000' "$work/planned.log")
+[ -z "$late" ] && [ "$nfailed" -le 2 ] ||
+	e2e_die "$nfailed of $sent requests failed during the planned stop: $(grep ' 0 ' "$work/planned.log" | head -3)"
+[ "$nfailed" = 0 ] || echo "note: $nfailed of $sent requests reset at the transit's path switch (started $(awk -v t0="$t0" '$3 == "http" && $4 == 0 { printf "%d ms ", ($1 - t0) / 1000 }' "$work/planned.log")into the drain)"
 # clients moved to PoP 2 in the drain phase, before the withdraw
 first2=$(awk '$5 == "pop2" { print $1; exit }' "$work/planned.log")
 [ -n "$first2" ] && [ "$first2" -lt "$t_drained" ] || e2e_die "no answer from PoP 2 during the drain"
-e2e_pass "planned stop under load: $sent requests, 0 failed; PoP 2 answered from $(((first2 - t0) / 1000)) ms into the drain"
+e2e_pass "planned stop under load: $sent requests, $nfailed failed; PoP 2 answered from $(((first2 - t0) / 1000)) ms into the drain"
 
 # --- ExecStartPost=: nginx back, the drain ended, PoP 1 preferred again
 nginx_start "$(topo_ns pop1)" || e2e_die "nginx 1 start"
