@@ -85,7 +85,7 @@ loadgen() {
 	ip netns exec "$(topo_ns client)" "$LOADGEN" -H 192.0.2.80 -r 500 -t 1000 -o "$1" \
 		>"$1.sum" &
 	lg_pid=$!
-	topo_wait_for "[ \$(grep -c ' http 1 pop1' '$1') -ge 100 ]" 5 || e2e_die "no load on pop1"
+	topo_wait_for "[ \$(cat '$1' 2>/dev/null | grep -c ' http 1 pop1') -ge 100 ]" 5 || e2e_die "no load on pop1"
 }
 failed() { awk '$1 == "http" { print $6 }' "$1.sum"; }
 
