@@ -287,6 +287,16 @@ static bool file_has(const char *proto, const char *needle)
 	return has;
 }
 
+/* The decision directory, before the agent's start creates it (to put a file there first). */
+static void make_run_dir(void)
+{
+	char *run;
+
+	xasprintf(&run, "%s/run", dir);
+	mkdir(run, 0755);
+	free(run);
+}
+
 static void write_file(const char *proto, const char *text)
 {
 	char *path;
@@ -429,10 +439,7 @@ static void test_keep_follows_this_boot(void **state)
 	fake_protos(names, 3);
 	/* BIRD carries normal and drain; this boot decided normal announced, drain withdrawn */
 	fake.en[0] = fake.en[1] = true;
-	char *run;
-	xasprintf(&run, "%s/run", dir);
-	mkdir(run, 0755);
-	free(run);
+	make_run_dir();
 	write_file("p4", "disabled no;\n");
 	write_file("p4_drain", "disabled yes;\n");
 	struct sync *s = start(conf);
@@ -467,10 +474,7 @@ static void test_orphans(void **state)
 
 	fake_protos(names, 3);
 	fake.en[2] = true;
-	char *run;
-	xasprintf(&run, "%s/run", dir);
-	mkdir(run, 0755);
-	free(run);
+	make_run_dir();
 	write_file("gone", "disabled no;\n"); /* decided in this boot by an older config */
 	struct sync *s = start(conf);
 	/* a decision file for a protocol no longer configured: disabled, then forgotten */
@@ -513,10 +517,7 @@ static void test_orphan_leaves_file_to_configured(void **state)
 	(void)state;
 
 	fake_protos(names, 2);
-	char *run;
-	xasprintf(&run, "%s/run", dir);
-	mkdir(run, 0755);
-	free(run);
+	make_run_dir();
 	write_file("back", "disabled yes;\n");
 	struct sync *s = start(conf);
 	sync_kick(s);
